@@ -1,0 +1,28 @@
+/* Portability in one place: everything that differs between Linux and
+ * other systems is decided here, so the rest of the code can assume one API. */
+#ifndef FQTINC_COMPAT_H
+#define FQTINC_COMPAT_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if !defined(__linux__)
+#error "fqtinc currently supports Linux only (epoll, signalfd, tun); see src/compat.h"
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define ATTR_NORETURN __attribute__((noreturn))
+#define ATTR_WARN_UNUSED __attribute__((warn_unused_result))
+
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
+
+#endif

@@ -1,0 +1,83 @@
+/* Nodes: every tinc daemon in the VPN we know of, keyed by name. */
+#ifndef FQTINC_NODE_H
+#define FQTINC_NODE_H
+
+#include <stdint.h>
+
+#include "compat.h"
+#include "event.h"
+#include "packet_codec.h"
+#include "replay.h"
+#include "sockaddr.h"
+#include "sset.h"
+
+struct connection;
+struct edge;
+struct node;
+
+typedef struct node_status {
+	bool validkey;       /* we hold a valid key for sending to this node (its ANS_KEY) */
+	bool waitingforkey;  /* REQ_KEY sent, no answer yet */
+	bool visited;        /* BFS scratch */
+	bool reachable;
+	bool indirect;       /* reached only through an INDIRECT edge */
+	bool udp_confirmed;  /* a UDP packet from it was authenticated */
+} node_status_t;
+
+/* Status bits as tinc prints them in USR2 dumps (spec §6.1). */
+unsigned node_status_bits(const struct node *n);
+
+typedef struct node_stats {
+	uint64_t in_packets, in_bytes, out_packets, out_bytes;
+	uint64_t udp_in, tcp_in, udp_out, tcp_out;
+	uint64_t bad_mac, decrypt_failed, decompress_failed;
+} node_stats_t;
+
+typedef struct node {
+	char *name;
+	char *hostname;        /* "ADDR port PORT" of address, for logs */
+	node_status_t status;
+	uint32_t options;      /* options of the edge through which BFS reached us */
+
+	sockaddr_u address;    /* UDP address; family 0 = unknown */
+	int sock;              /* index of the listen socket we last heard it on */
+
+	struct node *nexthop;  /* neighbour carrying meta traffic for it */
+	struct node *via;      /* node UDP packets for it are sent to */
+	struct edge *prevedge;
+	struct connection *connection; /* direct meta connection, if any */
+
+	sset_t subnets;        /* its subnets, subnet_compare order */
+	sset_t edges;          /* its outgoing edges, by destination name */
+
+	/* keys: outkey protects what we send to it (it chose it, we got it in its
+	 * ANS_KEY); inkey protects what it sends to us (we chose it). */
+	packet_key_t outkey;
+	packet_key_t inkey;
+	uint32_t sent_seqno;
+	replay_window_t replay;
+	uint64_t last_req_key; /* ns; REQ_KEY rate limit */
+
+	/* path MTU discovery (spec §5.10); frame lengths */
+	int mtu, minmtu, maxmtu, mtuprobes;
+	ev_timer_t mtutimer;
+
+	bool ecn_capable_peer; /* derived: prevedge announced RFC 6040 decap (issue 4) */
+	node_stats_t stats;
+} node_t;
+
+extern node_t *myself;
+extern sset_t node_tree;     /* by name */
+
+void node_table_init(void);
+void node_table_exit(void);
+node_t *node_new(const char *name);
+void node_free(node_t *n);
+void node_add(node_t *n);
+void node_del(node_t *n);    /* removes its subnets and edges too, then frees */
+node_t *lookup_node(const char *name);
+/* UDP address index. */
+node_t *lookup_node_udp(const sockaddr_u *sa);
+void update_node_udp(node_t *n, const sockaddr_u *sa); /* sa NULL clears */
+
+#endif
