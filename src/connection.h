@@ -78,6 +78,7 @@ typedef struct connection {
 	uint8_t inbuf[MAXBUFSIZE];
 	size_t inlen;
 	int tcplen;                 /* >0: expecting a PACKET payload of this many bytes */
+	bool tcp_discard;           /* skip those bytes instead of delivering them */
 	/* output: encrypted bytes waiting for the socket */
 	uint8_t *outbuf;
 	size_t outlen, outcap, outstart;
@@ -95,5 +96,8 @@ void connection_add(connection_t *c);
 /* Close the socket (or park it in the tarpit), unlink from tables, free later. */
 void connection_close(connection_t *c);
 void connection_free(connection_t *c);
+/* Park an fd we will never read again (spec §3.9): a ring of 10 slots, the
+ * fd previously in the slot is closed. */
+void connection_tarpit_fd(int fd);
 
 #endif

@@ -57,6 +57,19 @@ typedef struct settings {
 
 extern settings_t settings;
 
+/* Merge "-o NAME.Key=Value" options given on the command line into a host's tree. */
+void apply_cmdline_host_options(config_tree_t *tree, const char *name);
+/* Full path of CONFBASE/rel (xasprintf'd). */
+char *confpath(const char *rel);
+bool setup_network(void);
+void close_network(void);
+/* SIGHUP: re-read configuration (spec §2.9). */
+bool reload_configuration(void);
+/* tincd.c: rebuild settings.config from tinc.conf, conf.d and -o. */
+bool reload_server_config(void);
+void dump_connections(void);
+void dump_nodes_edges_subnets(void);
+
 /* ---- meta connections (meta.c) ---- */
 
 /* Format, encrypt once METAKEY is sent, queue. False (and the connection is
@@ -138,6 +151,27 @@ void route(node_t *source, vpn_packet_t *packet);
 /* Write a frame to our device. */
 void device_write_packet(vpn_packet_t *packet);
 
+/* Counters for the whole daemon (dumped on USR2). */
+typedef struct datapath_stats {
+	uint64_t udp_unknown_source;
+	uint64_t udp_no_key;
+	uint64_t udp_bad_mac;
+	uint64_t udp_decrypt_failed;
+	uint64_t udp_replay_late;
+	uint64_t udp_replay_replayed;
+	uint64_t udp_replay_farfuture;
+	uint64_t udp_decompress_failed;
+	uint64_t ecn_ce_drops;       /* outer CE over inner Not-ECT (RFC 6040: drop) */
+	uint64_t ecn_ce_propagated;  /* outer CE copied into the inner packet */
+	uint64_t ecn_unexpected;     /* combinations RFC 6040 says to log */
+	uint64_t udp_send_errors;
+} datapath_stats_t;
+
+extern datapath_stats_t datapath_stats;
+
+/* Encrypt and send one frame by UDP straight to n (probes; bypasses relays). */
+void send_udppacket(node_t *n, vpn_packet_t *packet);
+
 /* ---- keys and PMTU (net_packet.c, pmtu.c) ---- */
 
 void keyexpire_now(void);
@@ -153,6 +187,8 @@ void subnet_update(node_t *owner, subnet_t *subnet, bool up); /* subnet-up/down,
 /* Run CONFBASE/name if it exists, with the standard variables plus extra
  * "KEY=VALUE" entries (NULL-terminated). */
 bool run_script(const char *name, char **extra_env);
+/* Wait for queued event scripts (shutdown). */
+void script_drain(void);
 
 /* ---- tunables shared by the protocol and the data path ---- */
 

@@ -1,0 +1,488 @@
+/* Turning the configuration into settings and bringing the VPN up and down
+ * in tinc's order (spec §2.8): keys and options, device, tinc-up, own
+ * subnets, listening sockets, "Ready". */
+#include "compat.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "device.h"
+#include "edge.h"
+#include "graph.h"
+#include "log.h"
+#include "net.h"
+#include "node.h"
+#include "subnet.h"
+#include "xalloc.h"
+
+settings_t settings = {
+	.pinginterval = 60,
+	.pingtimeout = 5,
+	.maxtimeout = 900,
+	.mintimeout = 0,
+	.keylifetime = 3600,
+	.macexpire = 600,
+	.replaywindow = 1024, /* fqtinc: 8192 packets, so diffserv reordering is not loss */
+	.maxoutbufsize = 10 * MTU,
+	.routing_mode = RMODE_ROUTER,
+	.forwarding_mode = FMODE_INTERNAL,
+	.broadcast_mode = BMODE_MST,
+	.ecn = true,
+	.maclength = 4,
+};
+
+char *confpath(const char *rel) {
+	return xasprintf("%s/%s", settings.confbase, rel);
+}
+
+/* ---- helpers for keyword options ---- */
+
+typedef struct keyword {
+	const char *name;
+	int value;
+} keyword_t;
+
+static bool conf_keyword(const char *var, const keyword_t *words, size_t n, int *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	for(size_t i = 0; i < n; i++) {
+		if(!strcasecmp(cfg->value, words[i].name)) {
+			*result = words[i].value;
+			return true;
+		}
+	}
+	if(cfg->file)
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: invalid value `%s' for %s", cfg->file, cfg->line, cfg->value, var);
+	else
+		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid value `%s' for %s on the command line", cfg->value, var);
+	return false;
+}
+
+/* conf_bool/conf_int return false both for "absent" and "invalid"; tell them apart. */
+static bool get_bool(const char *var, bool *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	return !cfg || get_config_bool(cfg, result);
+}
+
+static bool get_int(const char *var, int *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	return !cfg || get_config_int(cfg, result);
+}
+
+static bool get_int_min(const char *var, int *result, int min) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	int v;
+	if(!get_config_int(cfg, &v))
+		return false;
+	if(v < min) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s must be at least %d", cfg->file ? cfg->file : "command line", cfg->line, var, min);
+		return false;
+	}
+	*result = v;
+	return true;
+}
+
+/* "$VAR" takes the name from the environment; "$HOST" falls back to gethostname(). */
+static char *get_name(void) {
+	char *name = NULL;
+	if(!conf_string(settings.config, "Name", &name)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Name for tinc daemon required!");
+		return NULL;
+	}
+	if(*name == '$') {
+		const char *env = getenv(name + 1);
+		char hostname[32] = "";
+		if(!env && !strcmp(name + 1, "HOST")) {
+			if(gethostname(hostname, sizeof(hostname) - 1) == 0)
+				env = hostname;
+		}
+		if(!env) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid Name: environment variable %s does not exist", name + 1);
+			free(name);
+			return NULL;
+		}
+		char *expanded = xstrdup(env);
+		for(char *p = expanded; *p; p++)
+			if(!isalnum((unsigned char)*p) && *p != '_')
+				*p = '_';
+		free(name);
+		name = expanded;
+	}
+	if(!check_id(name)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid name for myself: `%s' (letters, digits and _ only)", name);
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+static bool read_private_key(void) {
+	char err[256];
+	char *hex_d = NULL, *hex_n = NULL;
+	if(conf_string(settings.config, "PrivateKey", &hex_d)) {
+		if(!conf_string(settings.config, "PublicKey", &hex_n)) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "PrivateKey used but no PublicKey found!");
+			free(hex_d);
+			return false;
+		}
+		settings.privkey = rsa_from_hex(hex_n, hex_d, err, sizeof(err));
+		xfree_secret(hex_d, strlen(hex_d));
+		free(hex_n);
+		if(!settings.privkey) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid PrivateKey/PublicKey: %s", err);
+			return false;
+		}
+		return true;
+	}
+	char *path = NULL;
+	if(!conf_string(settings.config, "PrivateKeyFile", &path))
+		path = confpath("rsa_key.priv");
+	settings.privkey = rsa_read_private(path, err, sizeof(err));
+	if(!settings.privkey)
+		logger(DEBUG_ALWAYS, LOG_ERR, "Error reading RSA private key file `%s': %s", path, err);
+	free(path);
+	return settings.privkey != NULL;
+}
+
+static bool read_port(void) {
+	char *port = NULL;
+	if(!conf_string(settings.config, "Port", &port))
+		port = xstrdup("655");
+	char *end;
+	long p = strtol(port, &end, 10);
+	if(*port && !*end && p >= 0 && p <= 65535) {
+		settings.myport = xasprintf("%ld", p);
+	} else {
+		struct servent *se = getservbyname(port, "tcp");
+		if(!se) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid Port `%s': not a number or a known service name", port);
+			free(port);
+			return false;
+		}
+		settings.myport = xasprintf("%d", ntohs((uint16_t)se->s_port));
+	}
+	free(port);
+	return true;
+}
+
+static bool read_crypto_settings(void) {
+	char err[256];
+	char *s = NULL;
+	if(conf_string(settings.config, "Cipher", &s)) {
+		if(!cipher_by_name(s, &settings.cipher, err, sizeof(err))) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Unrecognized cipher type `%s': %s", s, err);
+			free(s);
+			return false;
+		}
+		free(s);
+	} else if(!cipher_by_name("aes-256-cbc", &settings.cipher, err, sizeof(err))) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "aes-256-cbc unavailable: %s", err);
+		return false;
+	}
+	if(settings.cipher.nid && settings.cipher.blocklen <= 1)
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Cipher has no blocks (stream or CTR mode): with tinc's fixed per-key IV this reuses keystream; use a CBC cipher");
+	settings.meta_cipher_nid = meta_cipher_nid_for_keylen(settings.cipher.keylen);
+
+	if(conf_string(settings.config, "Digest", &s)) {
+		if(!digest_by_name(s, &settings.digest, err, sizeof(err))) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Unrecognized digest type `%s': %s", s, err);
+			free(s);
+			return false;
+		}
+		free(s);
+	} else if(!digest_by_name("sha256", &settings.digest, err, sizeof(err))) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "sha256 unavailable: %s", err);
+		return false;
+	}
+
+	settings.maclength = 4;
+	config_t *cfg = lookup_config(settings.config, "MACLength");
+	if(cfg) {
+		if(!get_config_int(cfg, &settings.maclength))
+			return false;
+		if(settings.maclength < 0 || (size_t)settings.maclength > settings.digest.length) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: MACLength must be between 0 and %zu for this digest",
+			       cfg->file ? cfg->file : "command line", cfg->line, settings.digest.length);
+			return false;
+		}
+	}
+	if(!settings.digest.nid)
+		settings.maclength = 0;
+	else if((size_t)settings.maclength > settings.digest.length)
+		settings.maclength = (int)settings.digest.length;
+
+	settings.compression = 0;
+	cfg = lookup_config(settings.config, "Compression");
+	if(cfg) {
+		if(!get_config_int(cfg, &settings.compression))
+			return false;
+		if(settings.compression < 0 || settings.compression > 11) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: Compression must be between 0 and 11",
+			       cfg->file ? cfg->file : "command line", cfg->line);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool read_modes(void) {
+	static const keyword_t modes[] = {{"router", RMODE_ROUTER}, {"switch", RMODE_SWITCH}, {"hub", RMODE_HUB}};
+	static const keyword_t fwd[] = {{"off", FMODE_OFF}, {"internal", FMODE_INTERNAL}, {"kernel", FMODE_KERNEL}};
+	static const keyword_t bcast[] = {{"no", BMODE_NONE}, {"mst", BMODE_MST}, {"yes", BMODE_MST}, {"direct", BMODE_DIRECT}};
+	int v = settings.routing_mode;
+	if(!conf_keyword("Mode", modes, ARRAY_SIZE(modes), &v))
+		return false;
+	settings.routing_mode = v;
+	v = settings.forwarding_mode;
+	if(!conf_keyword("Forwarding", fwd, ARRAY_SIZE(fwd), &v))
+		return false;
+	settings.forwarding_mode = v;
+	v = settings.broadcast_mode;
+	if(!conf_keyword("Broadcast", bcast, ARRAY_SIZE(bcast), &v))
+		return false;
+	settings.broadcast_mode = v;
+	if(settings.routing_mode != RMODE_ROUTER)
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Mode = %s: fqtinc forwards switch and hub traffic as broadcasts until MAC learning lands (see README)",
+		       settings.routing_mode == RMODE_SWITCH ? "switch" : "hub");
+	return true;
+}
+
+/* Options that can change on reload. */
+static bool read_timing_settings(void) {
+	settings.pinginterval = 60;
+	settings.pingtimeout = 5;
+	if(!get_int("PingInterval", &settings.pinginterval) || !get_int("PingTimeout", &settings.pingtimeout))
+		return false;
+	if(settings.pinginterval < 1)
+		settings.pinginterval = 86400;
+	if(settings.pingtimeout < 1 || settings.pingtimeout > settings.pinginterval)
+		settings.pingtimeout = settings.pinginterval;
+	settings.maxtimeout = 900;
+	settings.mintimeout = 0;
+	if(!get_int_min("MaxTimeout", &settings.maxtimeout, 1) || !get_int_min("MinTimeout", &settings.mintimeout, 0))
+		return false;
+	if(settings.mintimeout > settings.maxtimeout)
+		settings.mintimeout = settings.maxtimeout;
+	settings.keylifetime = 3600;
+	settings.macexpire = 600;
+	if(!get_int_min("KeyExpire", &settings.keylifetime, 1) || !get_int_min("MACExpire", &settings.macexpire, 1))
+		return false;
+	settings.maxoutbufsize = 10 * MTU;
+	if(!get_int_min("MaxOutputBufferSize", &settings.maxoutbufsize, MTU))
+		return false;
+	return true;
+}
+
+static bool read_flags(void) {
+	bool tunnelserver = false, strict = false;
+	if(!get_bool("TunnelServer", &tunnelserver) || !get_bool("StrictSubnets", &strict))
+		return false;
+	settings.tunnelserver = tunnelserver;
+	settings.strictsubnets = strict || tunnelserver;
+	if(!get_bool("DirectOnly", &settings.directonly) ||
+	   !get_bool("DecrementTTL", &settings.decrement_ttl) ||
+	   !get_bool("PriorityInheritance", &settings.priorityinheritance) ||
+	   !get_bool("ECN", &settings.ecn) ||
+	   !get_bool("LocalDiscovery", &settings.localdiscovery) ||
+	   !get_bool("Hostnames", &settings.hostnames))
+		return false;
+	if(!get_int_min("ReplayWindow", &settings.replaywindow, 0))
+		return false;
+	if(!get_int_min("UDPRcvBuf", &settings.udp_rcvbuf, 0) || !get_int_min("UDPSndBuf", &settings.udp_sndbuf, 0))
+		return false;
+	free(settings.scriptinterpreter);
+	settings.scriptinterpreter = NULL;
+	conf_string(settings.config, "ScriptsInterpreter", &settings.scriptinterpreter);
+	return true;
+}
+
+/* Our own edge options, announced in ACK (spec §3.8). */
+static bool read_my_options(void) {
+	bool b = false;
+	myself->options = 0;
+	if(!get_bool("IndirectData", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_INDIRECT;
+	b = false;
+	if(!get_bool("TCPOnly", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_TCPONLY | OPTION_INDIRECT;
+	b = !(myself->options & OPTION_TCPONLY);
+	if(!get_bool("PMTUDiscovery", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_PMTU_DISCOVERY;
+	b = true;
+	if(!get_bool("ClampMSS", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_CLAMP_MSS;
+	int pmtu = MTU;
+	if(!get_int("PMTU", &pmtu))
+		return false;
+	if(pmtu < 64 || pmtu > MTU)
+		pmtu = MTU;
+	myself->mtu = myself->maxmtu = pmtu;
+	return true;
+}
+
+static bool load_own_subnets(void) {
+	for(config_t *cfg = lookup_config(settings.config, "Subnet"); cfg; cfg = lookup_config_next(settings.config, cfg)) {
+		subnet_t *s;
+		if(!get_config_subnet(cfg, &s))
+			return false;
+		if(lookup_subnet(myself, s)) {
+			subnet_free(s);
+			continue;
+		}
+		subnet_add(myself, s);
+	}
+	return true;
+}
+
+/* StrictSubnets: every host file's Subnet lines are authoritative (spec §6.8). */
+static void load_all_host_subnets(void) {
+	char *dir = confpath("hosts");
+	DIR *d = opendir(dir);
+	if(!d) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Could not open %s: %s", dir, strerror(errno));
+		free(dir);
+		return;
+	}
+	struct dirent *ent;
+	while((ent = readdir(d))) {
+		if(!check_id(ent->d_name) || !strcmp(ent->d_name, myself->name))
+			continue;
+		config_tree_t *tree = config_tree_new();
+		if(read_host_config(tree, settings.confbase, ent->d_name)) {
+			node_t *n = lookup_node(ent->d_name);
+			if(!n) {
+				n = node_new(ent->d_name);
+				replay_init(&n->replay, (size_t)settings.replaywindow);
+				node_add(n);
+			}
+			for(config_t *cfg = lookup_config(tree, "Subnet"); cfg; cfg = lookup_config_next(tree, cfg)) {
+				subnet_t *s;
+				if(!get_config_subnet(cfg, &s))
+					continue;
+				if(lookup_subnet(n, s))
+					subnet_free(s);
+				else
+					subnet_add(n, s);
+			}
+		}
+		config_tree_free(tree);
+	}
+	closedir(d);
+	free(dir);
+}
+
+static bool setup_myself(void) {
+	char *name = get_name();
+	if(!name)
+		return false;
+	myself = node_new(name);
+	free(name);
+	myself->connection = NULL;
+	myself->nexthop = myself->via = myself;
+	myself->status.reachable = true;
+	node_add(myself);
+
+	/* The own host file joins the server configuration (spec §2.3). */
+	if(!read_host_config(settings.config, settings.confbase, myself->name)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open host configuration file for myself!");
+		return false;
+	}
+	apply_cmdline_host_options(settings.config, myself->name);
+	config_warn_unknown(settings.config);
+
+	if(!read_private_key() || !read_port() || !read_crypto_settings() || !read_modes() ||
+	   !read_timing_settings() || !read_flags() || !read_my_options() || !load_own_subnets())
+		return false;
+	if(settings.strictsubnets)
+		load_all_host_subnets();
+
+	char *priority = NULL;
+	if(conf_string(settings.config, "ProcessPriority", &priority)) {
+		int prio = 0;
+		if(!strcasecmp(priority, "low"))
+			prio = 10;
+		else if(!strcasecmp(priority, "normal"))
+			prio = 0;
+		else if(!strcasecmp(priority, "high"))
+			prio = -10;
+		else {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid priority `%s': expected low, normal or high", priority);
+			free(priority);
+			return false;
+		}
+		if(setpriority(PRIO_PROCESS, 0, prio) < 0)
+			logger(DEBUG_ALWAYS, LOG_WARNING, "setpriority(%d) failed: %s", prio, strerror(errno));
+		free(priority);
+	}
+	myself->hostname = xstrdup("MYSELF");
+	return true;
+}
+
+/* Provided by net_socket.c / net.c. */
+bool setup_listen_sockets(void);
+void close_listen_sockets(void);
+void net_start(void);
+void net_stop(void);
+
+bool setup_network(void) {
+	node_table_init();
+	edge_table_init();
+	subnet_table_init();
+	past_request_init();
+
+	if(!setup_myself())
+		return false;
+	if(!device_open())
+		return false;
+	run_script("tinc-up", NULL);
+	subnet_update(myself, NULL, true);
+	if(!setup_listen_sockets())
+		return false;
+	net_start();
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "Ready");
+	return true;
+}
+
+void close_network(void) {
+	/* Shutdown sends no DEL_EDGE: peers notice the TCP close (spec §2.9). */
+	while(connection_list.count)
+		connection_close(connection_list.items[0]);
+	net_stop();
+	close_listen_sockets();
+	if(myself) {
+		subnet_update(myself, NULL, false);
+		script_drain();
+	}
+	run_script("tinc-down", NULL);
+	device_close();
+}
+
+bool reload_configuration(void) {
+	if(!reload_server_config())
+		return false;
+	/* The own host file is not re-read on HUP; timers and flags are. */
+	config_warn_unknown(settings.config);
+	if(!read_timing_settings() || !read_flags())
+		return false;
+	try_outgoing_connections();
+	return true;
+}

@@ -1,0 +1,5 @@
+#!/bin/sh
+# Chain of three: fqtinc A and C, tinc 1.0.36 in the middle (B).
+A_DAEMON=${A_DAEMON:-fq} B_DAEMON=${B_DAEMON:-tinc} C_DAEMON=${C_DAEMON:-fq}
+export A_DAEMON B_DAEMON C_DAEMON
+exec bash "$(dirname "$0")/t_chain3.sh"
