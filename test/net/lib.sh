@@ -692,12 +692,18 @@ counters_note() {
 
 # ---------------------------------------------------------------- path MTU
 
-# pmtu_ping NS ADDR SIZE [MODE]: one ping with DF set (MODE "probe": DF, but
-# ignore the sender's cached path MTU, so the tunnel itself must answer; "do":
-# DF and respect the cache).  Prints "ok", "toobig MTU" or "lost".
+# pmtu_ping NS ADDR SIZE [fresh|cached]: one ping of SIZE payload bytes with
+# DF set.  "fresh" (default) first flushes the path MTUs that NS's kernel has
+# learnt, so the packet reaches the tunnel and the daemon itself must answer
+# "frag needed"; "cached" keeps them (the kernel may refuse locally).
+# Prints "ok", "toobig MTU" or "lost".
 pmtu_ping() {
 	local out m
-	out=$(nsx "$1" ping -n -c1 -W1 -M "${4:-probe}" -s "$3" "$2" 2>&1)
+	if [ "${4:-fresh}" = fresh ]; then
+		ip -n "$1" route flush cache 2>/dev/null
+		ip -n "$1" -6 route flush cache 2>/dev/null
+	fi
+	out=$(nsx "$1" ping -n -c1 -W1 -M do -s "$3" "$2" 2>&1)
 	if echo "$out" | grep -q ' bytes from '; then
 		echo ok
 		return

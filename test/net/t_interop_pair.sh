@@ -54,9 +54,6 @@ check_ping "IPv6 ping B -> A" "$NS_B" "$(vpn6 alpha)" 10
 # go over the meta connection (TCP); wait for it in both directions.
 wait_pmtu_settled "$NS_A" "$(vpn4 beta)" 30
 wait_pmtu_settled "$NS_B" "$(vpn4 alpha)" 30
-for n in alpha beta; do
-	grep -h -i -m2 'fixing mtu' "${NODE_DIR[$n]}/log" | sed "s/^/# $n: /"
-done
 
 counters_reset
 bytes=$((XFER_MB * MB))
