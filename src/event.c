@@ -186,6 +186,12 @@ bool event_init(void) {
 	return true;
 }
 
+static void (*idle_hook)(void);
+
+void event_set_idle_hook(void (*fn)(void)) {
+	idle_hook = fn;
+}
+
 void event_exit(void) {
 	running = false;
 }
@@ -207,6 +213,9 @@ bool event_loop(void) {
 		run_timers();
 		if(!running)
 			break;
+		/* work batched during this turn (e.g. sendmmsg) goes out before we sleep */
+		if(idle_hook)
+			idle_hook();
 		int timeout_ms = -1;
 		if(heap_len) {
 			uint64_t delta = heap[1]->when > now_ns ? heap[1]->when - now_ns : 0;

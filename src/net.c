@@ -15,6 +15,7 @@
 #include "net.h"
 #include "node.h"
 #include "subnet.h"
+#include "udp_tx.h"
 #include "xalloc.h"
 
 #define DEVICE_BATCH 64
@@ -149,6 +150,7 @@ void purge(void) {
 					referenced = true;
 		}
 		if(!referenced && (!settings.strictsubnets || !n->subnets.count)) {
+			udp_tx_forget_node(n);
 			node_del(n);
 			continue;
 		}
@@ -238,6 +240,7 @@ void net_start(void) {
 	last_key_expiry = now_ns;
 	if(device.fd >= 0)
 		io_add(&device_io, device.fd, EPOLLIN, handle_device_data, NULL);
+	event_set_idle_hook(udp_tx_flush_all);
 	graph_changed();
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }

@@ -22,6 +22,7 @@
 #include "net.h"
 #include "node.h"
 #include "packet_codec.h"
+#include "udp_tx.h"
 #include "xalloc.h"
 
 #define RX_BATCH 64
@@ -193,8 +194,11 @@ static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet) {
 }
 
 void handle_incoming_vpn_data(void *data, uint32_t events) {
-	(void)events;
 	listen_socket_t *ls = data;
+	if(events & EPOLLOUT)
+		udp_tx_writable((int)(ls - listen_socket));
+	if(!(events & EPOLLIN))
+		return;
 	static uint8_t bufs[RX_BATCH][MAXSIZE];
 	static uint8_t cbufs[RX_BATCH][256];
 	static sockaddr_u addrs[RX_BATCH];
@@ -286,55 +290,9 @@ static int socket_for(node_t *n) {
 	return -1;
 }
 
-static bool send_datagram(node_t *n, const uint8_t *data, size_t len, uint8_t tos, size_t framelen) {
-	int s = socket_for(n);
-	if(s < 0) {
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "No socket of the right family to send to %s (%s)", n->name, n->hostname);
-		return false;
-	}
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = {(void *)data, len};
-	struct msghdr msg = {
-		.msg_name = &n->address, .msg_namelen = sockaddr_len(&n->address),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if(n->address.sa.sa_family == AF_INET) {
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_TOS;
-	} else {
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_TCLASS;
-	}
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	int v = tos;
-	memcpy(CMSG_DATA(cm), &v, sizeof(v));
-
-	if(sendmsg(listen_socket[s].udp.fd, &msg, MSG_DONTWAIT) < 0) {
-		if(errno == EMSGSIZE) {
-			/* the local path MTU is smaller: shrink the PMTU window (spec §5.3 step 5) */
-			if(n->maxmtu >= (int)framelen)
-				n->maxmtu = (int)framelen - 1;
-			if(n->mtu >= (int)framelen)
-				n->mtu = (int)framelen - 1;
-			LOG(DEBUG_TRAFFIC, LOG_INFO, "Packet of %zu bytes for %s (%s) too big, lowering maxmtu to %d", framelen, n->name, n->hostname, n->maxmtu);
-		} else if(errno != EAGAIN && errno != ENOBUFS) {
-			datapath_stats.udp_send_errors++;
-			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Error sending packet to %s (%s): %s", n->name, n->hostname, strerror(errno));
-		}
-		return false;
-	}
-	return true;
-}
-
 /* Encrypt and send one frame by UDP to n (spec §5.3). */
 void send_udppacket(node_t *n, vpn_packet_t *packet) {
 	static uint8_t compressed[MAXSIZE];
-	static uint8_t sealed[MAXSIZE + 64];
 	const uint8_t *data = packet->data;
 	size_t len = packet->len;
 
@@ -348,16 +306,20 @@ void send_udppacket(node_t *n, vpn_packet_t *packet) {
 		}
 		data = compressed;
 	}
-	size_t out = packet_seal(&n->outkey, ++n->sent_seqno, data, len, sealed, sizeof(sealed));
+	int sock = socket_for(n);
+	uint8_t *slot = sock >= 0 ? udp_tx_slot(sock) : NULL;
+	if(!slot) {
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "No room to send a packet to %s (%s)", n->name, n->hostname);
+		return;
+	}
+	size_t out = packet_seal(&n->outkey, ++n->sent_seqno, data, len, slot, UDP_TX_SLOT);
 	if(!out) {
 		LOG(DEBUG_TRAFFIC, LOG_ERR, "Error while encrypting packet to %s (%s)", n->name, n->hostname);
 		return;
 	}
-	if(send_datagram(n, sealed, out, outer_tos_for(n, packet), packet->len)) {
-		n->stats.udp_out++;
-		n->stats.out_packets++;
-		n->stats.out_bytes += packet->len;
-	}
+	udp_tx_commit(sock, n, out, outer_tos_for(n, packet), packet->len);
+	n->stats.out_packets++;
+	n->stats.out_bytes += packet->len;
 }
 
 static void send_via_tcp(node_t *n, vpn_packet_t *packet) {

@@ -744,6 +744,27 @@ wait_pmtu_settled() {
 	return 1
 }
 
+# udp_path_ok SRC_NS DST_ADDR4 SIZE: a ping of SIZE payload bytes is answered
+# and did not add to the router's TCP counter, so it crossed by UDP.
+udp_path_ok() {
+	local before
+	counters_read
+	before=$TCP_BYTES
+	ping_ok "$1" "$2" -s "$3" || return 1
+	counters_read
+	[ $((TCP_BYTES - before)) -lt "$3" ]
+}
+
+# wait_udp_path SRC_NS DST_ADDR4 SIZE TIMEOUT: poll udp_path_ok
+wait_udp_path() {
+	if wait_for "udp_path_ok $1 $2 $3" "${4:-30}"; then
+		note "$3-byte pings $1 -> $2 go by UDP after ${WAITED}s"
+		return 0
+	fi
+	note "$3-byte pings $1 -> $2 still not by UDP after ${WAITED}s"
+	return 1
+}
+
 # ---------------------------------------------------------------- transfers
 
 # transfer_start ID SRC_NS DST_NS DST_ADDR PORT BYTES [SEND OPTIONS...]
