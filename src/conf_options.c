@@ -73,14 +73,15 @@ static const option_info_t options[] = {
 
 	/* fqtinc extensions */
 	EXTENSION("ECN", OPT_BOTH, true),
-	EXTENSION("Shaper", OPT_SERVER, false),
-	EXTENSION("FQCoDelTarget", OPT_SERVER, false),
-	EXTENSION("FQCoDelInterval", OPT_SERVER, false),
-	EXTENSION("FQCoDelQuantum", OPT_SERVER, false),
-	EXTENSION("FQCoDelFlows", OPT_SERVER, false),
-	EXTENSION("FQCoDelLimit", OPT_SERVER, false),
-	EXTENSION("FQCoDelMemoryLimit", OPT_SERVER, false),
-	EXTENSION("FQCoDelECN", OPT_SERVER, false),
+	EXTENSION("Shaper", OPT_SERVER, true),
+	EXTENSION("FQCoDelTarget", OPT_SERVER, true),
+	EXTENSION("FQCoDelInterval", OPT_SERVER, true),
+	EXTENSION("FQCoDelQuantum", OPT_SERVER, true),
+	EXTENSION("FQCoDelFlows", OPT_SERVER, true),
+	EXTENSION("FQCoDelLimit", OPT_SERVER, true),
+	EXTENSION("FQCoDelMemoryLimit", OPT_SERVER, true),
+	EXTENSION("FQCoDelECN", OPT_SERVER, true),
+	EXTENSION("ShaperOverhead", OPT_SERVER, true),
 };
 
 const option_info_t *option_lookup(const char *name) {

@@ -279,6 +279,18 @@ static void drop_misbehaving(connection_t *c) {
 	terminate_connection(c, c->status.active);
 }
 
+/* n new bytes were appended at inbuf + inlen: decrypt and handle them. */
+static void input_arrived(connection_t *c, size_t n) {
+	size_t old = c->inlen;
+	c->inlen += n;
+	if(c->status.decrypt_in && !decrypt_in_place(c, old, n)) {
+		drop_misbehaving(c);
+		return;
+	}
+	if(process_input(c) == INPUT_BAD)
+		drop_misbehaving(c);
+}
+
 static void receive_meta(connection_t *c) {
 	if(c->inlen >= MAXBUFSIZE) {
 		drop_misbehaving(c);
@@ -301,14 +313,22 @@ static void receive_meta(connection_t *c) {
 		terminate_connection(c, c->status.active);
 		return;
 	}
-	size_t old = c->inlen;
-	c->inlen += (size_t)n;
-	if(c->status.decrypt_in && !decrypt_in_place(c, old, (size_t)n)) {
-		drop_misbehaving(c);
-		return;
+	input_arrived(c, (size_t)n);
+}
+
+bool meta_feed(connection_t *c, const uint8_t *data, size_t len) {
+	while(len && !c->status.dead) {
+		if(c->inlen >= MAXBUFSIZE) {
+			drop_misbehaving(c);
+			break;
+		}
+		size_t n = MIN(len, MAXBUFSIZE - c->inlen);
+		memcpy(c->inbuf + c->inlen, data, n);
+		input_arrived(c, n);
+		data += n;
+		len -= n;
 	}
-	if(process_input(c) == INPUT_BAD)
-		drop_misbehaving(c);
+	return !c->status.dead;
 }
 
 void handle_meta_io(void *data, uint32_t events) {

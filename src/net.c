@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "device.h"
 #include "edge.h"
+#include "egress.h"
 #include "event.h"
 #include "graph.h"
 #include "log.h"
@@ -151,6 +152,7 @@ void purge(void) {
 		}
 		if(!referenced && (!settings.strictsubnets || !n->subnets.count)) {
 			udp_tx_forget_node(n);
+			egress_forget_node(n);
 			node_del(n);
 			continue;
 		}
@@ -236,11 +238,18 @@ static void housekeeping(void *data) {
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }
 
+/* Once per loop turn: queued frames go out, then the sendmmsg batches. */
+static void end_of_turn(void) {
+	egress_run();
+	udp_tx_flush_all();
+}
+
 void net_start(void) {
 	last_key_expiry = now_ns;
 	if(device.fd >= 0)
 		io_add(&device_io, device.fd, EPOLLIN, handle_device_data, NULL);
-	event_set_idle_hook(udp_tx_flush_all);
+	udp_tx_resume_hook = egress_run;
+	event_set_idle_hook(end_of_turn);
 	graph_changed();
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }
@@ -248,6 +257,7 @@ void net_start(void) {
 void net_stop(void) {
 	timer_del(&housekeeping_timer);
 	io_del(&device_io);
+	egress_exit();
 	net_socket_exit();
 }
 
@@ -277,6 +287,7 @@ void dump_nodes_edges_subnets(void) {
 	logger(DEBUG_ALWAYS, LOG_DEBUG, " ecn: CE propagated %llu, CE over Not-ECT dropped %llu, unexpected %llu; send errors %llu",
 	       (unsigned long long)d->ecn_ce_propagated, (unsigned long long)d->ecn_ce_drops, (unsigned long long)d->ecn_unexpected,
 	       (unsigned long long)d->udp_send_errors);
+	egress_dump();
 	logger(DEBUG_ALWAYS, LOG_DEBUG, "Nodes:");
 	sset_foreach(node_t, n, &node_tree) {
 		logger(DEBUG_ALWAYS, LOG_DEBUG,

@@ -81,6 +81,9 @@ void forward_request(connection_t *from, const char *line);
 bool send_meta_raw(connection_t *c, const uint8_t *data, size_t len);
 /* epoll callbacks for a meta socket. */
 void handle_meta_io(void *data, uint32_t events);
+/* Handle bytes as if they had been read from c's socket (fuzzers, tests).
+ * False once c has been closed. */
+bool meta_feed(connection_t *c, const uint8_t *data, size_t len);
 /* "17 LEN" + bytes, with the random early drop of spec §5.9. */
 bool send_tcppacket(connection_t *c, const vpn_packet_t *packet);
 
@@ -121,6 +124,7 @@ void setup_outgoing_connection(outgoing_t *o);
 void retry_outgoing(outgoing_t *o);
 void do_outgoing_connection(outgoing_t *o);
 void try_outgoing_connections(void);       /* (re)read ConnectTo, start them */
+void cancel_pending_connects(void);        /* HUP: give up connects in progress */
 void finish_connecting(connection_t *c);
 /* First PONG on an outgoing connection: reset back-off and address list. */
 void outgoing_reset_backoff(outgoing_t *o);
@@ -168,6 +172,11 @@ typedef struct datapath_stats {
 } datapath_stats_t;
 
 extern datapath_stats_t datapath_stats;
+
+/* One datagram from 'from' on listen socket 'sock', with packet's outer TOS,
+ * TTL and timestamp already filled in: find the sender, authenticate,
+ * decrypt, check replay, decompress, decapsulate ECN, route. */
+void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet);
 
 /* Encrypt and send one frame by UDP straight to n (probes; bypasses relays). */
 void send_udppacket(node_t *n, vpn_packet_t *packet);

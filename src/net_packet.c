@@ -18,6 +18,7 @@
 #include "device.h"
 #include "ecn.h"
 #include "edge.h"
+#include "egress.h"
 #include "log.h"
 #include "net.h"
 #include "node.h"
@@ -73,7 +74,11 @@ static void receive_packet(node_t *n, vpn_packet_t *packet) {
 	route(n, packet);
 }
 
-static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet) {
+/* 'learn' is the sender's address when n was found by MAC trial: it becomes
+ * n's UDP address only once the datagram has proven fresh, so a replayed
+ * datagram from elsewhere cannot redirect our traffic for n. */
+static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
+                              const sockaddr_u *learn) {
 	if(!n->inkey.valid) {
 		datapath_stats.udp_no_key++;
 		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Got packet from %s (%s) but we have no key for it", n->name, n->hostname);
@@ -106,6 +111,10 @@ static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_pa
 		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Got %s packet from %s (%s), seqno %u, last received %u",
 		    v == REPLAY_FARFUTURE ? "far future" : "late or replayed", n->name, n->hostname, seqno, n->replay.received);
 		return;
+	}
+	if(learn) {
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "Learned new UDP address %s for %s", sockaddr2hostname(learn), n->name);
+		update_node_udp(n, learn);
 	}
 	if(n->replay.received > SEQNO_REKEY_THRESHOLD)
 		keyexpire_requested = true;
@@ -205,7 +214,6 @@ void handle_incoming_vpn_data(void *data, uint32_t events) {
 	static struct iovec iov[RX_BATCH];
 	static struct mmsghdr msgs[RX_BATCH];
 	static vpn_packet_t packet;
-	static uint64_t last_unknown_log;
 
 	for(int i = 0; i < RX_BATCH; i++) {
 		iov[i] = (struct iovec){bufs[i], MAXSIZE};
@@ -225,26 +233,28 @@ void handle_incoming_vpn_data(void *data, uint32_t events) {
 		size_t len = msgs[i].msg_len;
 		if(msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue; /* larger than any valid datagram */
-		sockaddr_u *from = &addrs[i];
-		sockaddr_unmap(from);
-		node_t *node = lookup_node_udp(from);
-		if(!node) {
-			node = try_harder(from, bufs[i], len);
-			if(node) {
-				LOG(DEBUG_TRAFFIC, LOG_INFO, "Learned new UDP address %s for %s", sockaddr2hostname(from), node->name);
-				update_node_udp(node, from);
-			}
-		}
-		if(!node) {
-			datapath_stats.udp_unknown_source++;
-			if(debug_level >= DEBUG_PROTOCOL && rate_limit_ok(&last_unknown_log, NSEC_PER_SEC))
-				logger(DEBUG_PROTOCOL, LOG_WARNING, "Received UDP packet from unknown source %s", sockaddr2hostname(from));
-			continue;
-		}
-		node->sock = (int)(ls - listen_socket);
 		parse_cmsgs(&msgs[i].msg_hdr, &packet);
-		receive_udppacket(node, bufs[i], len, &packet);
+		receive_datagram((int)(ls - listen_socket), &addrs[i], bufs[i], len, &packet);
 	}
+}
+
+void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet) {
+	static uint64_t last_unknown_log;
+	sockaddr_unmap(from);
+	node_t *node = lookup_node_udp(from);
+	const sockaddr_u *learn = NULL;
+	if(!node) {
+		node = try_harder(from, data, len);
+		learn = from;
+	}
+	if(!node) {
+		datapath_stats.udp_unknown_source++;
+		if(debug_level >= DEBUG_PROTOCOL && rate_limit_ok(&last_unknown_log, NSEC_PER_SEC))
+			logger(DEBUG_PROTOCOL, LOG_WARNING, "Received UDP packet from unknown source %s", sockaddr2hostname(from));
+		return;
+	}
+	node->sock = sock;
+	receive_udppacket(node, data, len, packet, learn);
 }
 
 void receive_tcppacket(connection_t *c, const uint8_t *data, size_t len) {
@@ -375,7 +385,7 @@ void send_packet(node_t *n, vpn_packet_t *packet) {
 			send_via_tcp(via, packet);
 			return;
 		}
-		send_udppacket(via, packet);
+		egress_enqueue(via, packet);
 		return;
 	}
 }

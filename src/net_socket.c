@@ -446,6 +446,29 @@ void setup_outgoing_connection(outgoing_t *o) {
 	do_outgoing_connection(o);
 }
 
+/* A connection of ours for o is being set up or authenticated. */
+static bool outgoing_in_progress(const outgoing_t *o) {
+	sset_foreach(connection_t, c, &connection_list)
+		if(c->outgoing == o && !c->status.dead)
+			return true;
+	return false;
+}
+
+/* HUP: connection attempts still in connect() are given up; the following
+ * try_outgoing_connections() starts them again (spec §2.9). */
+void cancel_pending_connects(void) {
+	for(size_t i = 0; i < connection_list.count;) {
+		connection_t *c = connection_list.items[i];
+		if(c->status.connecting && !c->status.dead) {
+			LOG(DEBUG_CONNECTIONS, LOG_INFO, "Cancelling the connection attempt to %s (%s)", c->name, c->hostname);
+			c->outgoing = NULL;
+			connection_close(c);
+			continue;
+		}
+		i++;
+	}
+}
+
 void try_outgoing_connections(void) {
 	if(!outgoing_list.cmp)
 		sset_init(&outgoing_list, outgoing_cmp);
@@ -478,12 +501,17 @@ void try_outgoing_connections(void) {
 		outgoing_t key = {.name = cfg->value};
 		outgoing_t *o = sset_find(&outgoing_list, &key);
 		if(o) {
-			/* HUP: an entry that is waiting retries now; a connected one stays */
+			/* HUP: a connected entry stays; one waiting for its back-off, or
+			 * whose connection was just closed, starts afresh as in tinc,
+			 * which rebuilds the whole list. */
 			node_t *n = lookup_node(o->name);
-			if(n && n->connection)
+			if(n && n->connection) {
 				LOG(DEBUG_CONNECTIONS, LOG_INFO, "Already connected to %s", o->name);
-			else if(timer_armed(&o->ev))
+				n->connection->outgoing = o;
+			} else if(!outgoing_in_progress(o)) {
+				o->timeout = 0;
 				setup_outgoing_connection(o);
+			}
 			continue;
 		}
 		o = xzalloc(sizeof(*o));

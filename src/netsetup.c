@@ -10,16 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "crypto.h"
 #include "device.h"
 #include "edge.h"
+#include "egress.h"
 #include "graph.h"
 #include "log.h"
 #include "net.h"
 #include "node.h"
+#include "shaper.h"
 #include "subnet.h"
 #include "xalloc.h"
 
@@ -38,6 +43,10 @@ settings_t settings = {
 	.ecn = true,
 	.maclength = 4,
 };
+
+/* HUP compares host files with the time of the previous check (startup or
+ * the last HUP), at nanosecond resolution where tinc uses seconds. */
+static struct timespec last_config_check;
 
 char *confpath(const char *rel) {
 	return xasprintf("%s/%s", settings.confbase, rel);
@@ -252,9 +261,6 @@ static bool read_modes(void) {
 	if(!conf_keyword("Broadcast", bcast, ARRAY_SIZE(bcast), &v))
 		return false;
 	settings.broadcast_mode = v;
-	if(settings.routing_mode != RMODE_ROUTER)
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Mode = %s: fqtinc forwards switch and hub traffic as broadcasts until MAC learning lands (see README)",
-		       settings.routing_mode == RMODE_SWITCH ? "switch" : "hub");
 	return true;
 }
 
@@ -307,6 +313,67 @@ static bool read_flags(void) {
 	return true;
 }
 
+/* Sizes like "32M" or "512k" (powers of 1024) for FQCoDelMemoryLimit. */
+static bool get_size(const char *var, uint64_t *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	char *end;
+	unsigned long long v = strtoull(cfg->value, &end, 10);
+	unsigned long long mult = 1;
+	if(*end == 'k' || *end == 'K')
+		mult = 1ULL << 10, end++;
+	else if(*end == 'm' || *end == 'M')
+		mult = 1ULL << 20, end++;
+	else if(*end == 'g' || *end == 'G')
+		mult = 1ULL << 30, end++;
+	if(end == cfg->value || *end || !v) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s expects a size in bytes (e.g. 32M), not `%s'",
+		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
+		return false;
+	}
+	*result = v * mult;
+	return true;
+}
+
+/* The daemon's own queue (FQ-CoDel) and shaper: fqtinc extensions. */
+static bool read_aqm_settings(egress_config_t *e) {
+	int target_ms = 5, interval_ms = 100, quantum = 0, flows = 0, limit = 0;
+	bool ecn = true;
+	memset(e, 0, sizeof(*e));
+	if(!get_int_min("FQCoDelTarget", &target_ms, 1) || !get_int_min("FQCoDelInterval", &interval_ms, 1) ||
+	   !get_int_min("FQCoDelQuantum", &quantum, 64) || !get_int_min("FQCoDelFlows", &flows, 1) ||
+	   !get_int_min("FQCoDelLimit", &limit, 1) || !get_size("FQCoDelMemoryLimit", &e->memory_limit) ||
+	   !get_bool("FQCoDelECN", &ecn))
+		return false;
+	if(flows > 65536) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "FQCoDelFlows must be at most 65536");
+		return false;
+	}
+	e->target_ns = (uint64_t)target_ms * NSEC_PER_MSEC;
+	e->interval_ns = (uint64_t)interval_ms * NSEC_PER_MSEC;
+	e->quantum = (uint32_t)quantum;
+	e->flows = (uint32_t)flows;
+	e->limit = (uint32_t)limit;
+	e->ecn = ecn;
+
+	config_t *cfg = lookup_config(settings.config, "Shaper");
+	if(cfg && strcasecmp(cfg->value, "no") && strcasecmp(cfg->value, "off")) {
+		const char *err = shaper_parse_rate(cfg->value, &e->shaper_bps);
+		if(err) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: invalid Shaper rate `%s': %s",
+			       cfg->file ? cfg->file : "command line", cfg->line, cfg->value, err);
+			return false;
+		}
+	}
+	/* outer IPv4 + UDP + seqno + MAC + worst-case padding, unless told otherwise */
+	int overhead = 20 + 8 + 4 + settings.maclength + (int)(settings.cipher.blocklen > 1 ? settings.cipher.blocklen : 0);
+	if(!get_int_min("ShaperOverhead", &overhead, 0))
+		return false;
+	e->shaper_overhead = (uint32_t)overhead;
+	return true;
+}
+
 /* Our own edge options, announced in ACK (spec §3.8). */
 static bool read_my_options(void) {
 	bool b = false;
@@ -353,8 +420,76 @@ static bool load_own_subnets(void) {
 	return true;
 }
 
-/* StrictSubnets: every host file's Subnet lines are authoritative (spec §6.8). */
-static void load_all_host_subnets(void) {
+/* Nodes named by hosts/ files (myself excluded), created if unknown. */
+static node_t *host_file_node(const char *name) {
+	node_t *n = lookup_node(name);
+	if(!n) {
+		n = node_new(name);
+		replay_init(&n->replay, (size_t)settings.replaywindow);
+		node_add(n);
+	}
+	return n;
+}
+
+/* Make n's subnets exactly the Subnet lines of tree (NULL: none).  With
+ * announce, every difference goes out as ADD/DEL_SUBNET and runs the
+ * subnet scripts of a reachable owner, as tinc does on HUP. */
+static void sync_host_subnets(node_t *n, config_tree_t *tree, bool announce) {
+	subnet_t **want = NULL;
+	size_t nwant = 0;
+	for(config_t *cfg = tree ? lookup_config(tree, "Subnet") : NULL; cfg; cfg = lookup_config_next(tree, cfg)) {
+		subnet_t *s;
+		if(!get_config_subnet(cfg, &s))
+			continue;
+		want = xrealloc(want, (nwant + 1) * sizeof(*want));
+		want[nwant++] = s;
+	}
+
+	/* Withdraw what the file no longer lists. */
+	for(size_t i = 0; i < n->subnets.count;) {
+		subnet_t *have = n->subnets.items[i];
+		subnet_t key = *have;
+		key.owner = NULL;
+		bool keep = false;
+		for(size_t k = 0; k < nwant && !keep; k++)
+			keep = subnet_compare(&key, want[k]) == 0;
+		if(keep) {
+			i++;
+			continue;
+		}
+		if(announce) {
+			send_del_subnet(everyone, have);
+			if(n->status.reachable)
+				subnet_update(n, have, false);
+		}
+		subnet_del(n, have);
+	}
+
+	/* Add what is new. */
+	for(size_t k = 0; k < nwant; k++) {
+		if(lookup_subnet(n, want[k])) {
+			subnet_free(want[k]);
+			continue;
+		}
+		subnet_add(n, want[k]);
+		if(announce) {
+			send_add_subnet(everyone, want[k]);
+			if(n->status.reachable)
+				subnet_update(n, want[k], true);
+		}
+	}
+	free(want);
+	subnet_cache_flush();
+}
+
+static int ptr_cmp(const void *a, const void *b) {
+	return a < b ? -1 : a > b;
+}
+
+/* StrictSubnets: every host file's Subnet lines are authoritative (spec §6.8).
+ * At startup they are loaded; on HUP (announce) differences are applied and
+ * announced, and nodes whose host file is gone lose their subnets. */
+static void load_all_host_subnets(bool announce) {
 	char *dir = confpath("hosts");
 	DIR *d = opendir(dir);
 	if(!d) {
@@ -362,32 +497,28 @@ static void load_all_host_subnets(void) {
 		free(dir);
 		return;
 	}
+	sset_t seen;
+	sset_init(&seen, ptr_cmp);
 	struct dirent *ent;
 	while((ent = readdir(d))) {
 		if(!check_id(ent->d_name) || !strcmp(ent->d_name, myself->name))
 			continue;
 		config_tree_t *tree = config_tree_new();
 		if(read_host_config(tree, settings.confbase, ent->d_name)) {
-			node_t *n = lookup_node(ent->d_name);
-			if(!n) {
-				n = node_new(ent->d_name);
-				replay_init(&n->replay, (size_t)settings.replaywindow);
-				node_add(n);
-			}
-			for(config_t *cfg = lookup_config(tree, "Subnet"); cfg; cfg = lookup_config_next(tree, cfg)) {
-				subnet_t *s;
-				if(!get_config_subnet(cfg, &s))
-					continue;
-				if(lookup_subnet(n, s))
-					subnet_free(s);
-				else
-					subnet_add(n, s);
-			}
+			node_t *n = host_file_node(ent->d_name);
+			sync_host_subnets(n, tree, announce);
+			sset_insert(&seen, n);
 		}
 		config_tree_free(tree);
 	}
 	closedir(d);
 	free(dir);
+	if(announce) {
+		sset_foreach(node_t, n, &node_tree)
+			if(n != myself && n->subnets.count && !sset_find(&seen, n))
+				sync_host_subnets(n, NULL, true);
+	}
+	sset_clear(&seen, NULL);
 }
 
 static bool setup_myself(void) {
@@ -413,7 +544,7 @@ static bool setup_myself(void) {
 	   !read_timing_settings() || !read_flags() || !read_my_options() || !load_own_subnets())
 		return false;
 	if(settings.strictsubnets)
-		load_all_host_subnets();
+		load_all_host_subnets(false);
 
 	char *priority = NULL;
 	if(conf_string(settings.config, "ProcessPriority", &priority)) {
@@ -451,6 +582,9 @@ bool setup_network(void) {
 
 	if(!setup_myself())
 		return false;
+	egress_config_t aqm;
+	if(!read_aqm_settings(&aqm) || !egress_init(&aqm))
+		return false;
 	if(!device_open())
 		return false;
 	run_script("tinc-up", NULL);
@@ -458,6 +592,7 @@ bool setup_network(void) {
 	if(!setup_listen_sockets())
 		return false;
 	net_start();
+	clock_gettime(CLOCK_REALTIME, &last_config_check);
 	logger(DEBUG_ALWAYS, LOG_NOTICE, "Ready");
 	return true;
 }
@@ -476,6 +611,38 @@ void close_network(void) {
 	device_close();
 }
 
+static bool later(const struct timespec *a, const struct timespec *b) {
+	return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
+}
+
+/* HUP (spec §2.9): close every connection whose hosts/NAME was deleted or
+ * modified since the last check.  Its outgoing entry, if any, is detached
+ * first so that try_outgoing_connections() reconnects at once with the new
+ * file instead of after a back-off. */
+static void close_changed_connections(void) {
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	for(size_t i = 0; i < connection_list.count;) {
+		connection_t *c = connection_list.items[i];
+		size_t before = connection_list.count;
+		if(!c->status.dead && c->name && check_id(c->name)) {
+			char *path = xasprintf("%s/hosts/%s", settings.confbase, c->name);
+			struct stat st;
+			bool gone = stat(path, &st) < 0;
+			if(gone || later(&st.st_mtim, &last_config_check)) {
+				logger(DEBUG_ALWAYS, LOG_NOTICE, "Host file %s was %s: closing the connection with %s (%s)",
+				       path, gone ? "removed" : "modified", c->name, c->hostname);
+				c->outgoing = NULL;
+				terminate_connection(c, c->status.active);
+			}
+			free(path);
+		}
+		if(connection_list.count == before)
+			i++;
+	}
+	last_config_check = now;
+}
+
 bool reload_configuration(void) {
 	if(!reload_server_config())
 		return false;
@@ -483,6 +650,10 @@ bool reload_configuration(void) {
 	config_warn_unknown(settings.config);
 	if(!read_timing_settings() || !read_flags())
 		return false;
+	cancel_pending_connects();
+	close_changed_connections();
+	if(settings.strictsubnets)
+		load_all_host_subnets(true);
 	try_outgoing_connections();
 	return true;
 }

@@ -2,5 +2,6 @@
 # Chain of three: tinc 1.0.36 A and C, fqtinc in the middle (B) relaying keys,
 # edges and (with IndirectData) packets.
 A_DAEMON=${A_DAEMON:-tinc} B_DAEMON=${B_DAEMON:-fq} C_DAEMON=${C_DAEMON:-tinc}
-export A_DAEMON B_DAEMON C_DAEMON
+FQT_TEST_NAME=$(basename "$0" .sh)
+export FQT_TEST_NAME A_DAEMON B_DAEMON C_DAEMON
 exec bash "$(dirname "$0")/t_chain3.sh"

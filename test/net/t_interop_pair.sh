@@ -20,6 +20,7 @@ if [ -z "${A_DAEMON:-}${B_DAEMON:-}${INITIATOR:-}" ]; then
 	exit 77
 fi
 
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 . "$(dirname "$0")/lib.sh"
 
 A_DAEMON=$(resolve_daemon "${A_DAEMON:-fq}")
@@ -27,7 +28,6 @@ B_DAEMON=$(resolve_daemon "${B_DAEMON:-fq}")
 INITIATOR=${INITIATOR:-a}
 OUTER=${OUTER:-4}
 XFER_MB=${XFER_MB:-50}
-TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 
 need_daemon "$A_DAEMON"
 need_daemon "$B_DAEMON"

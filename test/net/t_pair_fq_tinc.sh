@@ -2,5 +2,6 @@
 # The pair test: fqtinc (A) initiates the meta connection to tinc 1.0.36 (B),
 # outer IPv4.
 A_DAEMON=${A_DAEMON:-fq} B_DAEMON=${B_DAEMON:-tinc} INITIATOR=${INITIATOR:-a} OUTER=${OUTER:-4}
-export A_DAEMON B_DAEMON INITIATOR OUTER
+FQT_TEST_NAME=$(basename "$0" .sh)
+export FQT_TEST_NAME A_DAEMON B_DAEMON INITIATOR OUTER
 exec bash "$(dirname "$0")/t_interop_pair.sh"

@@ -7,5 +7,6 @@ if [ "${HARNESS_SELFTEST:-}" != 1 ]; then
 	exit 77
 fi
 A_DAEMON=${A_DAEMON:-tinc} B_DAEMON=${B_DAEMON:-tinc} INITIATOR=${INITIATOR:-a} OUTER=${OUTER:-4}
-export A_DAEMON B_DAEMON INITIATOR OUTER
+FQT_TEST_NAME=$(basename "$0" .sh)
+export FQT_TEST_NAME A_DAEMON B_DAEMON INITIATOR OUTER
 exec bash "$(dirname "$0")/t_interop_pair.sh"

@@ -1,0 +1,140 @@
+/* The egress queue: every frame that leaves by UDP waits here, in the
+ * daemon's own FQ-CoDel, instead of in a kernel FIFO. Frames are encrypted
+ * only when they are dequeued, i.e. when the socket can take them and the
+ * optional shaper allows, so the standing queue is the one CoDel manages and
+ * a CE mark lands on the inner packet before it is sealed. */
+#include "compat.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "egress.h"
+#include "event.h"
+#include "fq_codel.h"
+#include "log.h"
+#include "net.h"
+#include "node.h"
+#include "shaper.h"
+#include "udp_tx.h"
+
+static fq_codel_t *queue;
+static shaper_t shaper;
+static bool shaping;
+static ev_timer_t shaper_timer;
+
+bool egress_init(const egress_config_t *cfg) {
+	fq_codel_params_t p;
+	fq_codel_params_default(&p);
+	p.quantum = MTU;
+	p.mtu = MTU;
+	if(cfg->target_ns)
+		p.target_ns = cfg->target_ns;
+	if(cfg->interval_ns)
+		p.interval_ns = cfg->interval_ns;
+	if(cfg->quantum)
+		p.quantum = cfg->quantum;
+	if(cfg->flows)
+		p.flows = cfg->flows;
+	if(cfg->limit)
+		p.limit = cfg->limit;
+	if(cfg->memory_limit)
+		p.memory_limit = cfg->memory_limit;
+	p.ecn = cfg->ecn;
+	randomize(&p.hash_salt, sizeof(p.hash_salt));
+	if(queue)
+		fq_codel_free(queue);
+	queue = fq_codel_new(&p);
+	if(!queue) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid FQ-CoDel parameters");
+		return false;
+	}
+	shaping = cfg->shaper_bps > 0;
+	if(shaping) {
+		shaper_init(&shaper, cfg->shaper_bps, 0);
+		shaper_set_overhead(&shaper, cfg->shaper_overhead, SHAPER_FRAMING_NONE);
+		logger(DEBUG_ALWAYS, LOG_INFO, "Shaping egress to %llu bit/s (+%u bytes per packet)",
+		       (unsigned long long)cfg->shaper_bps, cfg->shaper_overhead);
+	}
+	return true;
+}
+
+void egress_exit(void) {
+	timer_del(&shaper_timer);
+	if(queue)
+		fq_codel_free(queue);
+	queue = NULL;
+}
+
+void egress_enqueue(node_t *via, const vpn_packet_t *packet) {
+	vpn_packet_t *slot = fq_codel_slot(queue);
+	if(!slot) {
+		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Egress queue full, dropping packet for %s", via->name);
+		return;
+	}
+	slot->len = packet->len;
+	slot->priority = packet->priority;
+	slot->outer_tos = packet->outer_tos;
+	slot->outer_ttl = packet->outer_ttl;
+	slot->tcp = packet->tcp;
+	slot->tstamp_ns = packet->tstamp_ns ? packet->tstamp_ns : now_ns;
+	memcpy(slot->data, packet->data, packet->len);
+	fq_codel_enqueue(queue, slot, now_ns, via);
+}
+
+static void shaper_wakeup(void *data) {
+	(void)data;
+	egress_run();
+}
+
+void egress_run(void) {
+	if(!queue)
+		return;
+	for(;;) {
+		for(int s = 0; s < listen_sockets; s++)
+			if(udp_tx_blocked(s))
+				return; /* resumed by udp_tx_resume_hook when writable */
+		if(!fq_codel_backlog_packets(queue))
+			return;
+		now_ns = clock_now_ns();
+		if(shaping && !shaper_may_send(&shaper, now_ns, 0)) {
+			if(!timer_armed(&shaper_timer))
+				timer_set(&shaper_timer, shaper_next_time(&shaper, now_ns, 0) - now_ns, shaper_wakeup, NULL);
+			return;
+		}
+		void *tag = NULL;
+		vpn_packet_t *p = fq_codel_dequeue(queue, now_ns, &tag);
+		if(!p)
+			return;
+		node_t *to = tag;
+		if(to && to->status.reachable) {
+			send_udppacket(to, p);
+			if(shaping)
+				shaper_account(&shaper, now_ns, p->len);
+		}
+		fq_codel_release(queue, p);
+	}
+}
+
+void egress_forget_node(const node_t *n) {
+	if(queue)
+		fq_codel_forget_tag(queue, n);
+}
+
+void egress_dump(void) {
+	if(!queue)
+		return;
+	fq_codel_stats_t st;
+	fq_codel_get_stats(queue, &st);
+	logger(DEBUG_ALWAYS, LOG_DEBUG,
+	       " egress fq_codel: packets %llu bytes %llu, dropped codel %llu overlimit %llu memory %llu, CE marked %llu,"
+	       " backlog %u packets %llu bytes, sojourn max %.3f ms avg %.3f ms, flows new %u old %u, buffers %u (%llu bytes)",
+	       (unsigned long long)st.dequeued_packets, (unsigned long long)st.dequeued_bytes,
+	       (unsigned long long)st.drop_codel, (unsigned long long)st.drop_overlimit, (unsigned long long)st.drop_memory,
+	       (unsigned long long)st.ce_marks, st.backlog_packets, (unsigned long long)st.backlog_bytes,
+	       st.sojourn_max_ns / 1e6, st.sojourn_avg_ns / 1e6, st.new_flows_len, st.old_flows_len,
+	       st.slots_allocated, (unsigned long long)st.memory_bytes);
+	if(shaping)
+		logger(DEBUG_ALWAYS, LOG_DEBUG, " shaper: %llu bit/s, %llu packets, %llu wire bytes",
+		       (unsigned long long)shaper.rate_bps, (unsigned long long)shaper.packets, (unsigned long long)shaper.wire_bytes);
+}

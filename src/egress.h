@@ -1,0 +1,32 @@
+/* The egress queue (FQ-CoDel plus an optional shaper) between routing and
+ * the UDP sockets. See egress.c. */
+#ifndef FQTINC_EGRESS_H
+#define FQTINC_EGRESS_H
+
+#include <stdint.h>
+
+#include "compat.h"
+#include "packet.h"
+
+struct node;
+
+typedef struct egress_config {
+	uint64_t target_ns, interval_ns;   /* 0 = default */
+	uint32_t quantum, flows, limit;    /* 0 = default */
+	uint64_t memory_limit;             /* 0 = default */
+	bool ecn;
+	uint64_t shaper_bps;               /* 0 = no shaping */
+	uint32_t shaper_overhead;          /* bytes per packet beyond the inner frame */
+} egress_config_t;
+
+bool egress_init(const egress_config_t *cfg);
+void egress_exit(void);
+/* Copy a frame for UDP delivery to 'via' into the queue. */
+void egress_enqueue(struct node *via, const vpn_packet_t *packet);
+/* Send what the sockets and the shaper allow. */
+void egress_run(void);
+/* A node is going away: drop its queued packets. */
+void egress_forget_node(const struct node *n);
+void egress_dump(void);
+
+#endif

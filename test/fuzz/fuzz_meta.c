@@ -1,0 +1,170 @@
+/* libFuzzer: the meta-connection input path, meta_feed() -> line framing and
+ * PACKET payloads -> receive_request() -> every handler, on a connection in
+ * each authentication state, as responder or initiator, and on an active
+ * connection of an authenticated peer ("alpha") in a small graph (world.h)
+ * with a second, honest active peer ("gamma") that receives what is
+ * forwarded. Replies go into socket pairs that are drained and discarded.
+ *
+ * Input: byte 0 = scenario, byte 1 = feed chunk size (0: all at once),
+ * then the bytes the peer sends, in plaintext (the stream cipher is not
+ * what is being fuzzed). Scenario bits:
+ *   0-2  state: 0 ID, 1 METAKEY, 2 CHALLENGE, 3 CHAL_REPLY, 4 ACK, else ACTIVE
+ *   3    we initiated the connection
+ *   4    TunnelServer = yes
+ *   5    StrictSubnets = yes
+ *   6    Mode = switch
+ * In CHAL_REPLY state the challenge we sent is bytes 0..127, so a seed can
+ * carry the right SHA-256 answer and reach ACK and activation. */
+#include "world.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#define CHALLENGE_LEN 128 /* = our 1024-bit key's size */
+
+typedef struct endpoint {
+	connection_t *c;
+	int peer_fd; /* the far end of the socket pair: what the peer would read */
+} endpoint_t;
+
+static void drain(int fd) {
+	static uint8_t sink[65536];
+	while(fd >= 0 && read(fd, sink, sizeof(sink)) > 0)
+		;
+}
+
+static bool nonblocking_pair(int sv[2]) {
+	if(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		return false;
+	/* Large buffers: a flood of replies must not stay queued in outbuf. */
+	int size = 1 << 20;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return true;
+}
+
+static uint8_t *fixed_challenge(uint8_t seed) {
+	uint8_t *ch = xmalloc(CHALLENGE_LEN);
+	for(size_t i = 0; i < CHALLENGE_LEN; i++)
+		ch[i] = (uint8_t)(i + seed);
+	return ch;
+}
+
+/* A connection that has gone through the handshake up to 'state' with
+ * plaintext streams. */
+static endpoint_t make_connection(const char *name, const char *addr, conn_state_t state, bool initiator) {
+	endpoint_t ep = {NULL, -1};
+	int sv[2];
+	if(!nonblocking_pair(sv))
+		abort();
+	connection_t *c = connection_new();
+	c->socket = sv[0];
+	ep.peer_fd = sv[1];
+	if(!str2sockaddr(addr, "655", &c->address))
+		abort();
+	free(c->hostname);
+	c->hostname = xasprintf("%s port 655", addr);
+	c->status.outgoing = initiator;
+	c->protocol_major = PROTOCOL_MAJOR;
+	if(initiator || state > CONN_ID) {
+		free(c->name);
+		c->name = xstrdup(name);
+	}
+	if(state > CONN_ID) {
+		char err[256];
+		c->config_tree = config_tree_new();
+		if(!read_host_config(c->config_tree, settings.confbase, name))
+			abort();
+		char *path = xasprintf("%s/hosts/%s", settings.confbase, name);
+		c->rsa = rsa_read_public(path, err, sizeof(err));
+		free(path);
+		if(!c->rsa)
+			abort();
+		c->outdigest_nid = META_DIGEST_NID;
+	}
+	if(state > CONN_METAKEY) {
+		c->indigest_nid = META_DIGEST_NID;
+		c->hischallenge = fixed_challenge(0);
+		c->hischallenge_len = CHALLENGE_LEN;
+	}
+	if(state > CONN_CHALLENGE) {
+		c->mychallenge = fixed_challenge(1);
+		c->mychallenge_len = CHALLENGE_LEN;
+		c->status.got_challenge = !initiator;
+	}
+	c->state = state > CONN_ACK ? CONN_ACK : state;
+	connection_add(c);
+	ep.c = c;
+	if(state > CONN_ACK) {
+		/* Activate through the real ACK handler. */
+		char ack[] = "4 655 3 c";
+		if(!receive_request(c, ack) || !c->status.active)
+			abort();
+	}
+	return ep;
+}
+
+static void check_invariants(const connection_t *c) {
+	if(c->status.dead)
+		return;
+	if(c->inlen >= MAXBUFSIZE || c->tcplen < 0 || c->tcplen > MAXBUFSIZE)
+		abort();
+	if(c->status.active != (c->state == CONN_ACTIVE))
+		abort();
+	/* Every edge joins two nodes of the table. */
+	sset_foreach(edge_t, e, &edge_weight_tree) {
+		if(lookup_node(e->from->name) != e->from || lookup_node(e->to->name) != e->to)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+	static bool ready;
+	if(!ready) {
+		world_setup_once("fuzz_meta");
+		ready = true;
+	}
+	if(size < 2)
+		return 0;
+	uint8_t scenario = data[0];
+	size_t chunk = data[1] ? data[1] : size;
+	data += 2;
+	size -= 2;
+
+	conn_state_t state = (conn_state_t)(scenario & 7);
+	if(state > CONN_ACTIVE)
+		state = CONN_ACTIVE;
+	bool initiator = scenario & 8;
+	world_flags_t flags = {
+		.tunnelserver = scenario & 16,
+		.strictsubnets = scenario & 32,
+		.mode = (scenario & 64) ? RMODE_SWITCH : RMODE_ROUTER,
+	};
+	world_up(flags, false);
+
+	endpoint_t honest = {NULL, -1};
+	if(state == CONN_ACTIVE)
+		honest = make_connection("gamma", "10.81.0.3", CONN_ACTIVE, false);
+	endpoint_t peer = make_connection("alpha", "10.81.0.1", state, initiator);
+	drain(peer.peer_fd);
+	drain(honest.peer_fd);
+
+	connection_t *c = peer.c;
+	while(size && !c->status.dead) {
+		size_t n = MIN(size, chunk);
+		meta_feed(c, data, n);
+		check_invariants(c);
+		drain(peer.peer_fd);
+		drain(honest.peer_fd);
+		data += n;
+		size -= n;
+	}
+
+	world_down();
+	if(peer.peer_fd >= 0)
+		close(peer.peer_fd);
+	if(honest.peer_fd >= 0)
+		close(honest.peer_fd);
+	return 0;
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# An authenticated but malicious peer against fqtinc (issue 6). evilpeer (a
+# test helper built from fqtinc's own crypto code) logs in as "evil" with a
+# real key and runs evil_auth.script: ADD_SUBNET and ADD_EDGE storms, edges
+# for unknown nodes, lies about the target, REQ_KEY/ANS_KEY with bad hex,
+# wrong key lengths, unknown algorithms and unreachable nodes, a KEY_CHANGED
+# flood, PACKETs with lying lengths, and requests that must end the
+# connection. Meanwhile the honest peer beta keeps pinging alpha.
+#
+# Checks: each of the script's expectations (connection kept or dropped),
+# every bad key logged, no invented node becomes reachable, the honest link
+# never drops and loses < 5 % of pings, alpha's memory stays bounded.
+. "$(dirname "$0")/lib.sh"
+
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+KEY_BITS=${KEY_BITS:-1024}
+RSS_GROWTH_LIMIT_KB=${RSS_GROWTH_LIMIT_KB:-65536}
+EVILPEER=${EVILPEER:-$top_builddir/test/net/evilpeer}
+[ -x "$EVILPEER" ] || skip "test helper $EVILPEER not built (make check builds it)"
+
+need_daemon "$FQTINC"
+setup_test
+topo_chain3
+make_node "$NS_A" alpha fq || finish
+make_node "$NS_B" beta fq || finish
+make_node "$NS_C" evil fq || finish
+connect_to beta alpha
+exchange_hosts alpha beta
+cp "${NODE_DIR[evil]}/hosts/evil" "${NODE_DIR[alpha]}/hosts/evil"
+cp "${NODE_DIR[alpha]}/hosts/alpha" "${NODE_DIR[evil]}/hosts/alpha"
+start_node alpha || finish
+start_node beta || finish
+check_ping "honest link up" "$NS_B" "$(vpn4 alpha)" 20
+
+pid=${NODE_PID[alpha]}
+status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
+rss0=$(status_kb VmRSS)
+note "alpha before: VmRSS $rss0 kB"
+
+ping_log=$TMP/ping.log
+ip netns exec "$NS_B" ping -n -q -i 0.2 -w 100 "$(vpn4 alpha)" >"$ping_log" 2>&1 &
+ping_pid=$!
+BG_PIDS+=("$ping_pid")
+
+start=$(now_ms)
+ip netns exec "$NS_C" "$EVILPEER" -c "${NODE_DIR[evil]}" -n evil -t alpha -a "$(outer4 alpha)" \
+	-p "${NODE_PORT[alpha]}" -s "$NET_DIR/evil_auth.script" -T 90 >"$TMP/evil.out" 2>&1
+evil_status=$?
+note "evilpeer ran for $(ms_to_s $(($(now_ms) - start)))s"
+sed 's/^/#   /' "$TMP/evil.out"
+check_eq "evilpeer: every expectation met (exit status)" 0 "$evil_status"
+check_eq "evilpeer: 15 expectations checked" 15 "$(grep -c ': expect ' "$TMP/evil.out")"
+
+kill -INT "$ping_pid" 2>/dev/null
+wait "$ping_pid" 2>/dev/null
+loss=$(grep -o -E '[0-9.]+% packet loss' "$ping_log" | grep -o -E '^[0-9]+')
+note "honest ping during the attack: $(grep -E 'packets transmitted' "$ping_log")"
+check_cmp "honest ping loss under 5 %" "${loss:-100}" -lt 5
+check_eq "the honest connection never dropped" 0 "$(log_count beta 'Closing connection with alpha')"
+check "alpha still running" node_alive alpha
+check_ping "honest link still up" "$NS_B" "$(vpn4 alpha)" 5
+
+check_cmp "unusable ANS_KEYs logged" "$(log_count alpha 'Unusable packet key from evil')" -ge 6
+check_cmp "REQ_KEY/ANS_KEY for unreachable or unknown nodes logged" \
+	"$(log_count alpha '(REQ_KEY|ANS_KEY) from evil .*(not reachable|does not exist)')" -ge 5
+check_cmp "invalid subnets and edges reported" "$(log_count alpha 'Got bad (ADD_SUBNET|ADD_EDGE|PACKET|REQ_KEY) from evil')" -ge 5
+check_cmp "the handshake request on an active connection refused" "$(log_count alpha 'Unauthorized request from evil')" -ge 1
+check_eq "no invented node became reachable" 0 "$(log_count alpha 'Node ghost[a-z0-9]* became reachable')"
+
+rss1=$(status_kb VmRSS)
+hwm=$(status_kb VmHWM)
+note "alpha after: VmRSS $rss1 kB (growth $((rss1 - rss0)) kB), peak VmHWM $hwm kB"
+check_cmp "alpha's resident memory growth bounded (kB)" $((hwm - rss0)) -le "$RSS_GROWTH_LIMIT_KB"
+finish

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Unauthenticated attackers against fqtinc (issue 6): garbage, oversized
+# lines, bad or out-of-state opening lines, hundreds of slowloris and idle
+# connections. Meanwhile an honest peer keeps pinging through the tunnel.
+#
+#   alpha  fqtinc, the target, in namespace A
+#   beta   fqtinc, honest, ConnectTo = alpha, in namespace B
+#   the attacker runs in the router namespace and talks to alpha's meta port
+#
+# Checks: every attack connection is dropped (none gets an ID back, none stays
+# open beyond the 10-slot tarpit), the honest link never drops and ping loss
+# stays under 5 %, the daemon's file descriptors return to their baseline and
+# its resident memory stays bounded (numbers are printed).
+. "$(dirname "$0")/lib.sh"
+
+TEST_TIMEOUT=${TEST_TIMEOUT:-90}
+KEY_BITS=${KEY_BITS:-1024}
+SLOW_CONNS=${SLOW_CONNS:-300}
+SLOW_SECS=${SLOW_SECS:-10}
+RSS_GROWTH_LIMIT_KB=${RSS_GROWTH_LIMIT_KB:-4096}
+RSS_PEAK_LIMIT_KB=${RSS_PEAK_LIMIT_KB:-16384}
+ADV="$NET_DIR/adversary.py"
+
+need_daemon "$FQTINC"
+setup_test
+topo_pair
+make_node "$NS_A" alpha fq || finish
+make_node "$NS_B" beta fq || finish
+connect_to beta alpha
+exchange_hosts alpha beta
+start_node alpha || finish
+start_node beta || finish
+check_ping "honest link up" "$NS_B" "$(vpn4 alpha)" 20
+
+pid=${NODE_PID[alpha]}
+host=$(outer4 alpha)
+port=${NODE_PORT[alpha]}
+status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
+fds() { ls "/proc/$pid/fd" | wc -l; }
+adv() { ip netns exec "$NS_R" timeout 60 "$PYTHON" "$ADV" "$@"; }
+kv() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+rss0=$(status_kb VmRSS)
+fd0=$(fds)
+note "alpha before: VmRSS ${rss0} kB, $fd0 fds"
+
+# The honest peer pings for the whole attack.
+ping_log=$TMP/ping.log
+ip netns exec "$NS_B" ping -n -q -i 0.2 -w 80 "$(vpn4 alpha)" >"$ping_log" 2>&1 &
+ping_pid=$!
+BG_PIDS+=("$ping_pid")
+
+drops_before=$(log_count alpha 'Bogus data|overlong field|Unknown request|Unauthorized request|read buffer overflow|Too many connections this second|unknown identity|Got bad ID|incompatible version')
+
+r=$(adv garbage "$host" "$port" 20)
+note "$r"
+# The daemon stops reading a connection whose line overflows its buffer, so
+# the sender stalls after the socket buffers fill.
+r=$(adv longline "$host" "$port" 5 1048576)
+note "$r"
+r=$(adv badlines "$host" "$port")
+note "$r"
+check_eq "no bad opening line is answered" 0 "$(kv "$r" answered)"
+
+drops=$(( $(log_count alpha 'Bogus data|overlong field|Unknown request|Unauthorized request|read buffer overflow|Too many connections this second|unknown identity|Got bad ID|incompatible version') - drops_before ))
+nbad=$(kv "$r" lines)
+check_cmp "every garbage, long-line and bad-line connection was dropped and logged" "$drops" -ge $((20 + 5 + nbad - 2))
+
+# Control: a valid opening from a known name is answered, so "answered=0"
+# above is a real result.
+ctl=$(ip netns exec "$NS_R" timeout 10 "$PYTHON" "$NETHELP" probe "$host" "$port" none --name beta 2>&1)
+case "$ctl" in answered*) pass "control: a valid ID is answered" ;; *) fail "control: a valid ID is answered ($ctl)" ;; esac
+
+r=$(adv slowloris "$host" "$port" "$SLOW_CONNS" "$SLOW_SECS")
+note "$r"
+check_eq "slowloris: all $SLOW_CONNS connections accepted" "$SLOW_CONNS" "$(kv "$r" connections)"
+check_cmp "slowloris: at most the 10 tarpit slots still open after ${SLOW_SECS}s" "$(kv "$r" open_at_end)" -le 10
+hwm_slow=$(status_kb VmHWM)
+
+r=$(adv idle "$host" "$port" 100 8)
+note "$r"
+check_cmp "idle: at most the 10 tarpit slots still open after 8 s" "$(kv "$r" open_at_end)" -le 10
+
+kill -INT "$ping_pid" 2>/dev/null
+wait "$ping_pid" 2>/dev/null
+loss=$(grep -o -E '[0-9.]+% packet loss' "$ping_log" | grep -o -E '^[0-9]+' )
+note "honest ping during the attacks: $(grep -E 'packets transmitted' "$ping_log")"
+check_cmp "honest ping loss during the attacks under 5 %" "${loss:-100}" -lt 5
+check_eq "the honest connection never dropped" 0 "$(log_count beta 'Closing connection with alpha')"
+check "alpha still running" node_alive alpha
+check_ping "honest link still up" "$NS_B" "$(vpn4 alpha)" 5
+
+# Let the last authentication timeouts fire.
+wait_for "[ \$(fds) -le $((fd0 + 10)) ]" 10
+rss1=$(status_kb VmRSS)
+hwm=$(status_kb VmHWM)
+fd1=$(fds)
+note "alpha after: VmRSS ${rss1} kB (growth $((rss1 - rss0)) kB), peak VmHWM ${hwm} kB (after slowloris ${hwm_slow} kB), $fd1 fds (baseline $fd0)"
+check_cmp "file descriptors back to baseline + tarpit" "$fd1" -le $((fd0 + 10))
+check_cmp "resident memory growth bounded (kB)" $((rss1 - rss0)) -le "$RSS_GROWTH_LIMIT_KB"
+check_cmp "peak resident memory bounded (kB above start)" $((hwm - rss0)) -le "$RSS_PEAK_LIMIT_KB"
+finish
