@@ -85,27 +85,35 @@ void egress_enqueue(node_t *via, const vpn_packet_t *packet) {
 static void shaper_wakeup(void *data) {
 	(void)data;
 	egress_run();
+	udp_tx_flush_all();
 }
 
-void egress_run(void) {
+/* Dequeue at most EGRESS_BUDGET frames per loop turn, so reading the device
+ * and the sockets (cheap) keeps up with sealing (expensive) and the backlog
+ * stays here, under CoDel, rather than in the tun device's kernel queue. */
+#define EGRESS_BUDGET 64
+
+bool egress_run(void) {
 	if(!queue)
-		return;
-	for(;;) {
+		return false;
+	for(int sent = 0;; sent++) {
 		for(int s = 0; s < listen_sockets; s++)
 			if(udp_tx_blocked(s))
-				return; /* resumed by udp_tx_resume_hook when writable */
+				return false; /* resumed by udp_tx_resume_hook when writable */
 		if(!fq_codel_backlog_packets(queue))
-			return;
+			return false;
+		if(sent == EGRESS_BUDGET)
+			return true;
 		now_ns = clock_now_ns();
 		if(shaping && !shaper_may_send(&shaper, now_ns, 0)) {
 			if(!timer_armed(&shaper_timer))
 				timer_set(&shaper_timer, shaper_next_time(&shaper, now_ns, 0) - now_ns, shaper_wakeup, NULL);
-			return;
+			return false;
 		}
 		void *tag = NULL;
 		vpn_packet_t *p = fq_codel_dequeue(queue, now_ns, &tag);
 		if(!p)
-			return;
+			return false;
 		node_t *to = tag;
 		if(to && to->status.reachable) {
 			send_udppacket(to, p);

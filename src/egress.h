@@ -23,8 +23,9 @@ bool egress_init(const egress_config_t *cfg);
 void egress_exit(void);
 /* Copy a frame for UDP delivery to 'via' into the queue. */
 void egress_enqueue(struct node *via, const vpn_packet_t *packet);
-/* Send what the sockets and the shaper allow. */
-void egress_run(void);
+/* Send what the sockets and the shaper allow, up to a per-turn budget;
+ * true if frames are left that could go right away. */
+bool egress_run(void);
 /* A node is going away: drop its queued packets. */
 void egress_forget_node(const struct node *n);
 void egress_dump(void);

@@ -186,9 +186,9 @@ bool event_init(void) {
 	return true;
 }
 
-static void (*idle_hook)(void);
+static bool (*idle_hook)(void);
 
-void event_set_idle_hook(void (*fn)(void)) {
+void event_set_idle_hook(bool (*fn)(void)) {
 	idle_hook = fn;
 }
 
@@ -214,10 +214,11 @@ bool event_loop(void) {
 		if(!running)
 			break;
 		/* work batched during this turn (e.g. sendmmsg) goes out before we sleep */
-		if(idle_hook)
-			idle_hook();
+		bool more = idle_hook && idle_hook();
 		int timeout_ms = -1;
-		if(heap_len) {
+		if(more) {
+			timeout_ms = 0; /* work is left: just poll for new events */
+		} else if(heap_len) {
 			uint64_t delta = heap[1]->when > now_ns ? heap[1]->when - now_ns : 0;
 			/* round up so we never spin waking up just before a timer */
 			timeout_ms = (int)MIN((delta + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC, 1000000ULL);

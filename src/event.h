@@ -46,8 +46,9 @@ void signal_add(int signum, signal_cb_t cb);
  * free objects whose io_t may still have events pending in the batch. */
 void event_defer(void (*fn)(void *), void *arg);
 
-/* Called once per loop turn, right before waiting for events. */
-void event_set_idle_hook(void (*fn)(void));
+/* Called once per loop turn, right before waiting for events; returning
+ * true means work is left, so the loop only polls instead of sleeping. */
+void event_set_idle_hook(bool (*fn)(void));
 
 bool event_init(void);
 /* Runs until event_exit(); returns false on a fatal loop error. */

@@ -19,7 +19,9 @@
 #include "udp_tx.h"
 #include "xalloc.h"
 
-#define DEVICE_BATCH 64
+/* Frames read from the device per turn: reading is cheap, so drain it and let
+ * the backlog wait in the egress queue where CoDel sees it. */
+#define DEVICE_BATCH 1024
 
 extern bool keyexpire_requested;        /* net_packet.c */
 void age_subnets(void);                 /* route.c */
@@ -238,17 +240,22 @@ static void housekeeping(void *data) {
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }
 
-/* Once per loop turn: queued frames go out, then the sendmmsg batches. */
-static void end_of_turn(void) {
+static void resume_egress(void) {
 	egress_run();
+}
+
+/* Once per loop turn: queued frames go out, then the sendmmsg batches. */
+static bool end_of_turn(void) {
+	bool more = egress_run();
 	udp_tx_flush_all();
+	return more;
 }
 
 void net_start(void) {
 	last_key_expiry = now_ns;
 	if(device.fd >= 0)
 		io_add(&device_io, device.fd, EPOLLIN, handle_device_data, NULL);
-	udp_tx_resume_hook = egress_run;
+	udp_tx_resume_hook = resume_egress;
 	event_set_idle_hook(end_of_turn);
 	graph_changed();
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);

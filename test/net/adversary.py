@@ -15,9 +15,11 @@ summary line of KEY=VALUE pairs that the shell tests parse.
   idle HOST PORT N SECS          N connections that never send anything
   udpjunk HOST PORT SECS PPS     random datagrams (1..1500 bytes) for SECS seconds at
                                  about PPS per second
-  udpreplay PCAP DPORT HOST PORT [COUNT]
+  udpreplay PCAP DPORT HOST PORT [COUNT [SRC SPORT]]
                                  resend the UDP payloads sent to DPORT in PCAP (an
-                                 Ethernet capture) to HOST:PORT, COUNT times each
+                                 Ethernet capture) to HOST:PORT, COUNT times each;
+                                 with SRC and SPORT from that IPv4 source (a raw
+                                 socket: SRC must be local or routable back)
 """
 
 import os
@@ -229,15 +231,35 @@ def pcap_udp_payloads(path, dport):
     return out
 
 
-def cmd_udpreplay(path, dport, host, port, count):
+def ipv4_udp(src, sport, dst, dport, payload):
+    """An IPv4/UDP packet for a raw socket (UDP checksum 0: none)."""
+    udp = struct.pack('>HHHH', sport, dport, 8 + len(payload), 0) + payload
+    hdr = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                      socket.inet_aton(src), socket.inet_aton(dst))
+    words = struct.unpack('>10H', hdr)
+    csum = sum(words)
+    while csum >> 16:
+        csum = (csum & 0xffff) + (csum >> 16)
+    hdr = hdr[:10] + struct.pack('>H', ~csum & 0xffff) + hdr[12:]
+    return hdr + udp
+
+
+def cmd_udpreplay(path, dport, host, port, count, src=None, sport=None):
     payloads = pcap_udp_payloads(path, dport)
-    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)
     sent = 0
-    for _ in range(count):
-        for p in payloads:
-            s.sendto(p, (host, port))
-            sent += 1
+    if src:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        for _ in range(count):
+            for p in payloads:
+                s.sendto(ipv4_udp(src, sport, host, port, p), (host, 0))
+                sent += 1
+    else:
+        fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        for _ in range(count):
+            for p in payloads:
+                s.sendto(p, (host, port))
+                sent += 1
     print("udpreplay captured=%d sent=%d" % (len(payloads), sent))
 
 
@@ -260,7 +282,8 @@ def main():
     elif cmd == 'udpjunk':
         cmd_udpjunk(a[1], int(a[2]), min(float(a[3]), 60), min(int(a[4]), 200000))
     elif cmd == 'udpreplay':
-        cmd_udpreplay(a[1], int(a[2]), a[3], int(a[4]), min(int(a[5]) if len(a) > 5 else 1, 100))
+        cmd_udpreplay(a[1], int(a[2]), a[3], int(a[4]), min(int(a[5]) if len(a) > 5 else 1, 100),
+                      a[6] if len(a) > 7 else None, int(a[7]) if len(a) > 7 else None)
     else:
         print(__doc__)
         sys.exit(2)
