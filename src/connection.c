@@ -13,6 +13,7 @@
 #include "event.h"
 #include "log.h"
 #include "node.h"
+#include "proxy.h"
 #include "xalloc.h"
 
 static int connection_ptr_cmp(const void *a, const void *b) {
@@ -114,6 +115,7 @@ void connection_free(connection_t *c) {
 	xfree_secret(c->mychallenge, c->mychallenge_len);
 	if(c->config_tree)
 		config_tree_free(c->config_tree);
+	proxy_free(c->proxy);
 	if(c->rsa)
 		rsa_free(c->rsa);
 	/* The input buffer holds decrypted meta traffic. */

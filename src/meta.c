@@ -17,6 +17,7 @@
 #include "net.h"
 #include "packet.h"
 #include "protocol.h"
+#include "proxy.h"
 #include "xalloc.h"
 
 /* ---- output ---- */
@@ -283,6 +284,9 @@ static void drop_misbehaving(connection_t *c) {
 static void input_arrived(connection_t *c, size_t n) {
 	size_t old = c->inlen;
 	c->inlen += n;
+	/* A proxy's answer comes first, in the clear (proxy.c). */
+	if(c->proxy && !proxy_receive(c))
+		return;
 	if(c->status.decrypt_in && !decrypt_in_place(c, old, n)) {
 		drop_misbehaving(c);
 		return;

@@ -12,6 +12,7 @@
 #include "egress.h"
 #include "event.h"
 #include "graph.h"
+#include "graphdump.h"
 #include "log.h"
 #include "net.h"
 #include "node.h"
@@ -236,6 +237,7 @@ static void housekeeping(void *data) {
 		last_key_expiry = now_ns;
 		keyexpire_now();
 	}
+	graphdump_periodic();
 	/* Poll at least once a second so timeouts are not quantised to PingTimeout. */
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }
@@ -266,6 +268,7 @@ void net_stop(void) {
 	io_del(&device_io);
 	egress_exit();
 	net_socket_exit();
+	graphdump_exit();
 }
 
 /* ---- dumps (USR1, USR2) ---- */

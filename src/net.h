@@ -135,6 +135,7 @@ typedef struct listen_socket {
 	io_t tcp;
 	io_t udp;
 	sockaddr_u sa;
+	bool bindto;              /* from BindToAddress (not the wildcard) */
 	int priority;             /* 1.0.36 compatibility: last TOS set; unused with cmsgs */
 } listen_socket_t;
 

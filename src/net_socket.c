@@ -20,6 +20,7 @@
 #include "log.h"
 #include "net.h"
 #include "node.h"
+#include "proxy.h"
 #include "xalloc.h"
 
 listen_socket_t listen_socket[MAXSOCKETS];
@@ -137,7 +138,26 @@ static int open_udp_socket(const sockaddr_u *sa) {
 
 static void handle_new_meta_connection(void *data, uint32_t events);
 
-static bool add_listen_address(const char *address, const char *port, int af) {
+/* Port 0: the kernel picks the port of the first listener; every other
+ * socket (its UDP twin, the other families' listeners) and our ACKs use
+ * that same port.  tinc 1.0.36 lets each socket get a port of its own. */
+static uint16_t chosen_port;
+
+static void adopt_kernel_port(int tcp, sockaddr_u *sa) {
+	sockaddr_u bound;
+	socklen_t len = sizeof(bound);
+	if(getsockname(tcp, &bound.sa, &len) < 0)
+		return;
+	chosen_port = sockaddr_port(&bound);
+	sockaddr_set_port(sa, chosen_port);
+	if(!strcmp(settings.myport, "0")) {
+		free(settings.myport);
+		settings.myport = xasprintf("%u", chosen_port);
+		logger(DEBUG_ALWAYS, LOG_NOTICE, "Port 0: listening on port %u", chosen_port);
+	}
+}
+
+static bool add_listen_address(const char *address, const char *port, int af, bool bindto) {
 	struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP, .ai_flags = AI_PASSIVE};
 	struct addrinfo *ai;
 	int err = getaddrinfo(address && strcmp(address, "*") ? address : NULL, port, &hints, &ai);
@@ -153,9 +173,14 @@ static bool add_listen_address(const char *address, const char *port, int af) {
 		}
 		sockaddr_u sa = {0};
 		memcpy(&sa, a->ai_addr, a->ai_addrlen);
+		bool any_port = !sockaddr_port(&sa);
+		if(any_port && chosen_port)
+			sockaddr_set_port(&sa, chosen_port);
 		int tcp = open_tcp_listener(&sa);
 		if(tcp < 0)
 			continue;
+		if(!sockaddr_port(&sa))
+			adopt_kernel_port(tcp, &sa);
 		int udp = open_udp_socket(&sa);
 		if(udp < 0) {
 			close(tcp);
@@ -163,6 +188,7 @@ static bool add_listen_address(const char *address, const char *port, int af) {
 		}
 		listen_socket_t *ls = &listen_socket[listen_sockets];
 		ls->sa = sa;
+		ls->bindto = bindto;
 		io_add(&ls->tcp, tcp, EPOLLIN, handle_new_meta_connection, ls);
 		io_add(&ls->udp, udp, EPOLLIN, handle_incoming_vpn_data, ls);
 		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr2hostname(&sa));
@@ -175,9 +201,10 @@ static bool add_listen_address(const char *address, const char *port, int af) {
 bool setup_listen_sockets(void) {
 	int af = address_family();
 	listen_sockets = 0;
+	chosen_port = 0;
 	config_t *cfg = lookup_config(settings.config, "BindToAddress");
 	if(!cfg) {
-		add_listen_address(NULL, settings.myport, af);
+		add_listen_address(NULL, settings.myport, af, false);
 	} else {
 		for(; cfg; cfg = lookup_config_next(settings.config, cfg)) {
 			char *addr = xstrdup(cfg->value);
@@ -189,7 +216,8 @@ bool setup_listen_sockets(void) {
 				while(*port == ' ')
 					port++;
 			}
-			add_listen_address(addr, port, af);
+			/* "*" is the wildcard address with an explicit port */
+			add_listen_address(addr, port, af, strcmp(addr, "*") != 0);
 			free(addr);
 		}
 	}
@@ -305,6 +333,22 @@ void outgoing_connection_lost(outgoing_t *o) {
 		retry_outgoing(o);
 }
 
+/* "HOST [PORT]" of an Address line; PORT defaults to the host file's Port,
+ * else 655 (spec §2.5). */
+static void split_address(const char *value, config_tree_t *tree, char **host, char **port) {
+	*host = xstrdup(value);
+	char *space = strchr(*host, ' ');
+	*port = NULL;
+	if(space) {
+		*space++ = 0;
+		while(*space == ' ')
+			space++;
+		*port = xstrdup(space);
+	} else if(!conf_string(tree, "Port", port)) {
+		*port = xstrdup("655");
+	}
+}
+
 /* Advance to the next resolved address of the current or the next Address line. */
 static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
 	for(;;) {
@@ -326,17 +370,8 @@ static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
 			return false;
 		}
 		o->cfg = cfg;
-		char *host = xstrdup(cfg->value);
-		char *space = strchr(host, ' ');
-		char *port = NULL;
-		if(space) {
-			*space++ = 0;
-			while(*space == ' ')
-				space++;
-			port = xstrdup(space);
-		} else if(!conf_string(o->config_tree, "Port", &port)) {
-			port = xstrdup("655");
-		}
+		char *host, *port;
+		split_address(cfg->value, o->config_tree, &host, &port);
 		struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
 		int err = getaddrinfo(host, port, &hints, &o->ai);
 		if(err) {
@@ -353,9 +388,88 @@ static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
 	}
 }
 
+/* If exactly one BindToAddress listener exists for this family, outgoing
+ * meta connections of the family leave from that address (spec §2.4). */
+static void bind_outgoing(int fd, int family) {
+	int found = -1;
+	for(int i = 0; i < listen_sockets; i++) {
+		if(!listen_socket[i].bindto || listen_socket[i].sa.sa.sa_family != family)
+			continue;
+		if(found >= 0)
+			return;
+		found = i;
+	}
+	if(found < 0)
+		return;
+	sockaddr_u sa = listen_socket[found].sa;
+	sockaddr_set_port(&sa, 0);
+	if(bind(fd, &sa.sa, sockaddr_len(&sa)) < 0)
+		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Can't bind outgoing socket to %s: %s", sockaddr2hostname(&sa), strerror(errno));
+}
+
+/* Through a proxy (proxy.c), one attempt per Address line: the proxy gets
+ * the line's host as written.  Only a numeric host tells us the peer's
+ * address (for our edge and UDP); names are never resolved here, so that
+ * asking the proxy to resolve them leaks nothing. */
+static void do_outgoing_via_proxy(outgoing_t *o, int af) {
+	for(;;) {
+		config_t *cfg = o->cfg ? lookup_config_next(o->config_tree, o->cfg) : lookup_config(o->config_tree, "Address");
+		o->cfg = cfg;
+		if(!cfg) {
+			logger(DEBUG_CONNECTIONS, LOG_ERR, "Could not set up a meta connection to %s", o->name);
+			retry_outgoing(o);
+			return;
+		}
+		char *host, *port;
+		split_address(cfg->value, o->config_tree, &host, &port);
+		bool connecting;
+		sockaddr_u proxy_sa;
+		int fd = proxy_open(o->name, host, port, af, &connecting, &proxy_sa);
+		if(fd < 0) {
+			free(host);
+			free(port);
+			continue;
+		}
+		connection_t *c = connection_new();
+		free(c->name);
+		c->name = xstrdup(o->name);
+		sockaddr_u target;
+		if(str2sockaddr(host, port, &target))
+			c->address = target;
+		free(c->hostname);
+		c->hostname = xasprintf("%s port %s", host, port);
+		c->socket = fd;
+		c->outgoing = o;
+		c->status.outgoing = true;
+		c->state = CONN_ID;
+		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Trying to connect to %s (%s) through the proxy", o->name, c->hostname);
+		free(host);
+		free(port);
+		if(connecting) {
+			set_meta_socket_options(fd, proxy_sa.sa.sa_family);
+			bind_to_interface(fd);
+			c->status.connecting = true;
+			io_add(&c->io, fd, EPOLLIN | EPOLLOUT, handle_meta_io, c);
+			connection_add(c);
+			return;
+		}
+		/* exec: the command's stdin/stdout is the connection */
+		io_add(&c->io, fd, EPOLLIN, handle_meta_io, c);
+		connection_add(c);
+		c->last_ping_ns = now_ns;
+		if(!send_id(c))
+			terminate_connection(c, false);
+		return;
+	}
+}
+
 void do_outgoing_connection(outgoing_t *o) {
 	int af = address_family();
 	sockaddr_u sa;
+	if(proxy_enabled()) {
+		do_outgoing_via_proxy(o, af);
+		return;
+	}
 	for(;;) {
 		if(!next_address(o, af, &sa)) {
 			logger(DEBUG_CONNECTIONS, LOG_ERR, "Could not set up a meta connection to %s", o->name);
@@ -370,6 +484,7 @@ void do_outgoing_connection(outgoing_t *o) {
 		set_nonblock_cloexec(fd);
 		set_meta_socket_options(fd, sa.sa.sa_family);
 		bind_to_interface(fd);
+		bind_outgoing(fd, sa.sa.sa_family);
 
 		connection_t *c = connection_new();
 		free(c->name);
@@ -414,6 +529,17 @@ void finish_connecting(connection_t *c) {
 	io_set(&c->io, EPOLLIN);
 	LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connected to %s (%s)", c->name, c->hostname);
 	c->last_ping_ns = now_ns;
+	if(proxy_needs_handshake() && c->outgoing && c->outgoing->cfg) {
+		/* ID waits until the proxy has granted the connection */
+		char *host, *port;
+		split_address(((config_t *)c->outgoing->cfg)->value, c->outgoing->config_tree, &host, &port);
+		bool ok = proxy_start(c, host, port);
+		free(host);
+		free(port);
+		if(!ok)
+			terminate_connection(c, false);
+		return;
+	}
 	if(!send_id(c))
 		terminate_connection(c, false);
 }

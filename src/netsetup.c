@@ -24,6 +24,7 @@
 #include "log.h"
 #include "net.h"
 #include "node.h"
+#include "proxy.h"
 #include "shaper.h"
 #include "subnet.h"
 #include "xalloc.h"
@@ -540,7 +541,7 @@ static bool setup_myself(void) {
 	apply_cmdline_host_options(settings.config, myself->name);
 	config_warn_unknown(settings.config);
 
-	if(!read_private_key() || !read_port() || !read_crypto_settings() || !read_modes() ||
+	if(!read_private_key() || !read_port() || !proxy_read_config() || !read_crypto_settings() || !read_modes() ||
 	   !read_timing_settings() || !read_flags() || !read_my_options() || !load_own_subnets())
 		return false;
 	if(settings.strictsubnets)
@@ -564,6 +565,7 @@ static bool setup_myself(void) {
 			logger(DEBUG_ALWAYS, LOG_WARNING, "setpriority(%d) failed: %s", prio, strerror(errno));
 		free(priority);
 	}
+	free(myself->hostname);
 	myself->hostname = xstrdup("MYSELF");
 	return true;
 }

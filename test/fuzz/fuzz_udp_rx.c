@@ -14,7 +14,9 @@
  *   2    the datagrams come from an address no node has (MAC trial)
  *   3    ECN = no
  *   4    Mode = switch
- *   5    compression level 10 (LZO) instead of 9 (zlib), for key 3 */
+ *   5    compression level 10 (LZO) instead of 9 (zlib), for key 3
+ *   7    the datagrams alternate between alpha's address and the unknown
+ *        one (a replay from elsewhere of what alpha just sent) */
 #include "world.h"
 
 #include "hex.h"
@@ -77,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	update_node_udp(alpha, &known);
 
 	static vpn_packet_t packet;
+	unsigned count = 0;
 	while(size) {
 		size_t len = size;
 		if(size >= 2) {
@@ -87,15 +90,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 				len = want;
 			}
 		}
+		bool elsewhere = (scenario & 128) ? (count++ & 1) : (scenario & 4);
 		sockaddr_u from;
-		if(!str2sockaddr((scenario & 4) ? "192.0.2.7" : "10.81.0.1", (scenario & 4) ? "40000" : "655", &from))
+		if(!str2sockaddr(elsewhere ? "192.0.2.7" : "10.81.0.1", elsewhere ? "40000" : "655", &from))
 			abort();
+		sockaddr_u addr_before = alpha->address;
 		memset(&packet, 0, sizeof(packet));
 		packet.outer_tos = tos;
 		packet.outer_ttl = 64;
 		packet.tstamp_ns = now_ns;
+		datapath_stats_t before = datapath_stats;
 		receive_datagram(0, &from, data, len, &packet);
 		if(packet.len > MAXSIZE)
+			abort();
+		/* Only an authentic, fresh datagram may move alpha's UDP address
+		 * (a replay from elsewhere must not redirect our traffic). */
+		bool rejected = datapath_stats.udp_bad_mac != before.udp_bad_mac ||
+		                datapath_stats.udp_decrypt_failed != before.udp_decrypt_failed ||
+		                datapath_stats.udp_replay_late != before.udp_replay_late ||
+		                datapath_stats.udp_replay_replayed != before.udp_replay_replayed ||
+		                datapath_stats.udp_replay_farfuture != before.udp_replay_farfuture;
+		if(rejected && sockaddr_cmp(&alpha->address, &addr_before))
 			abort();
 		data += len;
 		size -= len;

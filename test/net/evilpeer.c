@@ -53,10 +53,8 @@ typedef struct peer {
 	const char *name;
 } peer_t;
 
-static void die(int code, const char *fmt, const char *arg) {
-	fprintf(stderr, "evilpeer: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
+static void die(int code, const char *what, const char *detail) {
+	fprintf(stderr, "evilpeer: %s%s\n", what, detail);
 	exit(100 + code);
 }
 
@@ -112,14 +110,14 @@ static void send_metakey(peer_t *p) {
 	randomize(plain, k);
 	plain[0] &= 0x7f;
 	if(!rsa_public_encrypt_raw(p->theirkey, plain, sealed))
-		die(3, "%s", "RSA encryption failed");
+		die(3, "RSA encryption failed", "");
 	bin2hex(sealed, k, hex);
 	char *line = xasprintf("1 %d %d 0 0 %s", META_CIPHER, META_DIGEST, hex);
 	send_line(p, line);
 	free(line);
 	p->out = stream_cipher_new(META_CIPHER, plain, k, true, err, sizeof(err));
 	if(!p->out)
-		die(3, "%s", err);
+		die(3, "meta cipher: ", err);
 	xfree_secret(plain, k);
 	free(sealed);
 	free(hex);
@@ -161,7 +159,7 @@ static void got_challenge(peer_t *p, const char *line) {
 	char hex[129];
 	ssize_t n = hex2bin(line + 2, ch, sizeof(ch));
 	if(n <= 0 || !digest_oneshot(META_DIGEST, ch, (size_t)n, hash, &hashlen))
-		die(4, "%s", "bad CHALLENGE");
+		die(4, "bad CHALLENGE", "");
 	bin2hex(hash, hashlen, hex);
 	char *reply = xasprintf("3 %s", hex);
 	send_line(p, reply);
@@ -331,11 +329,11 @@ int main(int argc, char **argv) {
 		case 'p': port = optarg; break;
 		case 's': script = optarg; break;
 		case 'T': limit = atoi(optarg); break;
-		default: die(1, "%s", "usage: evilpeer -c DIR -n NAME -t TARGET -a HOST -p PORT -s SCRIPT [-T S]");
+		default: die(1, "usage: evilpeer -c DIR -n NAME -t TARGET -a HOST -p PORT -s SCRIPT [-T S]", "");
 		}
 	}
 	if(!dir || !name || !target || !host || !port || !script)
-		die(1, "%s", "usage: evilpeer -c DIR -n NAME -t TARGET -a HOST -p PORT -s SCRIPT [-T S]");
+		die(1, "usage: evilpeer -c DIR -n NAME -t TARGET -a HOST -p PORT -s SCRIPT [-T S]", "");
 	alarm((unsigned)limit); /* never outlive the test */
 	signal(SIGPIPE, SIG_IGN);
 	crypto_init();
@@ -349,12 +347,12 @@ int main(int argc, char **argv) {
 	p.theirkey = rsa_read_public(path, err, sizeof(err));
 	free(path);
 	if(!p.mykey || !p.theirkey)
-		die(2, "keys: %s", err);
+		die(2, "keys: ", err);
 	p.k = rsa_size(p.theirkey);
 
 	FILE *f = fopen(script, "r");
 	if(!f)
-		die(2, "%s: cannot open", script);
+		die(2, "cannot open ", script);
 	static char line[65536], out[65536];
 	int failed = 0, passed = 0, lineno = 0;
 	while(fgets(line, sizeof(line), f)) {
@@ -404,5 +402,8 @@ int main(int argc, char **argv) {
 	printf("evilpeer: %lu lines sent, %lu received, %d expectations passed, %d failed\n", p.lines_out,
 	       p.lines_in, passed, failed);
 	disconnect(&p);
+	rsa_free(p.mykey);
+	rsa_free(p.theirkey);
+	crypto_exit();
 	return failed;
 }

@@ -86,7 +86,7 @@ check_eq() {
 
 # check_cmp DESCRIPTION A OP B, with OP one of -lt -le -gt -ge -eq -ne (integers)
 check_cmp() {
-	if [ "$2" "$3" "$4" ] 2>/dev/null; then
+	if test "$2" "$3" "$4" 2>/dev/null; then
 		pass "$1 ($2 $3 $4)"
 	else
 		fail "$1 (not: $2 $3 $4)"
@@ -352,7 +352,7 @@ node_opt() {
 	esac
 	key=${opt%%=*}
 	val=${opt#*=}
-	lkey=$(echo "$key" | tr 'A-Z' 'a-z')
+	lkey=${key,,}
 	if [ -z "$file" ]; then
 		case "$HOST_KEYS" in
 		*" $lkey "*) file=hosts/$name ;;
@@ -819,7 +819,7 @@ transfer_wait() {
 		return 1
 	fi
 	mbit=$(awk -v b="$rbytes" -v s="$ssecs" 'BEGIN { if (s > 0) printf "%.1f", b * 8 / s / 1e6; else print "?" }')
-	note "transfer $id: sent $sbytes, received $rbytes bytes in ${ssecs}s ($mbit Mbit/s), longest pause ${rgap}s, sha256 ${rsha:0:16}... $([ "$ssha" = "$rsha" ] && echo match || echo MISMATCH ${ssha:0:16}...)"
+	note "transfer $id: sent $sbytes, received $rbytes bytes in ${ssecs}s ($mbit Mbit/s), longest pause ${rgap}s, sha256 ${rsha:0:16}... $([ "$ssha" = "$rsha" ] && echo match || echo "MISMATCH ${ssha:0:16}...")"
 	[ "$sbytes" = "$rbytes" ] && [ "$ssha" = "$rsha" ]
 }
 

@@ -87,8 +87,8 @@ for round in "${ROUNDS[@]}"; do
 		# compression, PMTU discovery settles only after its 30th step (~30
 		# s), so instead cap the inner MTU and wait until frames of that
 		# size go by UDP.
-		ip -n "$NS_A" link set "${NODE_IF[alpha]}" mtu $INNER_MTU
-		ip -n "$NS_B" link set "${NODE_IF[beta]}" mtu $INNER_MTU
+		ip -n "$NS_A" link set "${NODE_IF[alpha]}" mtu "$INNER_MTU"
+		ip -n "$NS_B" link set "${NODE_IF[beta]}" mtu "$INNER_MTU"
 		wait_udp_path "$NS_A" "$(vpn4 beta)" $((INNER_MTU - 28)) 30
 		wait_udp_path "$NS_B" "$(vpn4 alpha)" $((INNER_MTU - 28)) 30
 	fi

@@ -16,12 +16,15 @@
 #     goes unanswered, beta counts each drop ("CE over Not-ECT dropped N" in
 #     its SIGUSR2 dump) and logs it;
 #   * the CE-propagated and unexpected-combination counters match the table.
-# Both outer families; the router's rewrite counter proves nft did its job.
+# Both outer families in router mode, and outer IPv4 in switch mode (tap
+# devices; there the counters are checked as lower bounds, since the
+# kernels' own multicast crosses the switch too).  The router's rewrite
+# counter proves nft did its job.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+TEST_TIMEOUT=${TEST_TIMEOUT:-120} # before lib.sh, which defaults it
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecnlib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 require_tools tcpdump nft
@@ -43,13 +46,35 @@ DSCP=34 # AF41: must come out unchanged
 size_of() { echo $((100 + 16 * ($2 * 4 + $1))); }
 MAXSIZE=$(size_of 3 3)
 
+# static_neighbours: in switch mode, permanent ARP/ND entries between beta and
+# the senders, so no address resolution has to cross the tunnel while the
+# router forces the outer ECN (a Not-ECT neighbour solicitation under
+# outer CE is dropped, exactly as RFC 6040 says, and would break the pings).
+static_neighbours() {
+	local s mac_b mac_s
+	mac_b=$(ip -n "$NS_B" link show "${NODE_IF[beta]}" | awk '/link\/ether/ { print $2 }')
+	for s in alpha gamma; do
+		mac_s=$(ip -n "${NODE_NS[$s]}" link show "${NODE_IF[$s]}" | awk '/link\/ether/ { print $2 }')
+		ip -n "${NODE_NS[$s]}" neigh replace "$(vpn4 beta)" lladdr "$mac_b" dev "${NODE_IF[$s]}" nud permanent
+		ip -n "${NODE_NS[$s]}" -6 neigh replace "$(vpn6 beta)" lladdr "$mac_b" dev "${NODE_IF[$s]}" nud permanent
+		ip -n "$NS_B" neigh replace "$(vpn4 "$s")" lladdr "$mac_s" dev "${NODE_IF[beta]}" nud permanent
+		ip -n "$NS_B" -6 neigh replace "$(vpn6 "$s")" lladdr "$mac_s" dev "${NODE_IF[beta]}" nud permanent
+	done
+}
+
+# round OUTER [MODE]
 round() {
-	local outer=$1 tag=r$1 sender o i fam label size exp r addr ns
-	note "---- round: outer IPv$outer"
-	for n in alpha beta gamma; do node_set "$n" "AddressFamily=ipv$outer"; done
+	local outer=$1 mode=${2:-router} tag=r$1 sender o i fam label size exp r addr ns
+	[ "$mode" = switch ] && tag=$tag-switch
+	note "---- round: outer IPv$outer, $mode mode"
+	for n in alpha beta gamma; do
+		node_set "$n" "AddressFamily=ipv$outer" "Mode=$mode"
+		if [ "$mode" = switch ]; then node_set "$n" DeviceType=tap; else node_set "$n" DeviceType=tun; fi
+	done
 	start_node beta || return 1
 	start_node alpha || return 1
 	start_node gamma || return 1
+	[ "$mode" = switch ] && static_neighbours
 	for sender in alpha gamma; do
 		ns=${NODE_NS[$sender]}
 		if ! wait_udp_path "$ns" "$(vpn4 beta)" "$MAXSIZE" 20; then
@@ -102,9 +127,9 @@ round() {
 					else
 						exp=$(tos_byte $DSCP "$r")
 						table+="$label:$toses "
-						[ "$(echo "$seen" | grep -c .)" -ge "$PING_COUNT" ] && [ "$toses" = "$exp" ] &&
+						[ "$(echo "$seen" | grep -c .)" -ge 1 ] && [ "$toses" = "$exp" ] &&
 							[ "$csums" = ok ] && [ "$answered" = yes ] && continue
-						fail "$tag: $label: inner $toses (checksums $csums) in $(echo "$seen" | grep -c .) packets, answered $answered; expected $exp in $PING_COUNT"
+						fail "$tag: $label: inner $toses (checksums $csums) in $(echo "$seen" | grep -c .) packets, answered $answered; expected $exp in (up to) $PING_COUNT"
 					fi
 					bad=$((bad + 1))
 				done
@@ -121,14 +146,22 @@ round() {
 	local exp_unexp=$((per_cell * 3)) # (Not-ECT, ECT(1)), (Not-ECT, ECT(0)), (CE, ECT(1))
 	usr2_dump beta || fail "$tag: beta dumps on SIGUSR2"
 	note "$tag: beta: $(grep -E 'ecn: |replay window' "$TMP/beta.dump" | sed 's/^.*\(ecn: \|replay window\)/\1/' | tr '\n' ';')"
-	check_eq "$tag: beta counts CE over Not-ECT drops" "$exp_drops" "$(dump_num beta 'CE over Not-ECT dropped')"
-	check_eq "$tag: beta counts CE propagated into ECT packets" "$exp_prop" "$(dump_num beta 'CE propagated')"
-	check_eq "$tag: beta counts unexpected combinations" "$exp_unexp" "$(dump_num beta 'unexpected')"
+	if [ "$mode" = router ]; then
+		check_eq "$tag: beta counts CE over Not-ECT drops" "$exp_drops" "$(dump_num beta 'CE over Not-ECT dropped')"
+		check_eq "$tag: beta counts CE propagated into ECT packets" "$exp_prop" "$(dump_num beta 'CE propagated')"
+		check_eq "$tag: beta counts unexpected combinations" "$exp_unexp" "$(dump_num beta 'unexpected')"
+	else
+		# the kernels' own multicast (MLD reports) crosses a switch too
+		check_cmp "$tag: beta counts CE over Not-ECT drops" "$(dump_num beta 'CE over Not-ECT dropped')" -ge "$exp_drops"
+		check_cmp "$tag: beta counts CE propagated into ECT packets" "$(dump_num beta 'CE propagated')" -ge "$exp_prop"
+		check_cmp "$tag: beta counts unexpected combinations" "$(dump_num beta 'unexpected')" -ge "$exp_unexp"
+	fi
 	stop_all_nodes
 }
 
 round 4
 round 6
+round 4 switch
 
 logged=$(log_count beta 'Dropping packet from (alpha|gamma) .*outer ECN CE over inner Not-ECT')
 check_cmp "beta logged the CE-over-Not-ECT drops (rate-limited)" "$logged" -ge 2

@@ -5,7 +5,8 @@
 #                     --ConnectTo--> gamma (tinc 1.0.36, C)
 #
 # Rounds: outer IPv4 and IPv6 x PriorityInheritance yes and no, plus one
-# round with `ECN = no` on alpha.  In each round alpha pings beta and gamma
+# round with `ECN = no` on alpha and one in switch mode (tap devices, the
+# inner packets inside real Ethernet frames).  In each round alpha pings beta and gamma
 # with every inner family (IPv4, IPv6) x DSCP {CS0, CS1, AF41, EF} x ECN
 # {Not-ECT, ECT(1), ECT(0), CE}, one `ping -Q` run per combination, while the
 # router captures alpha's link.  Every echo request datagram must carry the
@@ -18,10 +19,10 @@
 # ECT(0)/CE; a capture on alpha's tun checks that the pings really left with
 # the TOS asked for (the test's own precondition).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+TEST_TIMEOUT=${TEST_TIMEOUT:-120} # before lib.sh, which defaults it
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecnlib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 require_tools tcpdump
@@ -41,13 +42,15 @@ counters_start "$NS_R" "${NODE_PORT[alpha]}" "${NODE_PORT[beta]}" "${NODE_PORT[g
 # so all echo requests of one peer travel in datagrams of one length.
 SIZE4=120 SIZE6=100
 
-# round OUTER PI ECN: run one configuration and check it
+# round OUTER PI ECN [MODE]: run one configuration and check it
 round() {
-	local outer=$1 pi=$2 ecn=$3 tag="r$1-pi$2-ecn$3" n src4 src
+	local outer=$1 pi=$2 ecn=$3 mode=${4:-router} tag="r$1-pi$2-ecn$3" n src4 src
 	local peer fam dscp e label tos expd expe exp got cnt toses
-	note "---- round: outer IPv$outer, PriorityInheritance = $pi, ECN = $ecn (alpha)"
+	[ "$mode" = switch ] && tag=$tag-switch
+	note "---- round: outer IPv$outer, PriorityInheritance = $pi, ECN = $ecn (alpha), $mode mode"
 	for n in alpha beta gamma; do
-		node_set "$n" "AddressFamily=ipv$outer" "PriorityInheritance=$pi"
+		node_set "$n" "AddressFamily=ipv$outer" "PriorityInheritance=$pi" "Mode=$mode"
+		if [ "$mode" = switch ]; then node_set "$n" DeviceType=tap; else node_set "$n" DeviceType=tun; fi
 	done
 	node_set alpha "ECN=$ecn"
 	start_node beta || return 1
@@ -140,9 +143,10 @@ round() {
 		exp=$(tos_byte "$expd" "$expe")
 		total=$((total + 1))
 		table+="$label:$toses "
-		if [ "$cnt" -lt "$PING_COUNT" ] || [ "$toses" != "$exp" ]; then
+		# (a request lost on a loaded machine is no failure; a wrong byte is)
+		if [ "$cnt" -lt 1 ] || [ "$toses" != "$exp" ]; then
 			bad=$((bad + 1))
-			fail "$tag: $label: outer $toses in $cnt datagrams, expected $exp in $PING_COUNT"
+			fail "$tag: $label: outer $toses in $cnt datagrams, expected $exp in (up to) $PING_COUNT"
 		fi
 	done <"$TMP/$tag.outer"
 	note "$tag outer TOS per run: $table"
@@ -164,5 +168,6 @@ round 4 no yes
 round 6 yes yes
 round 6 no yes
 round 4 yes no
+round 6 yes yes switch
 
 finish

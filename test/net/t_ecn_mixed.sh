@@ -24,10 +24,10 @@
 # Checked in the router's capture (EF + ECT(0) pings, one run per row) and in
 # the SIGUSR2 dumps of alpha, gamma and delta ("via" and "ecn normal|compat").
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+TEST_TIMEOUT=${TEST_TIMEOUT:-120} # before lib.sh, which defaults it
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecnlib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 require_tools tcpdump
@@ -97,8 +97,8 @@ observe "$TMP/mixed.gamma.alpha.res" gamma-alpha gamma alpha
 "$PYTHON" "$ECNHELP" windows "$TMP/mixed.pcap" "$TMP/mixed.win" >"$TMP/mixed.outer"
 note "outer TOS per run@hop (count, TOS): $(tr '\n' ';' <"$TMP/mixed.outer")"
 
-# expect RUN@HOP TOS: all echo requests of the run crossed that hop with TOS;
-# TOS "-" means none crossed it.
+# expect RUN@HOP TOS: the echo requests of the run that crossed that hop (at
+# least one) all carried TOS; TOS "-" means none crossed it.
 expect() {
 	local line cnt toses
 	line=$(awk -v l="$1" '$1 == l' "$TMP/mixed.outer")
@@ -106,10 +106,10 @@ expect() {
 	toses=$(echo "$line" | awk '{ print $3 }')
 	if [ "$2" = - ]; then
 		check_eq "$1: no datagrams on this hop" "0 -" "${cnt:-?} ${toses:-?}"
-	elif [ "${cnt:-0}" -ge "$PING_COUNT" ] && [ "$toses" = "$2" ]; then
+	elif [ "${cnt:-0}" -ge 1 ] && [ "$toses" = "$2" ]; then
 		pass "$1: outer $toses ($cnt datagrams)"
 	else
-		fail "$1: outer ${toses:-?} in ${cnt:-0} datagrams, expected $2 in at least $PING_COUNT"
+		fail "$1: outer ${toses:-?} in ${cnt:-0} datagrams, expected $2"
 	fi
 }
 for fam in v4 v6; do

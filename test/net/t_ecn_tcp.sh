@@ -23,10 +23,10 @@
 #   and fills the bottleneck queue instead.
 # The contrast (marks, echoes, retransmissions, cwnd, RTT) is printed.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+TEST_TIMEOUT=${TEST_TIMEOUT:-150} # before lib.sh, which defaults it
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecnlib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-150}
 XFER_MB=${XFER_MB:-12}
 BOTTLENECK=${BOTTLENECK:-40mbit}
 MARK_MOD=${MARK_MOD:-10}
@@ -172,7 +172,9 @@ F_PROP=$(dump_num beta 'CE propagated')
 check_eq "fq: beta propagated every mark into the inner packet" "$R_MARKED" "$F_PROP"
 check_eq "fq: beta dropped nothing (only ECT datagrams were marked)" 0 "$(dump_num beta 'CE over Not-ECT dropped')"
 check_cmp "fq: the connection negotiated ECN (ECE+CWR SYN)" "$R_SYN" -ge 1
-check_eq "fq: B received every propagated mark as CE on its tun" "$F_PROP" "$R_CE"
+# (at least: fqtinc's own egress AQM may add marks of its own when the
+# machine is slow)
+check_cmp "fq: B received every propagated mark as CE on its tun" "$R_CE" -ge "$F_PROP"
 check_cmp "fq: B echoed the congestion (ECE)" "$R_ECE" -gt 0
 check_cmp "fq: A reduced its window (CWR)" "$R_CWR" -gt 0
 check_cmp "fq: A's kernel counted echoed CE (TCPDeliveredCE)" "$R_DCE" -gt 0

@@ -9,8 +9,10 @@
 # 3. 5 % random loss on the outer path (nft numgen in the router, both
 #    directions): a 2 MB transfer arrives intact, the meta connection survives
 # 4. beta's outer address changes: time until pings work both ways
-# 5. SIGHUP to both daemons, three times, during a 20 MB transfer: it
+# 5. SIGHUP to both daemons, three times, during a 10 MB transfer: it
 #    arrives intact and no connection is dropped
+# 6. beta restarted with its log file on a full file system: it runs,
+#    forwards, and survives HUP and USR2 (log writes fail)
 # Recovery times are printed ("# recovery: ...") and bounded.
 . "$(dirname "$0")/lib.sh"
 
@@ -119,6 +121,28 @@ check "10 MB transfer intact across three SIGHUPs" transfer_wait hup
 check_eq "both daemons re-read their configuration 3 times" "3 3" "$(log_count alpha 'Got HUP signal') $(log_count beta 'Got HUP signal')"
 check_eq "no connection dropped by the reloads" "$closed_before" "$(log_count alpha 'Closing connection with beta')$(log_count beta 'Closing connection with alpha')"
 check "both daemons still running" eval "node_alive alpha && node_alive beta"
+
+# ---- 6. disk full: beta restarted with its log file on a full file system
+# (a tmpfs mounted by a wrapper inside ip netns exec's private mount
+# namespace, so it vanishes with the daemon)
+stop_node beta
+cat >"$TMP/fullfs-tincd" <<EOF2
+#!/bin/sh
+mkdir -p "$TMP/full" && mount -t tmpfs -o size=16k fqtfull "$TMP/full" || exit 99
+dd if=/dev/zero of="$TMP/full/filler" bs=4k count=16 2>/dev/null
+exec "$FQTINC" "\$@"
+EOF2
+chmod 755 "$TMP/fullfs-tincd"
+NODE_DAEMON[beta]=$TMP/fullfs-tincd
+t0=$(now_ms)
+start_node beta --logfile="$TMP/full/beta.log" || finish
+recovered "restart with a full log disk" "$NS_A" "$(vpn4 beta)" "$t0"
+avail=$(nsenter -t "${NODE_PID[beta]}" -m -- df -k "$TMP/full" 2>/dev/null | awk 'NR == 2 { print $4 }')
+check_eq "beta's log file system is full (kB available)" 0 "${avail:-unknown}"
+kill -HUP "${NODE_PID[beta]}"
+kill -USR2 "${NODE_PID[beta]}"
+check "pings keep working while logging fails" ping_ok "$NS_A" "$(vpn4 beta)"
+check "beta survives a full log disk, HUP and USR2" node_alive beta
 
 note "recovery: kill+restart ${RECOVERY[kill+restart]}s, link down 8s/up: meta ${RECOVERY[link meta]}s, data ${RECOVERY[link down 8s/up]}s (after the link came back), address change: data ${RECOVERY[address change B->A]}s / ${RECOVERY[address change A->B]}s, meta ${RECOVERY[meta after address change]}s"
 finish

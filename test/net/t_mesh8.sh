@@ -7,7 +7,11 @@
 # 2. A node is killed (SIGKILL): within PingTimeout every other node answers
 #    a ping to it with "Destination Net Unreachable" (its subnets lost their
 #    reachable owner everywhere).
-# 3. The node is restarted: every other node reaches it again.
+#    Another node is frozen (SIGSTOP, sockets stay open): it must become
+#    unreachable everywhere within PingInterval + 3 x PingTimeout (+2 s,
+#    see below).
+# 3. The killed node is restarted, the frozen one continued (and every
+#    daemon gets ALRM, so back-offs end): all pairs ping again.
 # 4. No flooding loop: after convergence the number of ADD_EDGE requests each
 #    node has received stays put during a quiet period, and the totals stay
 #    under a bound derived from the graph.
@@ -20,7 +24,8 @@
 MESH_SEED=${MESH_SEED:-17}
 MESH_MIX=${MESH_MIX:-random}
 N=8
-PINGTIMEOUT=5
+PINGINTERVAL=8
+PINGTIMEOUT=4
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
@@ -51,7 +56,7 @@ else
 fi
 
 for i in $(seq 0 $((N - 1))); do
-	make_node "${hosts[$i]}" "${NAMES[$i]}" "${kinds[$i]}" PingInterval=10 PingTimeout=$PINGTIMEOUT || finish
+	make_node "${hosts[$i]}" "${NAMES[$i]}" "${kinds[$i]}" PingInterval=$PINGINTERVAL PingTimeout=$PINGTIMEOUT || finish
 done
 
 # the graph: node i (i >= 1) connects to a random earlier node, then 3 extra
@@ -147,8 +152,41 @@ else
 	fail "still routing to $victim after PingTimeout+1 s:$late"
 fi
 
+# ---- a node that hangs (SIGSTOP: no FIN, its sockets stay open): only the
+# PING/PONG timeout of its neighbours can notice.  tinc runs that check only
+# on housekeeping ticks, at least PingTimeout apart: the next PING leaves at
+# the first tick >= PingInterval after the last one (up to PingInterval +
+# PingTimeout), the missing PONG is noticed at the first tick >= PingTimeout
+# after that (up to 2 x PingTimeout): PingInterval + 3 x PingTimeout, plus
+# 2 s for the flooding of DEL_EDGE and our polling
+others=()
+for name in "${NAMES[@]}"; do [ "$name" != "$victim" ] && others+=("$name"); done
+frozen=${others[$((RANDOM % ${#others[@]}))]}
+note "freezing $frozen ($(daemon_label "${NODE_DAEMON[$frozen]}"))"
+kill -STOP "${NODE_PID[$frozen]}"
+stopped=$(now_ms)
+frozen_unreach() { # SRC
+	local out
+	out=$(nsx "${NODE_NS[$1]}" ping -n -c1 -W1 "$(vpn4 "$frozen")" 2>&1)
+	case "$out" in *"Destination Net Unreachable"*) return 0 ;; esac
+	return 1
+}
+bound=$((PINGINTERVAL + 3 * PINGTIMEOUT + 2))
+late=""
+for name in "${others[@]}"; do
+	[ "$name" = "$frozen" ] && continue
+	wait_for "frozen_unreach $name" $((bound - ($(now_ms) - stopped) / 1000)) || late+=" $name"
+done
+if [ -z "$late" ]; then
+	pass "a hung node is unreachable everywhere after $(ms_to_s $(($(now_ms) - stopped)))s (bound: PingInterval $PINGINTERVAL + 3 x PingTimeout $PINGTIMEOUT + 2 s)"
+else
+	fail "nodes still routing to the hung $frozen after $bound s:$late"
+fi
+kill -CONT "${NODE_PID[$frozen]}"
+
 # ---- rejoin
 start_node "$victim" || finish
+for name in "${NAMES[@]}"; do node_alive "$name" && kill -ALRM "${NODE_PID[$name]}"; done
 rejoin=$(now_ms)
 pids=()
 for name in "${NAMES[@]}"; do

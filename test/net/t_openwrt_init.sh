@@ -78,6 +78,7 @@ config tinc-net 'vpn'
 	option ECN '0'
 	option ReplayWindow '2048'
 	option Shaper '19M'
+	option ShaperOverhead '52'
 	option FQCoDelTarget '5'
 	option FQCoDelECN 'on'
 	option ExperimentalProtocol '1'
@@ -182,6 +183,7 @@ Port = 0
 Subnet = 10.99.0.1/32
 Subnet = fd99::1/128
 Shaper = 19M
+ShaperOverhead = 52
 FQCoDelTarget = 5'
 check_eq "vpn/tinc.conf from UCI" "$expected_vpn_conf" "$(cat "$RUN/vpn/tinc.conf" 2>&1)"
 

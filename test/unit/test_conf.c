@@ -531,8 +531,7 @@ static void test_options(void) {
 	}
 	static const char *const unimplemented[] = {
 		"Proxy", "GraphDumpFile", "VDEPort", "VDEGroup", "LocalDiscovery", "Hostnames",
-		"IffOneQueue", "ProcessPriority", "Shaper", "FQCoDelTarget", "FQCoDelInterval",
-		"FQCoDelQuantum", "FQCoDelFlows", "FQCoDelLimit", "FQCoDelMemoryLimit", "FQCoDelECN",
+		"IffOneQueue", "ProcessPriority",
 	};
 	for(size_t i = 0; i < ARRAY_SIZE(unimplemented); i++) {
 		const option_info_t *o = option_lookup(unimplemented[i]);

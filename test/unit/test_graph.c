@@ -271,6 +271,43 @@ static void test_indirect(void) {
 	teardown();
 }
 
+/* The RFC 6040 bit (0x10) in a mixed mesh (issue 4, doc/protocol-ecn.md):
+ * me (fqtinc) - b (tinc 1.0.36) - c (fqtinc), d (fqtinc, IndirectData)
+ * behind b, e (tinc 1.0.36, IndirectData) behind c. Edge options are what
+ * each side's ACK handling gives: tinc ORs the peer's ACK bits into its
+ * edge, fqtinc ORs them but never its own bit. A node's options come from
+ * the edge the search reached it by, and the sender's mode is that of the
+ * via node. */
+static void test_ecn_bit(void) {
+	setup();
+	node_t *b = mknode("b");
+	node_t *c = mknode("c");
+	node_t *d = mknode("d");
+	node_t *e = mknode("e");
+	mkedge(myself, b, 0x0c, 10); /* b announced nothing */
+	mkedge(b, myself, 0x1c, 10); /* b ORed our announcement */
+	mkedge(b, c, 0x1c, 10);
+	mkedge(c, b, 0x0c, 10);
+	mkedge(b, d, 0x1d, 10);
+	mkedge(d, b, 0x0d, 10);
+	mkedge(c, e, 0x0d, 10);
+	mkedge(e, c, 0x1d, 10);
+	graph();
+
+	CHECK_EQ_INT(b->options & OPTION_ECN_RFC6040, 0);
+	CHECK_EQ_INT(c->options & OPTION_ECN_RFC6040, OPTION_ECN_RFC6040);
+	CHECK(c->via == c);
+	/* d decapsulates correctly, but packets for it go to b: compatibility */
+	CHECK_EQ_INT(d->options & OPTION_ECN_RFC6040, OPTION_ECN_RFC6040);
+	CHECK(d->via == b);
+	CHECK_EQ_INT(d->via->options & OPTION_ECN_RFC6040, 0);
+	/* e does not, but packets for it go to c: normal mode on that hop */
+	CHECK_EQ_INT(e->options & OPTION_ECN_RFC6040, 0);
+	CHECK(e->via == c);
+	CHECK_EQ_INT(e->via->options & OPTION_ECN_RFC6040, OPTION_ECN_RFC6040);
+	teardown();
+}
+
 static void test_no_reverse(void) {
 	setup();
 	node_t *b = mknode("b");
@@ -486,6 +523,7 @@ int main(void) {
 	test_edge_table();
 	test_chain();
 	test_indirect();
+	test_ecn_bit();
 	test_no_reverse();
 	test_tie_by_name();
 	test_reachability_callback();

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Number crunching for bench/run (the fqtinc vs tinc 1.0.36 benchmark).
+
+bench/run does the namespaces, daemons and traffic in bash; this file turns
+what they leave behind into numbers, plots and the final table.
+
+Subcommands:
+
+  iperf FILE
+      Summary of an iperf3 -J result: "BITS_PER_SECOND BYTES RETRANSMITS" as
+      seen by the receiver (TCP), or for UDP "BITS_PER_SECOND PACKETS LOST".
+      Prints "0 0 0" and exits 1 if the file holds no result.
+  ping FILE T0 FLOWS_START FLOWS_END WARM DATFILE
+      Read the output of `ping -D -i 0.01` that started at epoch T0, with the
+      load running from FLOWS_START to FLOWS_END (epoch seconds).  Idle RTT =
+      median of the probes sent before the load; the loaded window is
+      [FLOWS_START + WARM, FLOWS_END].  Prints
+      "IDLE_MS MEDIAN_INDUCED_MS P99_INDUCED_MS LOSS_PERCENT PROBES" and writes
+      DATFILE: one "SECONDS_SINCE_FLOWS_START RTT_MS" line per answered probe.
+  usr2 LOG
+      The numbers of the last "egress fq_codel:" line of an fqtinc log:
+      "PACKETS CODEL_DROPS OVERLIMIT_DROPS MEMORY_DROPS CE_MARKS SOJOURN_MAX_MS
+      BACKLOG_PACKETS" (all 0 when there is none).
+  snmp FILE_BEFORE FILE_AFTER
+      Deltas of the kernel's UDP counters between two copies of /proc/net/snmp:
+      "RCVBUF_ERRORS SNDBUF_ERRORS IN_ERRORS".
+  backlog FILE START END WARM
+      Median of the "EPOCH backlog NNN[K|M]b" samples of a tc qdisc taken in
+      [START + WARM, END], in KB.
+  plot OUTDIR SCENARIO TITLE
+      Draw OUTDIR/latency-SCENARIO.png from OUTDIR/lat-SCENARIO-{tinc,fq}.dat
+      with gnuplot (log y axis: tinc's bloat and fqtinc's few ms both show).
+  table RESULTS
+      Print the result table.  RESULTS has "KEY DAEMON VALUE" lines (DAEMON is
+      tinc, fq or -), as appended by bench/run.
+"""
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+
+def percentile(sorted_vals, p):
+    """Nearest-rank percentile of an already sorted list (p in 0..100)."""
+    if not sorted_vals:
+        return float("nan")
+    k = max(1, math.ceil(p / 100.0 * len(sorted_vals)))
+    return sorted_vals[min(k, len(sorted_vals)) - 1]
+
+
+def cmd_iperf(args):
+    try:
+        with open(args[0]) as f:
+            j = json.load(f)
+        end = j["end"]
+    except (OSError, ValueError, KeyError):
+        print("0 0 0")
+        return 1
+    if "sum_received" in end and "sum_sent" in end and "retransmits" in end["sum_sent"]:
+        r = end["sum_received"]
+        print("%.0f %d %d" % (r["bits_per_second"], r["bytes"], end["sum_sent"].get("retransmits", 0)))
+        return 0
+    s = end.get("sum", {})
+    print("%.0f %d %d" % (s.get("bits_per_second", 0), s.get("packets", 0), s.get("lost_packets", 0)))
+    return 0
+
+
+PING_RE = re.compile(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+).*time=([\d.]+) ms")
+
+
+def cmd_ping(args):
+    path, t0, fs, fe, warm, dat = args[0], float(args[1]), float(args[2]), float(args[3]), float(args[4]), args[5]
+    probes = {}  # seq -> (send time, rtt ms)
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = PING_RE.match(line)
+            if not m:
+                continue
+            recv, seq, rtt = float(m.group(1)), int(m.group(2)), float(m.group(3))
+            if seq not in probes:  # a duplicate answer is not a second probe
+                probes[seq] = (recv - rtt / 1000.0, rtt)
+    seqs = sorted(probes)
+    idle = sorted(probes[s][1] for s in seqs if probes[s][0] < fs)
+    w0 = fs + warm
+    inwin = [s for s in seqs if w0 <= probes[s][0] <= fe]
+    with open(dat, "w") as f:
+        for s in seqs:
+            t, rtt = probes[s]
+            f.write("%.3f %.3f\n" % (t - fs, rtt))
+    if not idle or not inwin:
+        print("nan nan nan nan 0")
+        return 1
+    idle_ms = percentile(idle, 50)
+    induced = sorted(probes[s][1] - idle_ms for s in inwin)
+    # Lost probes never show up; count the sequence numbers missing between
+    # the first and last answered probe of the window.
+    expected = inwin[-1] - inwin[0] + 1
+    loss = 100.0 * (expected - len(inwin)) / expected
+    print("%.3f %.3f %.3f %.2f %d" % (idle_ms, percentile(induced, 50), percentile(induced, 99), loss, expected))
+    return 0
+
+
+USR2_RE = re.compile(
+    r"egress fq_codel: packets (\d+) bytes \d+, dropped codel (\d+) overlimit (\d+) memory (\d+), "
+    r"CE marked (\d+), backlog (\d+) packets \d+ bytes, sojourn max ([\d.]+) ms")
+
+
+def cmd_usr2(args):
+    last = None
+    try:
+        with open(args[0], errors="replace") as f:
+            for line in f:
+                m = USR2_RE.search(line)
+                if m:
+                    last = m
+    except OSError:
+        pass
+    if not last:
+        print("0 0 0 0 0 0 0")
+        return 0
+    pk, cd, ol, mem, ce, bl, soj = last.groups()
+    print(pk, cd, ol, mem, ce, soj, bl)
+    return 0
+
+
+def snmp_udp(path):
+    with open(path) as f:
+        lines = [l.split() for l in f if l.startswith("Udp:")]
+    if len(lines) < 2:
+        return {}
+    return dict(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
+
+
+def cmd_snmp(args):
+    a, b = snmp_udp(args[0]), snmp_udp(args[1])
+    d = lambda k: b.get(k, 0) - a.get(k, 0)
+    print(d("RcvbufErrors"), d("SndbufErrors"), d("InErrors"))
+    return 0
+
+
+BACKLOG_RE = re.compile(r"^(\d+\.\d+) backlog (\d+)([KMG]?)b")
+
+
+def cmd_backlog(args):
+    """Median backlog (KB) of a qdisc sampled in the window [start + warm, end]."""
+    path, start, end, warm = args[0], float(args[1]), float(args[2]), float(args[3])
+    mult = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+    vals = []
+    with open(path) as f:
+        for line in f:
+            m = BACKLOG_RE.match(line)
+            if m and start + warm <= float(m.group(1)) <= end:
+                vals.append(int(m.group(2)) * mult[m.group(3)] / 1024.0)
+    print("%.1f" % percentile(sorted(vals), 50) if vals else "nan")
+    return 0
+
+
+def cmd_plot(args):
+    outdir, scen, title = args
+    png = os.path.join(outdir, "latency-%s.png" % scen)
+    series = []
+    for d, label, color in (("tinc", "tinc 1.0.36", "#d62728"), ("fq", "fqtinc", "#1f77b4")):
+        dat = os.path.join(outdir, "lat-%s-%s.dat" % (scen, d))
+        if os.path.exists(dat) and os.path.getsize(dat) > 0:
+            series.append("'%s' using 1:2 with points pt 7 ps 0.3 lc rgb '%s' title '%s'" % (dat, color, label))
+    if not series:
+        return 1
+    script = "\n".join([
+        "set terminal pngcairo size 1100,500 font ',10'" if gnuplot_has("pngcairo") else "set terminal png size 1100,500",
+        "set output '%s'" % png,
+        "set title '%s'" % title.replace("'", ""),
+        "set xlabel 'seconds since the 4 TCP flows started (probes before 0 are idle)'",
+        "set ylabel 'probe RTT (ms, log scale)'",
+        "set logscale y",
+        "set grid",
+        "set key top left",
+        "plot " + ", ".join(series),
+        "",
+    ])
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True, timeout=60)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        return 1
+    print(png)
+    return 0
+
+
+def gnuplot_has(term):
+    try:
+        r = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return re.search(r"^\s*%s\s" % term, r.stdout + r.stderr, re.M) is not None
+
+
+# ---------------------------------------------------------------- the table
+
+def load_results(path):
+    res = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split(None, 2)
+            if len(parts) == 3:
+                res[(parts[0], parts[1])] = parts[2].strip()
+    return res
+
+
+def num(v):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def fmt(v, prec):
+    x = num(v)
+    if x is None:
+        return "-" if v is None else str(v)
+    if prec == "k":
+        return "%.1fk" % (x / 1000.0)
+    return ("%." + str(prec) + "f") % x
+
+
+def ratio(t, f):
+    t, f = num(t), num(f)
+    if t is None or f is None:
+        return "-"
+    if t == 0:
+        return "-" if f == 0 else "inf"
+    return "%.2f" % (f / t)
+
+
+SCENARIOS = (
+    ("cpu", "daemon is the bottleneck (no rate limit)"),
+    ("local", "local 20 Mbit/s tbf on the sender's uplink"),
+    ("remote", "remote bloated 20 Mbit/s gateway, fqtinc Shaper"),
+)
+
+
+def cmd_table(args):
+    r = load_results(args[0])
+    g = lambda key, d: r.get((key, d))
+    rows = []  # (label, key, precision, better)
+
+    def section(title):
+        rows.append((title, None, None, None))
+
+    section("throughput (no rate limit)")
+    rows += [
+        ("1 TCP stream, Mbit/s", "tput1", 1, "higher"),
+        ("4 TCP streams, Mbit/s", "tput4", 1, "higher"),
+        ("64-byte UDP, packets/s received", "pps", "k", "higher"),
+        ("CPU s/GB, both daemons (1 stream)", "cpugb", 2, "lower"),
+        ("  sender daemon", "cpugb_snd", 2, "lower"),
+        ("  receiver daemon", "cpugb_rcv", 2, "lower"),
+        ("  sender CPU busy during 1 stream, %", "cpuutil_snd", 0, ""),
+    ]
+    for scen, title in SCENARIOS:
+        section("latency under load: " + title)
+        rows += [
+            ("idle RTT, ms", "idle_" + scen, 2, ""),
+            ("induced delay median, ms", "med_" + scen, 2, "lower"),
+            ("induced delay p99, ms", "p99_" + scen, 2, "lower"),
+            ("probe loss, %", "loss_" + scen, 2, "lower"),
+            ("TCP goodput of the 4 flows, Mbit/s", "good_" + scen, 2, "higher"),
+            ("TCP retransmits", "retr_" + scen, 0, ""),
+            ("fqtinc CE marks / CoDel drops", "aqm_" + scen, None, ""),
+            ("kernel drops: tun/UDP sndbuf/rcvbuf", "kdrop_" + scen, None, ""),
+            ("bottleneck qdisc drops", "qdrop_" + scen, 0, ""),
+            ("bottleneck qdisc median backlog, KB", "qbl_" + scen, 1, "lower"),
+        ]
+    section("memory")
+    rows += [
+        ("peak RSS sender, MB", "rss_snd", 1, "lower"),
+        ("peak RSS receiver, MB", "rss_rcv", 1, "lower"),
+        ("flood: peak RSS sender, MB", "flood_rss", 1, ""),
+    ]
+
+    w0, w = 40, 11
+    print("%-*s %*s %*s %*s  %s" % (w0, "", w, "tinc", w, "fqtinc", 7, "ratio", "better"))
+    for label, key, prec, better in rows:
+        if key is None:
+            print("-- %s" % label)
+            continue
+        t, f = g(key, "tinc"), g(key, "fq")
+        if t is None and f is None:
+            continue
+        rt = ratio(t, f) if better else ""
+        print("%-*s %*s %*s %*s  %s" % (w0, label, w, fmt(t, prec), w, fmt(f, prec), 7, rt, better))
+    for key, d in sorted(r):
+        if d == "-" and key.startswith("note"):
+            print("# " + r[(key, d)])
+    return 0
+
+
+def main():
+    cmds = {"iperf": cmd_iperf, "backlog": cmd_backlog, "ping": cmd_ping, "usr2": cmd_usr2, "snmp": cmd_snmp,
+            "plot": cmd_plot, "table": cmd_table}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        sys.stderr.write(__doc__)
+        return 2
+    return cmds[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

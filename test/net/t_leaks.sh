@@ -1,0 +1,62 @@
+#!/bin/bash
+# Memory errors and leaks (issue 6): fqtinc runs under valgrind through a
+# whole life cycle: start, authentication, pings, a transfer, SIGHUP,
+# USR1/USR2 dumps, the peer killed and restarted (connection teardown and
+# a second authentication), SIGTERM. valgrind must report no errors and no
+# definitely lost bytes. Skipped (77) without valgrind.
+. "$(dirname "$0")/lib.sh"
+
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+KEY_BITS=${KEY_BITS:-1024}
+
+need_daemon "$FQTINC"
+command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed"
+setup_test
+topo_pair
+make_node "$NS_A" alpha fq PingInterval=2 || finish
+make_node "$NS_B" beta fq || finish
+connect_to beta alpha
+exchange_hosts alpha beta
+
+# alpha runs under valgrind, through a wrapper in its place.
+vglog=$TMP/valgrind.log
+cat >"$TMP/vg-tincd" <<EOF
+#!/bin/sh
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \\
+	--error-exitcode=42 --log-file="$vglog" "$FQTINC" "\$@"
+EOF
+chmod 755 "$TMP/vg-tincd"
+NODE_DAEMON[alpha]=$TMP/vg-tincd
+
+start_node alpha || finish
+start_node beta || finish
+check_ping "ping through alpha under valgrind" "$NS_B" "$(vpn4 alpha)" 30
+check_ping "IPv6 ping" "$NS_B" "$(vpn6 alpha)" 10
+XFER_TIMEOUT=60
+check "1 MB transfer B -> A intact" transfer leak "$NS_B" "$NS_A" "$(vpn4 alpha)" $MB
+
+pid=${NODE_PID[alpha]}
+kill -HUP "$pid"
+kill -USR1 "$pid"
+kill -USR2 "$pid"
+check "alpha answered USR2 with a dump" wait_for "[ \$(log_count alpha 'End of subnet list') -ge 1 ]" 10
+check_ping "ping after the reload" "$NS_B" "$(vpn4 alpha)" 10
+
+kill_node beta
+check "alpha noticed beta's death" wait_for "[ \$(log_count alpha 'Closing connection with beta') -ge 1 ]" 15
+start_node beta || finish
+check_ping "ping after beta restarted" "$NS_B" "$(vpn4 alpha)" 30
+
+# SIGTERM and wait for valgrind's leak check (slow: not stop_node's 5 s).
+kill -TERM "$pid"
+if wait_for "! node_alive alpha" 60; then
+	wait "$pid"
+	status=$?
+	NODE_PID[alpha]=
+	check_eq "valgrind exit status (42 = errors or definite leaks)" 0 "$status"
+else
+	fail "alpha under valgrind did not exit within 60 s of SIGTERM"
+fi
+sed 's/^/#   valgrind: /' "$vglog" | head -60
+check_eq "valgrind reported nothing (no errors, no definitely lost blocks)" 0 "$(grep -c -E 'definitely lost|Invalid|uninitialised|ERROR SUMMARY: [1-9]' "$vglog")"
+finish
