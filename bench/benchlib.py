@@ -6,10 +6,11 @@ what they leave behind into numbers, plots and the final table.
 
 Subcommands:
 
-  iperf FILE
+  iperf FILE [CC]
       Summary of an iperf3 -J result: "BITS_PER_SECOND BYTES RETRANSMITS" as
       seen by the receiver (TCP), or for UDP "BITS_PER_SECOND PACKETS LOST".
-      Prints "0 0 0" and exits 1 if the file holds no result.
+      Prints "0 0 0" and exits 1 if the file holds no result.  With CC, warns
+      on stderr if the sender used another TCP congestion control.
   ping FILE T0 FLOWS_START FLOWS_END WARM DATFILE
       Read the output of `ping -D -i 0.01` that started at epoch T0, with the
       load running from FLOWS_START to FLOWS_END (epoch seconds).  Idle RTT =
@@ -59,6 +60,9 @@ def cmd_iperf(args):
     except (OSError, ValueError, KeyError):
         print("0 0 0")
         return 1
+    cc = end.get("sender_tcp_congestion")
+    if cc and len(args) > 1 and cc != args[1]:
+        sys.stderr.write("iperf3 used TCP congestion control %s, not %s\n" % (cc, args[1]))
     if "sum_received" in end and "sum_sent" in end and "retransmits" in end["sum_sent"]:
         r = end["sum_received"]
         print("%.0f %d %d" % (r["bits_per_second"], r["bytes"], end["sum_sent"].get("retransmits", 0)))
@@ -291,10 +295,47 @@ def cmd_table(args):
             continue
         rt = ratio(t, f) if better else ""
         print("%-*s %*s %*s %*s  %s" % (w0, label, w, fmt(t, prec), w, fmt(f, prec), 7, rt, better))
+    targets(g)
     for key, d in sorted(r):
         if d == "-" and key.startswith("note"):
             print("# " + r[(key, d)])
     return 0
+
+
+def rate_mbit(text):
+    m = re.match(r"^\s*([\d.]+)\s*([kKmMgG]?)", text or "")
+    if not m:
+        return None
+    return float(m.group(1)) * {"": 1e-6, "k": 1e-3, "m": 1.0, "g": 1e3}[m.group(2).lower()]
+
+
+def targets(g):
+    """The targets of issue 5, checked against this run (None: not measured)."""
+    def v(key, d):
+        return num(g(key, d))
+
+    def cmp(a, op, b):
+        if a is None or b is None:
+            return None
+        return a <= b if op == "<=" else a >= b
+
+    shaped = rate_mbit(g("shaper", "-"))
+    checks = [
+        ("remote gateway + Shaper: fqtinc p99 induced delay <= 15 ms", cmp(v("p99_remote", "fq"), "<=", 15)),
+        ("remote gateway + Shaper: fqtinc goodput >= 90% of the shaped rate",
+         cmp(v("good_remote", "fq"), ">=", 0.9 * shaped if shaped else None)),
+        ("local 20 Mbit/s egress: fqtinc p99 induced delay <= 10 ms", cmp(v("p99_local", "fq"), "<=", 10)),
+        ("daemon CPU-bound: fqtinc p99 induced delay <= tinc's", cmp(v("p99_cpu", "fq"), "<=", v("p99_cpu", "tinc"))),
+        ("daemon CPU-bound: fqtinc 4-flow goodput > tinc's", cmp(v("good_cpu", "fq"), ">=", v("good_cpu", "tinc"))),
+        ("1 TCP stream >= 1.5x tinc", cmp(v("tput1", "fq"), ">=", 1.5 * v("tput1", "tinc") if v("tput1", "tinc") else None)),
+        ("64-byte packets/s >= 1.5x tinc", cmp(v("pps", "fq"), ">=", 1.5 * v("pps", "tinc") if v("pps", "tinc") else None)),
+        ("CPU s/GB <= 0.7x tinc", cmp(v("cpugb", "fq"), "<=", 0.7 * v("cpugb", "tinc") if v("cpugb", "tinc") else None)),
+        ("flood: RSS <= FQCoDelMemoryLimit + slack", None if g("flood_ok", "fq") is None else g("flood_ok", "fq") == "yes"),
+    ]
+    print("-- targets of issue 5 (this run)")
+    for label, ok in checks:
+        if ok is not None:
+            print("%-70s %s" % (label, "met" if ok else "NOT met"))
 
 
 def main():

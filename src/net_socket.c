@@ -108,8 +108,11 @@ static int open_udp_socket(const sockaddr_u *sa) {
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if(settings.udp_rcvbuf)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &settings.udp_rcvbuf, sizeof(settings.udp_rcvbuf));
-	if(settings.udp_sndbuf)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &settings.udp_sndbuf, sizeof(settings.udp_sndbuf));
+	/* A small send buffer is local backpressure: when the outer interface's
+	 * queue is full the socket stops taking datagrams and the backlog waits in
+	 * our FQ-CoDel instead of in a kernel FIFO (UDPSndBuf overrides). */
+	int sndbuf = settings.udp_sndbuf ? settings.udp_sndbuf : UDP_SNDBUF_DEFAULT;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	bool pmtu = myself->options & OPTION_PMTU_DISCOVERY;
 	if(sa->sa.sa_family == AF_INET) {
 		/* outer TOS and TTL of every datagram travel into the daemon (RFC 6040 decap) */

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "edge.h"
 #include "log.h"
 #include "net.h"
 #include "node.h"
@@ -35,6 +36,47 @@ static void send_probe(node_t *n, int len) {
 	probe.tcp = false;
 	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending MTU probe length %d to %s (%s)", len, n->name, n->hostname);
 	send_udppacket(n, &probe);
+}
+
+/* LocalDiscovery (spec §5.11): a probe sent as a LAN broadcast from a
+ * randomly chosen listening socket, to the UDP port of the edge through
+ * which we reach n.  A peer on the same LAN recognises us by the MAC and
+ * from then on uses our LAN address, and its answers teach us its own. */
+static void send_local_probe(node_t *n, int len) {
+	if(!listen_sockets || !n->prevedge)
+		return;
+	uint16_t port = sockaddr_port(&n->prevedge->address);
+	if(!port)
+		return;
+	uint32_t r;
+	randomize(&r, sizeof(r));
+	int sock = (int)(r % (uint32_t)listen_sockets);
+	const sockaddr_u *local = &listen_socket[sock].sa;
+	sockaddr_u dest;
+	memset(&dest, 0, sizeof(dest));
+	if(local->sa.sa_family == AF_INET) {
+		dest.in.sin_family = AF_INET;
+		dest.in.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+	} else if(local->sa.sa_family == AF_INET6) {
+		dest.in6.sin6_family = AF_INET6;
+		dest.in6.sin6_addr.s6_addr[0] = 0xff; /* ff02::1, all nodes on the link */
+		dest.in6.sin6_addr.s6_addr[1] = 0x02;
+		dest.in6.sin6_addr.s6_addr[15] = 0x01;
+		dest.in6.sin6_scope_id = local->in6.sin6_scope_id;
+	} else {
+		return;
+	}
+	sockaddr_set_port(&dest, port);
+	/* The send path takes n's address and socket: lend it the broadcast
+	 * ones for this one datagram (the UDP address index is not touched). */
+	sockaddr_u address = n->address;
+	int nsock = n->sock;
+	n->address = dest;
+	n->sock = sock;
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending local discovery probe length %d for %s to %s", len, n->name, sockaddr2hostname(&dest));
+	send_probe(n, len);
+	n->address = address;
+	n->sock = nsock;
 }
 
 static void pmtu_step(node_t *n) {
@@ -78,7 +120,8 @@ static void pmtu_step(node_t *n) {
 		delay = NSEC_PER_SEC;
 	}
 
-	for(int i = 0; i < 4; i++) {
+	int batch = settings.localdiscovery && n->mtuprobes <= 10 ? 5 : 4;
+	for(int i = 0; i < batch; i++) {
 		int len;
 		if(i == 0) {
 			if(n->mtuprobes < 30 || n->maxmtu + 8 >= MTU)
@@ -91,7 +134,10 @@ static void pmtu_step(node_t *n) {
 			randomize(&r, sizeof(r));
 			len = n->minmtu + 1 + (int)(r % (uint32_t)(n->maxmtu - n->minmtu));
 		}
-		send_probe(n, len);
+		if(i == 4)
+			send_local_probe(n, len);
+		else
+			send_probe(n, len);
 	}
 	timer_set(&n->mtutimer, delay, pmtu_timer, n);
 }

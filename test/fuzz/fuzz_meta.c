@@ -144,8 +144,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	world_up(flags, false);
 
 	endpoint_t honest = {NULL, -1};
-	if(state == CONN_ACTIVE)
+	if(state == CONN_ACTIVE) {
 		honest = make_connection("gamma", "10.81.0.3", CONN_ACTIVE, false);
+		/* gamma announces its side of the link: now it is reachable directly */
+		char edge[] = "12 1 gamma beta 10.81.0.2 655 c 1";
+		if(!receive_request(honest.c, edge) || !lookup_node("gamma")->status.reachable)
+			abort();
+	}
 	endpoint_t peer = make_connection("alpha", "10.81.0.1", state, initiator);
 	drain(peer.peer_fd);
 	drain(honest.peer_fd);

@@ -9,8 +9,10 @@ summary line of KEY=VALUE pairs that the shell tests parse.
   badlines HOST PORT             one connection per bad opening line (unknown
                                  request numbers, wrong states, unknown names...);
                                  counts how many the daemon answered with an ID
-  slowloris HOST PORT N SECS     N connections opened at once, then one byte of an
-                                 ID line per connection per second for SECS seconds;
+  slowloris HOST PORT N SECS [RATE]
+                                 N connections opened at once (or RATE per second),
+                                 then one byte of an ID line per connection per
+                                 second, for SECS after the last one opened;
                                  reports how many the daemon closed (EOF/RST)
   idle HOST PORT N SECS          N connections that never send anything
   udpjunk HOST PORT SECS PPS     random datagrams (1..1500 bytes) for SECS seconds at
@@ -118,7 +120,7 @@ def cmd_badlines(host, port):
         send_quietly(s, line)
         # A daemon that accepted the line would answer an ID with its own ID.
         try:
-            r, _, _ = select.select([s], [], [], 0.3)
+            r, _, _ = select.select([s], [], [], 0.2)
             if r:
                 data = s.recv(4096)
                 if data == b'':
@@ -131,39 +133,53 @@ def cmd_badlines(host, port):
     print("badlines lines=%d answered=%d closed=%d" % (len(BAD_OPENINGS), answered, closed))
 
 
-def cmd_slowloris(host, port, n, secs):
-    socks = []
-    failed = 0
-    for i in range(n):
-        try:
-            socks.append(connect(host, port))
-        except OSError:
-            failed += 1
+def cmd_slowloris(host, port, n, secs, rate=0.0):
+    """rate 0: open all N at once; else open them at RATE per second (to stay
+    under the daemon's new-connection limit, so that every one of them is a
+    real, authenticating connection). Every connection gets one more byte of
+    an ID line each second and never a whole line."""
+    socks, failed, pos = [], 0, {}
     line = b"0 slowloris%d 17\n"
-    pos = 0
     start = time.time()
-    alive = list(socks)
-    while time.time() - start < secs and alive:
-        still = []
-        for i, s in enumerate(alive):
-            if closed_by_peer(s):
-                s.close()
-                continue
-            text = line % i
-            if pos < len(text) - 1:  # never finish the line
-                send_quietly(s, text[pos:pos + 1])
-            still.append(s)
-        alive = still
-        pos += 1
-        time.sleep(1.0)
-    # Give the daemon a last chance to have closed them.
+    next_trickle = start
+    closed = 0
+    last_open = None  # SECS count from the moment the last connection opened
+    while last_open is None or time.time() - last_open < secs:
+        want = n if rate <= 0 else min(n, int((time.time() - start) * rate) + 1)
+        while len(socks) + failed + closed < want:
+            try:
+                socks.append(connect(host, port))
+                pos[socks[-1]] = 0
+            except OSError:
+                failed += 1
+            if time.time() >= next_trickle:
+                break  # keep trickling while a long connect phase goes on
+        if last_open is None and len(socks) + failed + closed >= n:
+            last_open = time.time()
+        if time.time() >= next_trickle:
+            still = []
+            for s in socks:
+                if closed_by_peer(s):
+                    s.close()
+                    closed += 1
+                    continue
+                text = line % (id(s) & 0xffff)
+                if pos[s] < len(text) - 1:
+                    send_quietly(s, text[pos[s]:pos[s] + 1])
+                    pos[s] += 1
+                still.append(s)
+            socks = still
+            next_trickle += 1.0
+        time.sleep(0.02)
     remaining = 0
-    for s in alive:
-        if not closed_by_peer(s, 0.01):
+    for s in socks:
+        if closed_by_peer(s, 0.01):
+            closed += 1
+        else:
             remaining += 1
         s.close()
-    print("slowloris connections=%d connect_failed=%d open_at_end=%d closed=%d" %
-          (len(socks), failed, remaining, len(socks) - remaining))
+    print("slowloris connections=%d connect_failed=%d open_at_end=%d closed=%d connect_secs=%.1f" %
+          (closed + remaining, failed, remaining, closed, last_open - start))
 
 
 def cmd_idle(host, port, n, secs):
@@ -276,7 +292,8 @@ def main():
     elif cmd == 'badlines':
         cmd_badlines(a[1], int(a[2]))
     elif cmd == 'slowloris':
-        cmd_slowloris(a[1], int(a[2]), min(int(a[3]), 1000), min(float(a[4]), 60))
+        cmd_slowloris(a[1], int(a[2]), min(int(a[3]), 1000), min(float(a[4]), 60),
+                      float(a[5]) if len(a) > 5 else 0.0)
     elif cmd == 'idle':
         cmd_idle(a[1], int(a[2]), min(int(a[3]), 1000), min(float(a[4]), 60))
     elif cmd == 'udpjunk':

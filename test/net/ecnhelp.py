@@ -7,15 +7,16 @@ helper only reports what the captures contain.
 Subcommands:
 
   windows PCAP WINFILE
-      WINFILE has lines "LABEL T0 T1 SRC DPORT": one ping run that lasted from
-      T0 to T1 (epoch seconds) and whose echo requests travelled as UDP
-      datagrams from outer address SRC to port DPORT.  The test sends every
-      ping of a run with the same inner frame length, so its datagrams share
-      one UDP length; the most frequent UDP length over all windows of the same
-      (SRC, DPORT) is taken as that length (PMTU probes have other lengths).
-      Prints per window "LABEL N TOS[,TOS...]": N datagrams of that length in
-      [T0, T1] and their distinct outer TOS / traffic class bytes (hex, "-" if
-      none).
+      WINFILE has lines "LABEL T0 T1 SRC DPORT FRAME": one ping run that lasted
+      from T0 to T1 (epoch seconds), whose echo requests were inner frames of
+      FRAME bytes travelling as UDP datagrams from outer address SRC to port
+      DPORT.  The tests make all frame lengths equal modulo 16 (the cipher
+      block), so UDP length minus frame length is one constant per (SRC,
+      DPORT): the most frequent difference over all windows.  A datagram
+      belongs to a run if it lies in its window and has that difference (PMTU
+      probes and late datagrams of other runs do not).  Prints per window
+      "LABEL N TOS[,TOS...]": N such datagrams and their distinct outer TOS /
+      traffic class bytes (hex, "-" if none).
   inner PCAP
       One line per ICMP/ICMPv6 echo request in a capture of a tun device (or
       an Ethernet/cooked capture): "FAMILY SRC PAYLOAD TOS CSUM" with PAYLOAD the
@@ -128,23 +129,26 @@ def cmd_windows(a):
     with open(a.winfile) as f:
         for line in f:
             w = line.split()
-            if len(w) == 5:
-                wins.append((w[0], float(w[1]), float(w[2]), w[3], int(w[4])))
+            if len(w) == 6:
+                wins.append((w[0], float(w[1]), float(w[2]), w[3], int(w[4]), int(w[5])))
     dgrams = defaultdict(list)  # (src, dport) -> [(ts, udplen, tos)]
     for p in packets(a.pcap):
         u = udp_ports(p)
         if u:
             dgrams[(p["src"], u[1])].append((p["ts"], u[2], p["tos"]))
-    # the datagram length of the pings, per (src, dport)
-    lens = defaultdict(Counter)
-    for label, t0, t1, src, dport in wins:
+    # UDP length minus inner frame length, per (src, dport): the same for
+    # every echo request as long as the frames are equal modulo the cipher
+    # block; PMTU probes and strays of other runs give other differences.
+    over = defaultdict(Counter)
+    for label, t0, t1, src, dport, frame in wins:
         for ts, ulen, _tos in dgrams[(src, dport)]:
             if t0 <= ts <= t1:
-                lens[(src, dport)][ulen] += 1
-    for label, t0, t1, src, dport in wins:
-        c = lens[(src, dport)]
+                over[(src, dport)][ulen - frame] += 1
+    for label, t0, t1, src, dport, frame in wins:
+        c = over[(src, dport)]
         want = c.most_common(1)[0][0] if c else None
-        toses = [tos for ts, ulen, tos in dgrams[(src, dport)] if t0 <= ts <= t1 and ulen == want]
+        toses = [tos for ts, ulen, tos in dgrams[(src, dport)]
+                 if t0 <= ts <= t1 and ulen - frame == want]
         tl = ",".join("0x%02x" % t for t in sorted(set(toses))) or "-"
         print("%s %d %s" % (label, len(toses), tl))
     return 0

@@ -97,13 +97,40 @@ dump_node_field() {
 		}' "$TMP/$1.dump"
 }
 
+# minmtu_ok NAME PEER FRAME: fqtinc NAME has confirmed a path MTU of at least
+# FRAME bytes to PEER ("pmtu M (min N max X)" in its dump), so it sends
+# frames that long to PEER directly instead of through PEER's next hop.
+minmtu_ok() {
+	usr2_dump "$1" >/dev/null 2>&1 || return 1
+	local min
+	min=$(awk -v peer="$2" '
+		/Nodes:/ { in_nodes = 1; next }
+		/End of nodes/ { in_nodes = 0 }
+		in_nodes { for (i = 1; i < NF; i++) if ($i == peer && $(i + 1) == "at") { ok = 1; break }
+			if (ok) { for (j = 1; j < NF; j++) if ($j == "(min") { print $(j + 1) + 0; exit } } }' "$TMP/$1.dump")
+	[ "${min:-0}" -ge "$3" ]
+}
+
+# wait_minmtu NAME PEER FRAME TIMEOUT
+wait_minmtu() {
+	if wait_for "minmtu_ok $1 $2 $3" "$4"; then
+		note "$1 -> $2: path MTU confirmed for $3-byte frames after ${WAITED}s"
+		return 0
+	fi
+	note "$1 -> $2: path MTU for $3-byte frames not confirmed within $4 s"
+	return 1
+}
+
 # ---------------------------------------------------------------- marked pings
 
 # A ping run is one `ping -Q TOS` of PING_COUNT echo requests to one address.
 # ping_runs_begin collects runs into a script that is executed in one go in
 # the sender's namespace (one `ip netns exec` for all of them), which records
 # each run's start and end time; ping_runs_exec runs it and leaves
-# $TMP/TAG.win with lines "LABEL T0 T1 OUTER_SRC DPORT" for ecnhelp windows.
+# $TMP/TAG.win with lines "LABEL T0 T1 OUTER_SRC DPORT FRAME" for ecnhelp
+# windows (FRAME = the inner frame length).  Give every run its own payload
+# size, 16 bytes apart (a multiple of any cipher block): a datagram of one
+# run that is late (a loaded machine) cannot pass for one of the next.
 PING_COUNT=${PING_COUNT:-3}
 
 ping_runs_begin() {
@@ -113,26 +140,27 @@ ping_runs_begin() {
 
 # ping_run LABEL FAMILY(4|6) ADDR TOS PAYLOAD OUTER_SRC DPORT
 ping_run() {
-	local opt="-4"
-	[ "$2" = 6 ] && opt="-6"
-	printf '%s %s %s %s %s %s %s\n' "$1" "$opt" "$3" "$4" "$5" "$6" "$7" >>"$TMP/$RUN_TAG.runs"
+	local opt="-4" frame=$((14 + 20 + 8 + $5))
+	[ "$2" = 6 ] && opt="-6" frame=$((14 + 40 + 8 + $5))
+	printf '%s %s %s %s %s %s %s %s\n' "$1" "$opt" "$3" "$4" "$5" "$6" "$7" "$frame" >>"$TMP/$RUN_TAG.runs"
 }
 
 # ping_runs_exec NS: run the collected pings; RUNS_ANSWERED = runs with at
-# least one answer, RUNS_TOTAL = runs.
+# least one answer, RUNS_TOTAL = runs.  $TMP/TAG.res: "LABEL T0 T1 SRC DPORT
+# ANSWERED(1|0) FRAME".
 ping_runs_exec() {
 	local ns=$1
 	nsx "$ns" bash -c '
-		while read -r label opt addr tos size src dport; do
+		while read -r label opt addr tos size src dport frame; do
 			t0=$EPOCHREALTIME
 			if ping "$opt" -n -q -c "$2" -i 0.01 -W 1 -Q "$tos" -s "$size" "$addr" >/dev/null 2>&1; then
 				ok=1
 			else
 				ok=0
 			fi
-			echo "$label $t0 $EPOCHREALTIME $src $dport $ok"
+			echo "$label $t0 $EPOCHREALTIME $src $dport $ok $frame"
 		done <"$1"' _ "$TMP/$RUN_TAG.runs" "$PING_COUNT" >"$TMP/$RUN_TAG.res"
-	awk '{ print $1, $2, $3, $4, $5 }' "$TMP/$RUN_TAG.res" >"$TMP/$RUN_TAG.win"
+	awk '{ print $1, $2, $3, $4, $5, $7 }' "$TMP/$RUN_TAG.res" >"$TMP/$RUN_TAG.win"
 	RUNS_TOTAL=$(wc -l <"$TMP/$RUN_TAG.res")
 	RUNS_ANSWERED=$(awk '$6 == 1' "$TMP/$RUN_TAG.res" | wc -l)
 }

@@ -38,14 +38,15 @@ connect_to alpha gamma
 exchange_hosts alpha beta gamma
 counters_start "$NS_R" "${NODE_PORT[alpha]}" "${NODE_PORT[beta]}" "${NODE_PORT[gamma]}"
 
-# Every ping's inner frame is 162 bytes (IPv4: 14+20+8+120, IPv6: 14+40+8+100),
-# so all echo requests of one peer travel in datagrams of one length.
-SIZE4=120 SIZE6=100
+# Run k's inner frame is 162 + 16k bytes (IPv4: 14+20+8+payload, IPv6:
+# 14+40+8+payload): unique per run, equal modulo any cipher block.
+SIZE4=120 SIZE6=100 NRUNS=68
+MAXSIZE4=$((SIZE4 + 16 * NRUNS))
 
 # round OUTER PI ECN [MODE]: run one configuration and check it
 round() {
-	local outer=$1 pi=$2 ecn=$3 mode=${4:-router} tag="r$1-pi$2-ecn$3" n src4 src
-	local peer fam dscp e label tos expd expe exp got cnt toses
+	local outer=$1 pi=$2 ecn=$3 mode=${4:-router} tag="r$1-pi$2-ecn$3" n src
+	local peer fam dscp e label tos expd expe exp cnt toses
 	[ "$mode" = switch ] && tag=$tag-switch
 	note "---- round: outer IPv$outer, PriorityInheritance = $pi, ECN = $ecn (alpha), $mode mode"
 	for n in alpha beta gamma; do
@@ -56,20 +57,21 @@ round() {
 	start_node beta || return 1
 	start_node gamma || return 1
 	start_node alpha || return 1
-	# small pings must go by UDP, not over the meta connection
+	# the pings (up to MAXSIZE4 bytes) must go by UDP, not over the meta connection
 	for peer in beta gamma; do
-		if ! wait_udp_path "$NS_A" "$(vpn4 $peer)" $SIZE4 20; then
+		if ! wait_udp_path "$NS_A" "$(vpn4 $peer)" $MAXSIZE4 20; then
 			fail "$tag: pings alpha -> $peer go by UDP"
 			stop_all_nodes
 			return 1
 		fi
 	done
-	wait_udp_path "$NS_B" "$(vpn4 alpha)" $SIZE4 10 || fail "$tag: pings beta -> alpha go by UDP"
+	wait_udp_path "$NS_B" "$(vpn4 alpha)" $MAXSIZE4 10 || fail "$tag: pings beta -> alpha go by UDP"
 
 	if [ "$outer" = 6 ]; then src=$(outer6 alpha); else src=$(outer4 alpha); fi
 	cap_start "$NS_R" "${NS_RIF[$NS_A]}" "$tag" udp || return 1
 	cap_start "$NS_A" "${NODE_IF[alpha]}" "$tag-tun" icmp or icmp6 || return 1
 
+	local k=0
 	ping_runs_begin "$tag"
 	for peer in beta gamma; do
 		for fam in 4 6; do
@@ -78,10 +80,11 @@ round() {
 					label=$peer/v$fam/$dscp/${ECN_NAMES[$e]}
 					tos=$(tos_byte "${DSCP_VAL[$dscp]}" "$e")
 					if [ "$fam" = 4 ]; then
-						ping_run "$label" 4 "$(vpn4 $peer)" "$tos" $SIZE4 "$src" "${NODE_PORT[$peer]}"
+						ping_run "$label" 4 "$(vpn4 $peer)" "$tos" $((SIZE4 + 16 * k)) "$src" "${NODE_PORT[$peer]}"
 					else
-						ping_run "$label" 6 "$(vpn6 $peer)" "$tos" $SIZE6 "$src" "${NODE_PORT[$peer]}"
+						ping_run "$label" 6 "$(vpn6 $peer)" "$tos" $((SIZE6 + 16 * k)) "$src" "${NODE_PORT[$peer]}"
 					fi
+					k=$((k + 1))
 				done
 			done
 		done
@@ -99,10 +102,11 @@ round() {
 			label=alpha/v$fam/ef/${ECN_NAMES[$e]}
 			tos=$(tos_byte 46 "$e")
 			if [ "$fam" = 4 ]; then
-				ping_run "$label" 4 "$(vpn4 alpha)" "$tos" $SIZE4 "$bsrc" "${NODE_PORT[alpha]}"
+				ping_run "$label" 4 "$(vpn4 alpha)" "$tos" $((SIZE4 + 16 * k)) "$bsrc" "${NODE_PORT[alpha]}"
 			else
-				ping_run "$label" 6 "$(vpn6 alpha)" "$tos" $SIZE6 "$bsrc" "${NODE_PORT[alpha]}"
+				ping_run "$label" 6 "$(vpn6 alpha)" "$tos" $((SIZE6 + 16 * k)) "$bsrc" "${NODE_PORT[alpha]}"
 			fi
+			k=$((k + 1))
 		done
 	done
 	ping_runs_exec "$NS_B"

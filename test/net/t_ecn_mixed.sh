@@ -54,7 +54,8 @@ counters_start "$NS_R" "${NODE_PORT[alpha]}" "${NODE_PORT[beta]}" "${NODE_PORT[g
 
 for n in beta gamma alpha delta epsilon; do start_node "$n" || finish; done
 
-SIZE=120
+# run k: payload 120 + 16k (IPv4) or 100 + 16k (IPv6), inner frame 162 + 16k
+SIZE=120 NRUNS=12
 EF_ECT0=$(tos_byte 46 $ECN_ECT0)
 EF_NOTECT=$(tos_byte 46 $ECN_NOT_ECT)
 
@@ -62,19 +63,23 @@ EF_NOTECT=$(tos_byte 46 $ECN_NOT_ECT)
 for pair in alpha:beta alpha:gamma alpha:delta alpha:epsilon delta:alpha gamma:alpha; do
 	s=${pair%%:*} t=${pair#*:}
 	check_ping "ping $s -> $t" "${NODE_NS[$s]}" "$(vpn4 "$t")" 20
-	wait_udp_path "${NODE_NS[$s]}" "$(vpn4 "$t")" $SIZE 20 || fail "pings $s -> $t go by UDP"
+	wait_udp_path "${NODE_NS[$s]}" "$(vpn4 "$t")" $((SIZE + 16 * NRUNS)) 20 || fail "pings $s -> $t go by UDP"
 done
+# ... and the direct UDP paths without a meta connection must carry the
+# largest ping frame, or the sender falls back to relaying through beta
+wait_minmtu alpha gamma $((162 + 16 * NRUNS)) 20 || fail "alpha confirmed its path MTU to gamma"
+wait_minmtu gamma alpha $((162 + 16 * NRUNS)) 20 || fail "gamma confirmed its path MTU to alpha"
 
 cap_start "$NS_R" any mixed udp || finish
-RUNS=""
+k=0
 for pair in alpha:beta alpha:gamma alpha:delta alpha:epsilon delta:alpha gamma:alpha; do
 	s=${pair%%:*} t=${pair#*:}
 	ping_runs_begin "mixed.$s.$t"
-	ping_run "$s>$t/v4" 4 "$(vpn4 "$t")" "$EF_ECT0" $SIZE - 0
-	ping_run "$s>$t/v6" 6 "$(vpn6 "$t")" "$EF_ECT0" $((SIZE - 20)) - 0
+	ping_run "$s>$t/v4" 4 "$(vpn4 "$t")" "$EF_ECT0" $((SIZE + 16 * k)) - 0
+	ping_run "$s>$t/v6" 6 "$(vpn6 "$t")" "$EF_ECT0" $((SIZE - 20 + 16 * (k + 1))) - 0
+	k=$((k + 2))
 	ping_runs_exec "${NODE_NS[$s]}"
 	check_eq "$s -> $t: ping runs answered" "$RUNS_TOTAL" "$RUNS_ANSWERED"
-	RUNS+="$TMP/mixed.$s.$t.res "
 done
 capture_stop mixed
 
@@ -82,7 +87,7 @@ capture_stop mixed
 : >"$TMP/mixed.win"
 observe() { # PAIR-RUN-FILE LABEL-SUFFIX FROM TO
 	awk -v suf="$2" -v src="$(outer4 "$3")" -v dport="${NODE_PORT[$4]}" \
-		'{ print $1 "@" suf, $2, $3, src, dport }' "$1" >>"$TMP/mixed.win"
+		'{ print $1 "@" suf, $2, $3, src, dport, $7 }' "$1" >>"$TMP/mixed.win"
 }
 observe "$TMP/mixed.alpha.beta.res" alpha-beta alpha beta
 observe "$TMP/mixed.alpha.gamma.res" alpha-gamma alpha gamma

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Memory errors and leaks (issue 6): fqtinc runs under valgrind through a
-# whole life cycle: start, authentication, pings, a transfer, SIGHUP,
+# whole life cycle: start, authentication, pings, a transfer, SIGHUPs that
+# add and remove outgoing connections,
 # USR1/USR2 dumps, the peer killed and restarted (connection teardown and
 # a second authentication), SIGTERM. valgrind must report no errors and no
 # definitely lost bytes. Skipped (77) without valgrind.
@@ -36,11 +37,19 @@ XFER_TIMEOUT=60
 check "1 MB transfer B -> A intact" transfer leak "$NS_B" "$NS_A" "$(vpn4 alpha)" $MB
 
 pid=${NODE_PID[alpha]}
+# Reloads that add and remove outgoing connections: one to beta (a second
+# connection that replaces the first) and one to a node without a host file.
+node_opt alpha ConnectTo=beta
+node_opt alpha ConnectTo=nobody
 kill -HUP "$pid"
 kill -USR1 "$pid"
 kill -USR2 "$pid"
 check "alpha answered USR2 with a dump" wait_for "[ \$(log_count alpha 'End of subnet list') -ge 1 ]" 10
 check_ping "ping after the reload" "$NS_B" "$(vpn4 alpha)" 10
+node_unset alpha ConnectTo
+kill -HUP "$pid"
+check "alpha re-read its configuration twice" wait_for "[ \$(log_count alpha 'Got HUP signal') -ge 2 ]" 10
+check_ping "ping after the second reload" "$NS_B" "$(vpn4 alpha)" 10
 
 kill_node beta
 check "alpha noticed beta's death" wait_for "[ \$(log_count alpha 'Closing connection with beta') -ge 1 ]" 15

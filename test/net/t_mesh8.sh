@@ -6,7 +6,7 @@
 # 1. Every ordered pair pings (one job per source node, in parallel).
 # 2. A node is killed (SIGKILL): within PingTimeout every other node answers
 #    a ping to it with "Destination Net Unreachable" (its subnets lost their
-#    reachable owner everywhere).
+#    reachable owner everywhere) or "Net Unknown" (they are gone).
 #    Another node is frozen (SIGSTOP, sockets stay open): it must become
 #    unreachable everywhere within PingInterval + 3 x PingTimeout (+2 s,
 #    see below).
@@ -131,10 +131,13 @@ check_eq "all $((N * (N - 1))) ordered pairs ping ($(ms_to_s $(($(now_ms) - star
 # ---- kill one node (seeded choice)
 victim=${NAMES[$((RANDOM % N))]}
 note "killing $victim ($(daemon_label "${NODE_DAEMON[$victim]}"))"
-unreach_seen() { # SRC: a ping from SRC to the victim is answered "Net Unreachable"
+# SRC: a ping from SRC to the victim is answered "Net Unreachable" (the
+# owner of the subnet is unreachable), or "Net Unknown" (the subnet is gone:
+# a node that lost its last connection purges unreachable nodes' subnets)
+unreach_seen() {
 	local out
 	out=$(nsx "${NODE_NS[$1]}" ping -n -c1 -W1 "$(vpn4 "$victim")" 2>&1)
-	case "$out" in *"Destination Net Unreachable"*) return 0 ;; esac
+	case "$out" in *"Destination Net Unreachable"* | *"Destination Net Unknown"*) return 0 ;; esac
 	return 1
 }
 kill_node "$victim"
@@ -147,7 +150,7 @@ for name in "${NAMES[@]}"; do
 	fi
 done
 if [ -z "$late" ]; then
-	pass "every node answers 'Net Unreachable' for $victim within $(ms_to_s $(($(now_ms) - killed)))s of the kill (PingTimeout $PINGTIMEOUT s)"
+	pass "every node answers 'Net Unreachable/Unknown' for $victim within $(ms_to_s $(($(now_ms) - killed)))s of the kill (PingTimeout $PINGTIMEOUT s)"
 else
 	fail "still routing to $victim after PingTimeout+1 s:$late"
 fi
@@ -159,16 +162,37 @@ fi
 # PingTimeout), the missing PONG is noticed at the first tick >= PingTimeout
 # after that (up to 2 x PingTimeout): PingInterval + 3 x PingTimeout, plus
 # 2 s for the flooding of DEL_EDGE and our polling
-others=()
-for name in "${NAMES[@]}"; do [ "$name" != "$victim" ] && others+=("$name"); done
-frozen=${others[$((RANDOM % ${#others[@]}))]}
+others=() candidates=()
+for i in $(seq 0 $((N - 1))); do
+	name=${NAMES[$i]}
+	[ "$name" = "$victim" ] && continue
+	others+=("$name")
+	# only a node that still has a link besides the killed one is reachable
+	for l in "${links[@]}"; do
+		read -r a b <<<"$l"
+		if { [ "$a" = "$i" ] && [ "${NAMES[$b]}" != "$victim" ]; } ||
+			{ [ "$b" = "$i" ] && [ "${NAMES[$a]}" != "$victim" ]; }; then
+			candidates+=("$name")
+			break
+		fi
+	done
+done
+frozen=${candidates[$((RANDOM % ${#candidates[@]}))]}
 note "freezing $frozen ($(daemon_label "${NODE_DAEMON[$frozen]}"))"
+reached_by_some() { # some other node still reaches the frozen one
+	local name
+	for name in "${others[@]}"; do
+		[ "$name" != "$frozen" ] && ping_ok "${NODE_NS[$name]}" "$(vpn4 "$frozen")" && return 0
+	done
+	return 1
+}
+check "$frozen is reachable before it hangs" wait_for reached_by_some 5
 kill -STOP "${NODE_PID[$frozen]}"
 stopped=$(now_ms)
 frozen_unreach() { # SRC
 	local out
 	out=$(nsx "${NODE_NS[$1]}" ping -n -c1 -W1 "$(vpn4 "$frozen")" 2>&1)
-	case "$out" in *"Destination Net Unreachable"*) return 0 ;; esac
+	case "$out" in *"Destination Net Unreachable"* | *"Destination Net Unknown"*) return 0 ;; esac
 	return 1
 }
 bound=$((PINGINTERVAL + 3 * PINGTIMEOUT + 2))

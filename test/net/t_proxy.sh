@@ -8,6 +8,7 @@
 # Each run: the meta connection comes up (ping alpha -> beta), the proxy
 # logged the request with the expected target.  Finally a socks5 proxy that
 # rejects the password: alpha logs the refusal and gets no connection.
+# PROXY_A=tinc runs alpha on tinc 1.0.36 (a check of the test itself).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +21,7 @@ setup_test
 
 NS_R=$NS_PREFIX-r NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_P=$NS_PREFIX-p
 topo_star "$NS_R" "$NS_A" "$NS_B" "$NS_P"
-make_node "$NS_A" alpha fq || finish
+make_node "$NS_A" alpha "${PROXY_A:-fq}" || finish
 make_node "$NS_B" beta tinc || finish
 connect_to alpha beta
 exchange_hosts alpha beta
@@ -50,6 +51,8 @@ for spec in "1080 open" "1081 auth --user tincuser --password s3cret"; do
 	BG_PIDS+=($!)
 	wait_for "[ -e $TMP/proxy.$tag.log.ready ]" 10 || { fail "proxy $tag did not start"; finish; }
 done
+
+start_node beta || finish
 
 # run_case TITLE PROXY_OPTION ADDRESS LOG_TAG EXPECTED_LOG_LINE
 run_case() {

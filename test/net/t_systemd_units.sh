@@ -82,7 +82,10 @@ start_line=${start_line//%i/$NET}
 start_line=${start_line//\$EXTRA/$EXTRA}
 check_eq "ExecStart for instance $NET" "$TMP/sbin/tincd -n $NET -D $EXTRA" "$start_line"
 read -r -a argv <<<"$start_line"
-"${argv[@]}" >"$TMP/daemon.log" 2>&1 &
+# Its listening sockets go into a private network namespace when we can.
+wrap=()
+if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then wrap=(unshare -n); fi
+"${wrap[@]}" "${argv[@]}" >"$TMP/daemon.log" 2>&1 &
 DPID=$!
 MAINPID=$DPID
 if wait_for "grep -q Ready '$TMP/daemon.log'" 20; then
