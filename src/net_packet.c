@@ -60,7 +60,7 @@ static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet) {
 		static uint64_t last_log;
 		datapath_stats.ecn_unexpected++;
 		if(rate_limit_ok(&last_log, NSEC_PER_SEC))
-			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Unexpected ECN combination from %s: outer %u over inner %u (RFC 6040 currently-unused)",
+			LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Unexpected ECN combination from %s: outer %u over inner %u (RFC 6040 currently-unused)",
 			    from->name, packet->outer_tos & ECN_MASK, inner_tos & ECN_MASK);
 	}
 	if(r.ecn == ECN_CE && (inner_tos & ECN_MASK) != ECN_CE)

@@ -604,7 +604,7 @@ check_ping() {
 capture_start() {
 	local ns=$1 ifc=$2 tag=$3
 	shift 3
-	ip netns exec "$ns" tcpdump -i "$ifc" -n -U -s 128 -Z root -w "$TMP/$tag.pcap" "$@" \
+	ip netns exec "$ns" tcpdump -i "$ifc" -n -U --immediate-mode -s 128 -Z root -w "$TMP/$tag.pcap" "$@" \
 		</dev/null >"$TMP/$tag.tcpdump.log" 2>&1 &
 	CAP_PID[$tag]=$!
 	if ! wait_for "grep -q 'listening on' $TMP/$tag.tcpdump.log" 5; then
