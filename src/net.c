@@ -10,6 +10,7 @@
 #include "device.h"
 #include "edge.h"
 #include "egress.h"
+#include "ingress.h"
 #include "event.h"
 #include "graph.h"
 #include "graphdump.h"
@@ -298,6 +299,11 @@ void dump_nodes_edges_subnets(void) {
 	       (unsigned long long)d->ecn_ce_propagated, (unsigned long long)d->ecn_ce_drops, (unsigned long long)d->ecn_unexpected,
 	       (unsigned long long)d->udp_send_errors);
 	egress_dump();
+	ingress_stats_t in;
+	ingress_get_stats(&in);
+	logger(DEBUG_ALWAYS, LOG_DEBUG, " ingress codel: signals %llu, dropped before decryption %llu, marked %llu, dropped Not-ECT after decryption %llu, sojourn max %.3f ms",
+	       (unsigned long long)in.signals, (unsigned long long)in.dropped, (unsigned long long)in.marked,
+	       (unsigned long long)d->rx_codel_drops, in.sojourn_max_ns / 1e6);
 	logger(DEBUG_ALWAYS, LOG_DEBUG, "Nodes:");
 	sset_foreach(node_t, n, &node_tree) {
 		logger(DEBUG_ALWAYS, LOG_DEBUG,

@@ -172,6 +172,7 @@ typedef struct datapath_stats {
 	uint64_t ecn_ce_propagated;  /* outer CE copied into the inner packet */
 	uint64_t ecn_unexpected;     /* combinations RFC 6040 says to log */
 	uint64_t udp_send_errors;
+	uint64_t rx_codel_drops;     /* receive-side CoDel signal on a Not-ECT inner packet */
 } datapath_stats_t;
 
 extern datapath_stats_t datapath_stats;

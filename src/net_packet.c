@@ -19,6 +19,7 @@
 #include "ecn.h"
 #include "edge.h"
 #include "egress.h"
+#include "ingress.h"
 #include "log.h"
 #include "net.h"
 #include "node.h"
@@ -153,6 +154,11 @@ static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_pa
 		return;
 	if(!decapsulate_ecn(n, packet))
 		return;
+	/* receive-side CoDel asked for a signal: a mark if the packet can carry one */
+	if(packet->congested && !ecn_mark_ce(packet->data, packet->len)) {
+		datapath_stats.rx_codel_drops++;
+		return;
+	}
 	receive_packet(n, packet);
 }
 
@@ -202,23 +208,41 @@ static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet) {
 		packet->tstamp_ns = now_ns;
 }
 
+typedef struct rx_ctx {
+	int sock;
+	vpn_packet_t *base;
+	sockaddr_u from[RX_BATCH];
+} rx_ctx_t;
+
+/* One received datagram, in order, after the receive-side CoDel. */
+static void deliver_datagram(vpn_packet_t *p, bool congested, void *data) {
+	static vpn_packet_t packet;
+	rx_ctx_t *ctx = data;
+	packet.outer_tos = p->outer_tos;
+	packet.outer_ttl = p->outer_ttl;
+	packet.tstamp_ns = p->tstamp_ns;
+	packet.congested = congested;
+	receive_datagram(ctx->sock, &ctx->from[p - ctx->base], p->data, p->len, &packet);
+}
+
 void handle_incoming_vpn_data(void *data, uint32_t events) {
 	listen_socket_t *ls = data;
 	if(events & EPOLLOUT)
 		udp_tx_writable((int)(ls - listen_socket));
 	if(!(events & EPOLLIN))
 		return;
-	static uint8_t bufs[RX_BATCH][MAXSIZE];
+	static vpn_packet_t rx[RX_BATCH];
+	static vpn_packet_t *batch[RX_BATCH];
 	static uint8_t cbufs[RX_BATCH][256];
-	static sockaddr_u addrs[RX_BATCH];
 	static struct iovec iov[RX_BATCH];
 	static struct mmsghdr msgs[RX_BATCH];
-	static vpn_packet_t packet;
+	static rx_ctx_t ctx;
+	ctx.sock = (int)(ls - listen_socket);
 
 	for(int i = 0; i < RX_BATCH; i++) {
-		iov[i] = (struct iovec){bufs[i], MAXSIZE};
+		iov[i] = (struct iovec){rx[i].data, MAXSIZE};
 		msgs[i].msg_hdr = (struct msghdr){
-			.msg_name = &addrs[i], .msg_namelen = sizeof(addrs[i]),
+			.msg_name = &ctx.from[i], .msg_namelen = sizeof(ctx.from[i]),
 			.msg_iov = &iov[i], .msg_iovlen = 1,
 			.msg_control = cbufs[i], .msg_controllen = sizeof(cbufs[i]),
 		};
@@ -229,13 +253,16 @@ void handle_incoming_vpn_data(void *data, uint32_t events) {
 			logger(DEBUG_ALWAYS, LOG_ERR, "Receiving packet failed: %s", strerror(errno));
 		return;
 	}
+	int k = 0;
 	for(int i = 0; i < n; i++) {
-		size_t len = msgs[i].msg_len;
 		if(msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue; /* larger than any valid datagram */
-		parse_cmsgs(&msgs[i].msg_hdr, &packet);
-		receive_datagram((int)(ls - listen_socket), &addrs[i], bufs[i], len, &packet);
+		rx[i].len = (uint16_t)msgs[i].msg_len;
+		parse_cmsgs(&msgs[i].msg_hdr, &rx[i]);
+		batch[k++] = &rx[i];
 	}
+	ctx.base = rx;
+	ingress_run(ctx.sock, batch, k, n == RX_BATCH, clock_now_ns(), deliver_datagram, &ctx);
 }
 
 void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet) {

@@ -20,6 +20,7 @@
 #include "device.h"
 #include "edge.h"
 #include "egress.h"
+#include "ingress.h"
 #include "graph.h"
 #include "log.h"
 #include "net.h"
@@ -587,6 +588,7 @@ bool setup_network(void) {
 	egress_config_t aqm;
 	if(!read_aqm_settings(&aqm) || !egress_init(&aqm))
 		return false;
+	ingress_init(aqm.target_ns, aqm.interval_ns);
 	if(!device_open())
 		return false;
 	run_script("tinc-up", NULL);

@@ -25,6 +25,7 @@ typedef struct vpn_packet {
 	uint8_t outer_tos;   /* TOS/TCLASS of the outer header it arrived in */
 	uint8_t outer_ttl;   /* TTL/hop limit of the outer header it arrived in */
 	bool tcp;            /* arrived over the meta connection */
+	bool congested;      /* receive-side CoDel wants it CE-marked (or dropped) */
 	uint64_t tstamp_ns;  /* when it entered the daemon (monotonic ns) */
 	uint8_t data[MAXSIZE];
 } vpn_packet_t;

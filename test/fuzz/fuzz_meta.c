@@ -13,6 +13,9 @@
  *   4    TunnelServer = yes
  *   5    StrictSubnets = yes
  *   6    Mode = switch
+ *   7    from CHALLENGE on: both streams encrypted as after METAKEY (the
+ *        harness encrypts the input with the matching key, so the fuzzer
+ *        still chooses the plaintext)
  * In CHAL_REPLY state the challenge we sent is bytes 0..127, so a seed can
  * carry the right SHA-256 answer and reach ACK and activation. */
 #include "world.h"
@@ -105,6 +108,18 @@ static endpoint_t make_connection(const char *name, const char *addr, conn_state
 	return ep;
 }
 
+/* Key material both ends of an "encrypted" fuzz connection use. */
+static uint8_t stream_material[CHALLENGE_LEN];
+
+static stream_cipher_t *fixed_stream(bool encrypt) {
+	char err[256];
+	stream_cipher_t *sc = stream_cipher_new(settings.meta_cipher_nid, stream_material, sizeof(stream_material),
+	                                        encrypt, err, sizeof(err));
+	if(!sc)
+		abort();
+	return sc;
+}
+
 static void check_invariants(const connection_t *c) {
 	if(c->status.dead)
 		return;
@@ -156,9 +171,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	drain(honest.peer_fd);
 
 	connection_t *c = peer.c;
+	stream_cipher_t *enc = NULL;
+	if((scenario & 128) && state >= CONN_CHALLENGE && !c->status.dead) {
+		c->incipher = fixed_stream(false);
+		c->status.decrypt_in = true;
+		c->outcipher = fixed_stream(true);
+		c->status.encrypt_out = true;
+		enc = fixed_stream(true);
+	}
+	static uint8_t sealed[65536];
 	while(size && !c->status.dead) {
-		size_t n = MIN(size, chunk);
-		meta_feed(c, data, n);
+		size_t n = MIN(MIN(size, chunk), sizeof(sealed));
+		const uint8_t *in = data;
+		if(enc) {
+			if(!stream_cipher_update(enc, data, n, sealed))
+				break; /* the cipher's byte budget (spec §4.3) */
+			in = sealed;
+		}
+		meta_feed(c, in, n);
 		check_invariants(c);
 		drain(peer.peer_fd);
 		drain(honest.peer_fd);
@@ -167,6 +197,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	}
 
 	world_down();
+	if(enc)
+		stream_cipher_free(enc);
 	if(peer.peer_fd >= 0)
 		close(peer.peer_fd);
 	if(honest.peer_fd >= 0)

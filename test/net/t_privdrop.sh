@@ -11,7 +11,9 @@
 #
 # gamma runs with -L (mlockall).  Then: --pidfile is a lock (a second daemon on the same pid file refuses to
 # start and the first keeps running), `-kUSR2` makes the daemon dump, and
-# `-k` (TERM) stops it.
+# `-k` (TERM) stops it.  Finally alpha runs detached (no -D) with --logfile:
+# the command returns at once, the daemon leads its own session, SIGINT
+# toggles debug level 5, SIGWINCH purges, -kTERM stops it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -87,4 +89,28 @@ fi
 check "alpha logged its shutdown" \
 	grep -q 'Terminating' "${NODE_DIR[alpha]}/log"
 check "-k on a stopped daemon fails" eval '! "$FQTINC" -c "${NODE_DIR[alpha]}" --pidfile="${NODE_DIR[alpha]}/pid" -k 2>/dev/null'
+
+# ---- detached (no -D), --logfile, SIGINT and SIGWINCH
+dlog=$TMP/alpha-detached.log
+dpid=$TMP/alpha-detached.pid
+ip netns exec "$NS_A" "$FQTINC" -c "${NODE_DIR[alpha]}" -d3 --pidfile="$dpid" --logfile="$dlog" </dev/null >"$TMP/detach.out" 2>&1
+check_eq "without -D the command returns at once, status 0" 0 "$?"
+if wait_for "[ -s $dpid ] && grep -q Ready $dlog" 10; then
+	pid=$(cat "$dpid")
+	pass "the detached daemon (pid $pid) wrote its pid file and logs to --logfile"
+	check_eq "it is a session leader (detached from the terminal)" "$pid" "$(ps -o sid= -p "$pid" | tr -d ' ')"
+	check_ping "detached alpha -> beta" "$NS_A" "$(vpn4 beta)" 15
+	kill -INT "$pid"
+	check "SIGINT: debug level 5 for now" wait_for "grep -q 'Temporarily setting debug level to 5' $dlog" 5
+	kill -INT "$pid"
+	check "SIGINT again: back to level 3" wait_for "grep -q 'Reverting to old debug level (3)' $dlog" 5
+	kill -WINCH "$pid"
+	check "SIGWINCH: purge" wait_for "grep -q 'Purging unreachable nodes' $dlog" 5
+	check "the daemon survived INT, INT, WINCH" kill -0 "$pid"
+	"$FQTINC" -c "${NODE_DIR[alpha]}" --pidfile="$dpid" -kTERM
+	check "-kTERM stops the detached daemon" wait_for "! kill -0 $pid 2>/dev/null" 5
+	check "and its pid file is removed" wait_for "[ ! -e $dpid ]" 2
+else
+	fail "the detached daemon did not come up: $(cat "$TMP/detach.out") $(tail -n 5 "$dlog" 2>/dev/null)"
+fi
 finish

@@ -41,6 +41,7 @@ eval "lib_cleanup() $(declare -f cleanup | tail -n +2)"
 cleanup() {
 	local rc=$?
 	rm -rf "$NETNS_ETC"
+	rmdir /etc/netns 2>/dev/null # only if no other test uses it
 	(exit "$rc")
 	lib_cleanup
 }
