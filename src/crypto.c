@@ -45,8 +45,7 @@ void randomize(void *buf, size_t len) {
 }
 
 /* Fill err with a message, followed by OpenSSL's own reason if it left one. */
-static void set_error(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
-static void set_error(char *err, size_t errlen, const char *fmt, ...) {
+void crypto_error(char *err, size_t errlen, const char *fmt, ...) {
 	unsigned long e = ERR_peek_last_error();
 	ERR_clear_error();
 	if(!err || !errlen)
@@ -97,12 +96,12 @@ static bool cipher_lookup_nid(int nid, const char *shown, cipher_info_t *out, ch
 	/* The NID must name a cipher OpenSSL knows at all before "not available"
 	 * is the right complaint. */
 	if(!EVP_get_cipherbynid(nid)) {
-		set_error(err, errlen, "Unknown cipher NID %d", nid);
+		crypto_error(err, errlen, "Unknown cipher NID %d", nid);
 		return false;
 	}
 	EVP_CIPHER *c = fetch_cipher(nid);
 	if(!c) {
-		set_error(err, errlen, "Cipher %s (%s, NID %d) cannot be used: %s",
+		crypto_error(err, errlen, "Cipher %s (%s, NID %d) cannot be used: %s",
 		          shown ? shown : OBJ_nid2ln(nid), OBJ_nid2sn(nid), nid, legacy_hint);
 		return false;
 	}
@@ -128,7 +127,7 @@ bool cipher_by_name(const char *name, cipher_info_t *out, char *err, size_t errl
 	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
 	if(!c || EVP_CIPHER_get_nid(c) == NID_undef) {
 		EVP_CIPHER_free(c);
-		set_error(err, errlen, "Unknown cipher %s", name);
+		crypto_error(err, errlen, "Unknown cipher %s", name);
 		return false;
 	}
 	describe_cipher(c, out);
@@ -151,12 +150,12 @@ static bool digest_lookup_nid(int nid, const char *shown, digest_info_t *out, ch
 		return true;
 	}
 	if(!EVP_get_digestbynid(nid)) {
-		set_error(err, errlen, "Unknown digest NID %d", nid);
+		crypto_error(err, errlen, "Unknown digest NID %d", nid);
 		return false;
 	}
 	EVP_MD *md = fetch_digest(nid);
 	if(!md) {
-		set_error(err, errlen, "Digest %s (%s, NID %d) cannot be used: %s",
+		crypto_error(err, errlen, "Digest %s (%s, NID %d) cannot be used: %s",
 		          shown ? shown : OBJ_nid2ln(nid), OBJ_nid2sn(nid), nid, legacy_hint);
 		return false;
 	}
@@ -182,7 +181,7 @@ bool digest_by_name(const char *name, digest_info_t *out, char *err, size_t errl
 	EVP_MD *md = EVP_MD_fetch(NULL, name, NULL);
 	if(!md || EVP_MD_get_type(md) == NID_undef) {
 		EVP_MD_free(md);
-		set_error(err, errlen, "Unknown digest %s", name);
+		crypto_error(err, errlen, "Unknown digest %s", name);
 		return false;
 	}
 	out->nid = EVP_MD_get_type(md);
@@ -229,16 +228,16 @@ static uint64_t byte_budget(size_t blocklen, size_t ivlen) {
 stream_cipher_t *stream_cipher_new(int nid, const uint8_t *material, size_t len, bool encrypt,
                                    char *err, size_t errlen) {
 	if(nid == 0) {
-		set_error(err, errlen, "Null cipher not allowed on a meta connection");
+		crypto_error(err, errlen, "Null cipher not allowed on a meta connection");
 		return NULL;
 	}
 	if(!EVP_get_cipherbynid(nid)) {
-		set_error(err, errlen, "Unknown cipher NID %d", nid);
+		crypto_error(err, errlen, "Unknown cipher NID %d", nid);
 		return NULL;
 	}
 	EVP_CIPHER *c = fetch_cipher(nid);
 	if(!c) {
-		set_error(err, errlen, "Cipher %s (%s, NID %d) cannot be used: %s", OBJ_nid2ln(nid),
+		crypto_error(err, errlen, "Cipher %s (%s, NID %d) cannot be used: %s", OBJ_nid2ln(nid),
 		          OBJ_nid2sn(nid), nid, legacy_hint);
 		return NULL;
 	}
@@ -252,13 +251,13 @@ stream_cipher_t *stream_cipher_new(int nid, const uint8_t *material, size_t len,
 	if(blocklen != 1 || (EVP_CIPHER_get_flags(c) & EVP_CIPH_FLAG_AEAD_CIPHER) ||
 	   (mode != EVP_CIPH_CFB_MODE && mode != EVP_CIPH_OFB_MODE && mode != EVP_CIPH_CTR_MODE &&
 	    mode != EVP_CIPH_STREAM_CIPHER)) {
-		set_error(err, errlen, "Cipher %s is not a stream mode and cannot encrypt a meta connection",
+		crypto_error(err, errlen, "Cipher %s is not a stream mode and cannot encrypt a meta connection",
 		          OBJ_nid2sn(nid));
 		EVP_CIPHER_free(c);
 		return NULL;
 	}
 	if(len < keylen + ivlen) {
-		set_error(err, errlen, "Key material too short for %s: %zu bytes, need %zu",
+		crypto_error(err, errlen, "Key material too short for %s: %zu bytes, need %zu",
 		          OBJ_nid2sn(nid), len, keylen + ivlen);
 		EVP_CIPHER_free(c);
 		return NULL;
@@ -269,7 +268,7 @@ stream_cipher_t *stream_cipher_new(int nid, const uint8_t *material, size_t len,
 	stream_cipher_t *sc = xzalloc(sizeof(*sc));
 	sc->ctx = EVP_CIPHER_CTX_new();
 	if(!sc->ctx || !EVP_CipherInit_ex(sc->ctx, c, NULL, key, iv, encrypt ? 1 : 0)) {
-		set_error(err, errlen, "Error during initialisation of cipher %s", OBJ_nid2sn(nid));
+		crypto_error(err, errlen, "Error during initialisation of cipher %s", OBJ_nid2sn(nid));
 		EVP_CIPHER_free(c);
 		stream_cipher_free(sc);
 		return NULL;

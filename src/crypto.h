@@ -9,6 +9,8 @@
 #include "compat.h"
 
 void crypto_init(void);
+/* Fill err with a message, followed by OpenSSL's own reason if it left one. */
+void crypto_error(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
 void crypto_exit(void);
 void randomize(void *buf, size_t len);
 

@@ -19,20 +19,6 @@
 #include "subnet.h"
 #include "xalloc.h"
 
-#define ICMP_DEST_UNREACH 3
-#define ICMP_NET_UNREACH 0
-#define ICMP_FRAG_NEEDED 4
-#define ICMP_NET_UNKNOWN 6
-#define ICMP_NET_ANO 9
-#define ICMP_TIME_EXCEEDED 11
-
-#define ICMP6_DST_UNREACH 1
-#define ICMP6_DST_UNREACH_NOROUTE 0
-#define ICMP6_DST_UNREACH_ADMIN 1
-#define ICMP6_DST_UNREACH_ADDR 3
-#define ICMP6_PACKET_TOO_BIG 2
-#define ICMP6_TIME_EXCEEDED 3
-
 /* ICMP errors are limited to 3 per second, shared by both families (spec §6.5). */
 static bool icmp_rate_ok(void) {
 	static time_t second;
@@ -89,7 +75,7 @@ static node_t *via_of(node_t *owner) {
 static bool router_checks(node_t *source, vpn_packet_t *packet, subnet_t *subnet, bool v6) {
 	if(!subnet) {
 		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Cannot route packet from %s: unknown IPv%d destination", source->name, v6 ? 6 : 4);
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADDR : ICMP_NET_UNKNOWN, 0);
+		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADDR : ICMP4_NET_UNKNOWN, 0);
 		return false;
 	}
 	node_t *owner = subnet->owner;
@@ -98,20 +84,18 @@ static bool router_checks(node_t *source, vpn_packet_t *packet, subnet_t *subnet
 		return false;
 	}
 	if(!owner->status.reachable) {
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_NOROUTE : ICMP_NET_UNREACH, 0);
+		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_NOROUTE : ICMP4_NET_UNREACH, 0);
 		return false;
 	}
 	if(settings.forwarding_mode == FMODE_OFF && source != myself && owner != myself) {
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP_NET_ANO, 0);
+		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP4_NET_ANO, 0);
 		return false;
 	}
 	if(settings.decrement_ttl && source != myself && owner != myself) {
 		uint8_t *ttl = &packet->data[v6 ? 21 : 22];
 		if(*ttl <= 1) {
-			bool is_time_exceeded = v6 ? (packet->data[20] == 58 && packet->len > 54 && packet->data[54] == ICMP6_TIME_EXCEEDED)
-			                           : (packet->data[23] == 1 && packet->len > 34 + 0 && packet->data[14 + (packet->data[14] & 0xf) * 4] == ICMP_TIME_EXCEEDED);
-			if(!is_time_exceeded)
-				send_icmp(source, packet, v6, v6 ? ICMP6_TIME_EXCEEDED : ICMP_TIME_EXCEEDED, 0, 0);
+			/* icmp*_error() refuses to answer an ICMP error with another one */
+			send_icmp(source, packet, v6, v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED, 0, 0);
 			return false;
 		}
 		if(!v6) {
@@ -134,7 +118,7 @@ static bool router_checks(node_t *source, vpn_packet_t *packet, subnet_t *subnet
 		return false;
 	}
 	if(settings.directonly && owner != via) {
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP_NET_ANO, 0);
+		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP4_NET_ANO, 0);
 		return false;
 	}
 	return true;
@@ -161,7 +145,7 @@ static void route_ipv4(node_t *source, vpn_packet_t *packet) {
 		if(packet->data[20] & 0x40) {
 			LOG(DEBUG_TRAFFIC, LOG_INFO, "Packet for %s (%d bytes) too long, sending frag needed (mtu %d)", owner->name, packet->len, limit - ETH_HLEN);
 			packet->len = (uint16_t)limit;
-			send_icmp(source, packet, false, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, (uint32_t)(limit - ETH_HLEN));
+			send_icmp(source, packet, false, ICMP4_DEST_UNREACH, ICMP4_FRAG_NEEDED, (uint32_t)(limit - ETH_HLEN));
 			return;
 		}
 		frag_ctx_t ctx = {owner, packet};
@@ -336,7 +320,7 @@ static void route_switch(node_t *source, vpn_packet_t *packet) {
 		if(type == ETHERTYPE_IP && packet->len > 576 + ETH_HLEN) {
 			if(packet->data[20] & 0x40) {
 				packet->len = (uint16_t)via->mtu;
-				send_icmp(source, packet, false, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, (uint32_t)(via->mtu - ETH_HLEN));
+				send_icmp(source, packet, false, ICMP4_DEST_UNREACH, ICMP4_FRAG_NEEDED, (uint32_t)(via->mtu - ETH_HLEN));
 			} else {
 				frag_ctx_t ctx = {owner, packet};
 				fragment_ipv4(packet->data, packet->len, (size_t)via->mtu, emit_fragment, &ctx);

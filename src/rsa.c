@@ -27,32 +27,15 @@ struct rsa_key {
 	size_t size; /* modulus bytes */
 };
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
-static void set_error(char *err, size_t errlen, const char *fmt, ...) {
-	unsigned long e = ERR_peek_last_error();
-	ERR_clear_error();
-	if(!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if(e && n >= 0 && (size_t)n < errlen) {
-		char reason[256];
-		ERR_error_string_n(e, reason, sizeof(reason));
-		snprintf(err + n, errlen - (size_t)n, ": %s", reason);
-	}
-}
-
 static rsa_key_t *wrap_pkey(EVP_PKEY *pkey, const char *what, char *err, size_t errlen) {
 	if(!EVP_PKEY_is_a(pkey, "RSA")) {
-		set_error(err, errlen, "%s is not an RSA key", what);
+		crypto_error(err, errlen, "%s is not an RSA key", what);
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
 	int size = EVP_PKEY_get_size(pkey);
 	if(size <= 0) {
-		set_error(err, errlen, "%s has no usable modulus", what);
+		crypto_error(err, errlen, "%s has no usable modulus", what);
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
@@ -153,7 +136,7 @@ rsa_key_t *rsa_read_private(const char *path, char *err, size_t errlen) {
 	size_t len;
 	char *text = read_file(path, &len);
 	if(!text) {
-		set_error(err, errlen, "Error reading RSA private key file %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Error reading RSA private key file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	const char *start, *stop;
@@ -165,12 +148,12 @@ rsa_key_t *rsa_read_private(const char *path, char *err, size_t errlen) {
 			pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 		BIO_free(bio);
 		if(!pkey)
-			set_error(err, errlen, "Reading RSA private key file %s failed", path);
+			crypto_error(err, errlen, "Reading RSA private key file %s failed", path);
 	} else if(find_pem_block(text, "ENCRYPTED PRIVATE KEY", &start, &stop)) {
-		set_error(err, errlen, "RSA private key file %s is passphrase-protected, which is not supported",
+		crypto_error(err, errlen, "RSA private key file %s is passphrase-protected, which is not supported",
 		          path);
 	} else {
-		set_error(err, errlen, "No RSA private key found in %s", path);
+		crypto_error(err, errlen, "No RSA private key found in %s", path);
 	}
 	xfree_secret(text, len + 1);
 	if(!pkey)
@@ -182,7 +165,7 @@ rsa_key_t *rsa_read_public(const char *path, char *err, size_t errlen) {
 	size_t len;
 	char *text = read_file(path, &len);
 	if(!text) {
-		set_error(err, errlen, "Error reading RSA public key file %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Error reading RSA public key file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	const char *start, *stop;
@@ -211,7 +194,7 @@ rsa_key_t *rsa_read_public(const char *path, char *err, size_t errlen) {
 	}
 	free(text);
 	if(!pkey) {
-		set_error(err, errlen, found ? "Reading RSA public key from %s failed"
+		crypto_error(err, errlen, found ? "Reading RSA public key from %s failed"
 		                             : "No public key found in %s", path);
 		return NULL;
 	}
@@ -246,7 +229,7 @@ rsa_key_t *rsa_from_hex(const char *n_hex, const char *d_hex, char *err, size_t 
 	EVP_PKEY *pkey = NULL;
 
 	if(!n || (d_hex && !d)) {
-		set_error(err, errlen, "Invalid hexadecimal RSA %s", !n ? "modulus" : "private exponent");
+		crypto_error(err, errlen, "Invalid hexadecimal RSA %s", !n ? "modulus" : "private exponent");
 		goto out;
 	}
 	/* 1.0.36 fixes the public exponent of inline keys at 0xFFFF, not 65537. */
@@ -257,7 +240,7 @@ rsa_key_t *rsa_from_hex(const char *n_hex, const char *d_hex, char *err, size_t 
 	   !(params = OSSL_PARAM_BLD_to_param(bld)) ||
 	   !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) || EVP_PKEY_fromdata_init(ctx) <= 0 ||
 	   EVP_PKEY_fromdata(ctx, &pkey, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) <= 0) {
-		set_error(err, errlen, "Could not build RSA key from hexadecimal values");
+		crypto_error(err, errlen, "Could not build RSA key from hexadecimal values");
 		pkey = NULL;
 	}
 out:
@@ -316,7 +299,7 @@ static bool disable_old_keys(const char *path, char *err, size_t errlen) {
 	if(!text) {
 		if(errno == ENOENT)
 			return true;
-		set_error(err, errlen, "Cannot read %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Cannot read %s: %s", path, strerror(errno));
 		return false;
 	}
 	bool changed = false;
@@ -344,15 +327,15 @@ static bool disable_old_keys(const char *path, char *err, size_t errlen) {
 	bool ok = false;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if(fd < 0) {
-		set_error(err, errlen, "Cannot write %s: %s", tmp, strerror(errno));
+		crypto_error(err, errlen, "Cannot write %s: %s", tmp, strerror(errno));
 	} else {
 		ssize_t w = write(fd, text, len);
 		if(w != (ssize_t)len || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-			set_error(err, errlen, "Cannot write %s: %s", tmp, strerror(errno));
+			crypto_error(err, errlen, "Cannot write %s: %s", tmp, strerror(errno));
 			close(fd);
 			unlink(tmp);
 		} else if(close(fd) != 0 || rename(tmp, path) != 0) {
-			set_error(err, errlen, "Cannot replace %s: %s", path, strerror(errno));
+			crypto_error(err, errlen, "Cannot replace %s: %s", path, strerror(errno));
 			unlink(tmp);
 		} else {
 			ok = true;
@@ -367,12 +350,12 @@ static bool append_all(const char *path, mode_t create_mode, bool force_mode, co
                        size_t len, char *err, size_t errlen) {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, create_mode);
 	if(fd < 0) {
-		set_error(err, errlen, "Cannot open %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Cannot open %s: %s", path, strerror(errno));
 		return false;
 	}
 	/* An existing private key file may have been created loosely. */
 	if(force_mode && fchmod(fd, create_mode) != 0) {
-		set_error(err, errlen, "Cannot set permissions of %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Cannot set permissions of %s: %s", path, strerror(errno));
 		close(fd);
 		return false;
 	}
@@ -381,7 +364,7 @@ static bool append_all(const char *path, mode_t create_mode, bool force_mode, co
 		if(w < 0 && errno == EINTR)
 			continue;
 		if(w <= 0) {
-			set_error(err, errlen, "Cannot write %s: %s", path, strerror(errno));
+			crypto_error(err, errlen, "Cannot write %s: %s", path, strerror(errno));
 			close(fd);
 			return false;
 		}
@@ -389,7 +372,7 @@ static bool append_all(const char *path, mode_t create_mode, bool force_mode, co
 		len -= (size_t)w;
 	}
 	if(close(fd) != 0) {
-		set_error(err, errlen, "Cannot write %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Cannot write %s: %s", path, strerror(errno));
 		return false;
 	}
 	return true;
@@ -401,7 +384,7 @@ static bool append_pem(const char *path, mode_t mode, bool force_mode, BIO *bio,
 	char *data = NULL;
 	long n = BIO_get_mem_data(bio, &data);
 	if(n <= 0 || !data) {
-		set_error(err, errlen, "Could not encode key for %s", path);
+		crypto_error(err, errlen, "Could not encode key for %s", path);
 		return false;
 	}
 	return append_all(path, mode, force_mode, "\n", 1, err, errlen) &&
@@ -411,14 +394,14 @@ static bool append_pem(const char *path, mode_t mode, bool force_mode, BIO *bio,
 bool rsa_generate_keyfiles(int bits, const char *private_path, const char *public_path,
                            char *err, size_t errlen) {
 	if(bits < 512) {
-		set_error(err, errlen, "RSA key size %d is too small (minimum 512 bits)", bits);
+		crypto_error(err, errlen, "RSA key size %d is too small (minimum 512 bits)", bits);
 		return false;
 	}
 	bits &= ~7; /* whole bytes */
 
 	EVP_PKEY *pkey = EVP_RSA_gen((unsigned int)bits);
 	if(!pkey) {
-		set_error(err, errlen, "Generating a %d-bit RSA key failed", bits);
+		crypto_error(err, errlen, "Generating a %d-bit RSA key failed", bits);
 		return false;
 	}
 
@@ -431,7 +414,7 @@ bool rsa_generate_keyfiles(int bits, const char *private_path, const char *publi
 	if(!priv || !pub || derlen <= 0 ||
 	   !PEM_write_bio_PrivateKey_traditional(priv, pkey, NULL, NULL, 0, NULL, NULL) ||
 	   !PEM_write_bio(pub, "RSA PUBLIC KEY", "", der, derlen)) {
-		set_error(err, errlen, "Could not encode the new RSA key");
+		crypto_error(err, errlen, "Could not encode the new RSA key");
 		goto out;
 	}
 	if(!disable_old_keys(private_path, err, errlen) || !disable_old_keys(public_path, err, errlen))
