@@ -21,7 +21,8 @@ Subcommands:
   usr2 LOG
       The numbers of the last "egress fq_codel:" line of an fqtinc log:
       "PACKETS CODEL_DROPS OVERLIMIT_DROPS MEMORY_DROPS CE_MARKS SOJOURN_MAX_MS
-      BACKLOG_PACKETS" (all 0 when there is none).
+      BACKLOG_PACKETS SHAPER_WIRE_BYTES" (all 0 when there is none; the last
+      is 0 without a shaper).
   snmp FILE_BEFORE FILE_AFTER
       Deltas of the kernel's UDP counters between two copies of /proc/net/snmp:
       "RCVBUF_ERRORS SNDBUF_ERRORS IN_ERRORS".
@@ -112,21 +113,29 @@ USR2_RE = re.compile(
     r"CE marked (\d+), backlog (\d+) packets \d+ bytes, sojourn max ([\d.]+) ms")
 
 
+SHAPER_RE = re.compile(r" shaper: \d+ bit/s, (\d+) packets, (\d+) wire bytes")
+
+
 def cmd_usr2(args):
     last = None
+    wire = 0
     try:
         with open(args[0], errors="replace") as f:
             for line in f:
                 m = USR2_RE.search(line)
                 if m:
                     last = m
+                    wire = 0
+                m = SHAPER_RE.search(line)
+                if m:
+                    wire = int(m.group(2))
     except OSError:
         pass
     if not last:
-        print("0 0 0 0 0 0 0")
+        print("0 0 0 0 0 0 0 0")
         return 0
     pk, cd, ol, mem, ce, bl, soj = last.groups()
-    print(pk, cd, ol, mem, ce, soj, bl)
+    print(pk, cd, ol, mem, ce, soj, bl, wire)
     return 0
 
 
@@ -261,7 +270,10 @@ def cmd_table(args):
         ("CPU s/GB, both daemons (1 stream)", "cpugb", 2, "lower"),
         ("  sender daemon", "cpugb_snd", 2, "lower"),
         ("  receiver daemon", "cpugb_rcv", 2, "lower"),
-        ("  sender CPU busy during 1 stream, %", "cpuutil_snd", 0, ""),
+        ("  CPU busy during 1 stream: sender, %", "cpuutil_snd", 0, ""),
+        ("  CPU busy during 1 stream: receiver, %", "cpuutil_rcv", 0, ""),
+        ("  CPU busy during 64-byte flood: sender, %", "ppsutil_snd", 0, ""),
+        ("  CPU busy during 64-byte flood: receiver, %", "ppsutil_rcv", 0, ""),
     ]
     for scen, title in SCENARIOS:
         section("latency under load: " + title)
@@ -276,6 +288,7 @@ def cmd_table(args):
             ("kernel drops: tun/UDP sndbuf/rcvbuf", "kdrop_" + scen, None, ""),
             ("bottleneck qdisc drops", "qdrop_" + scen, 0, ""),
             ("bottleneck qdisc median backlog, KB", "qbl_" + scen, 1, "lower"),
+            ("fqtinc Shaper output (wire), Mbit/s", "shaped_" + scen, 2, ""),
         ]
     section("memory")
     rows += [
@@ -284,15 +297,19 @@ def cmd_table(args):
         ("flood: peak RSS sender, MB", "flood_rss", 1, ""),
     ]
 
-    w0, w = 40, 11
+    w0, w = 44, 11
     print("%-*s %*s %*s %*s  %s" % (w0, "", w, "tinc", w, "fqtinc", 7, "ratio", "better"))
+    section_title = None
     for label, key, prec, better in rows:
         if key is None:
-            print("-- %s" % label)
+            section_title = label  # printed with its first row: phases not run leave no heading
             continue
         t, f = g(key, "tinc"), g(key, "fq")
         if t is None and f is None:
             continue
+        if section_title:
+            print("-- %s" % section_title)
+            section_title = None
         rt = ratio(t, f) if better else ""
         print("%-*s %*s %*s %*s  %s" % (w0, label, w, fmt(t, prec), w, fmt(f, prec), 7, rt, better))
     targets(g)

@@ -468,7 +468,7 @@ static void install_signals(void) {
 	signal_add(SIGTERM, on_term);
 	signal_add(SIGQUIT, on_term);
 	signal_add(SIGHUP, on_hup);
-	signal_add(SIGINT, opt.no_detach ? on_term : on_int);
+	signal_add(SIGINT, on_int); /* toggles the debug level, with -D too (as tinc 1.0.36) */
 	signal_add(SIGALRM, on_alrm);
 	signal_add(SIGUSR1, on_usr1);
 	signal_add(SIGUSR2, on_usr2);
