@@ -21,8 +21,10 @@ Subcommands:
   usr2 LOG
       The numbers of the last "egress fq_codel:" line of an fqtinc log:
       "PACKETS CODEL_DROPS OVERLIMIT_DROPS MEMORY_DROPS CE_MARKS SOJOURN_MAX_MS
-      BACKLOG_PACKETS SHAPER_WIRE_BYTES" (all 0 when there is none; the last
-      is 0 without a shaper).
+      BACKLOG_PACKETS SHAPER_WIRE_BYTES INGRESS_MARKED INGRESS_DROPPED" (all 0
+      when there is none; the wire bytes are 0 without a shaper).  The ingress
+      numbers are the receive-side CoDel's ("ingress codel:" line): CE marks,
+      and drops before plus after decryption.
   snmp FILE_BEFORE FILE_AFTER
       Deltas of the kernel's UDP counters between two copies of /proc/net/snmp:
       "RCVBUF_ERRORS SNDBUF_ERRORS IN_ERRORS".
@@ -116,9 +118,14 @@ USR2_RE = re.compile(
 SHAPER_RE = re.compile(r" shaper: \d+ bit/s, (\d+) packets, (\d+) wire bytes")
 
 
+INGRESS_RE = re.compile(r" ingress codel: signals \d+, dropped before decryption (\d+), marked (\d+), "
+                        r"dropped Not-ECT after decryption (\d+)")
+
+
 def cmd_usr2(args):
     last = None
     wire = 0
+    ingress = (0, 0)
     try:
         with open(args[0], errors="replace") as f:
             for line in f:
@@ -126,16 +133,20 @@ def cmd_usr2(args):
                 if m:
                     last = m
                     wire = 0
+                    ingress = (0, 0)
                 m = SHAPER_RE.search(line)
                 if m:
                     wire = int(m.group(2))
+                m = INGRESS_RE.search(line)
+                if m:
+                    ingress = (int(m.group(2)), int(m.group(1)) + int(m.group(3)))
     except OSError:
         pass
     if not last:
-        print("0 0 0 0 0 0 0 0")
+        print("0 0 0 0 0 0 0 0 0 0")
         return 0
     pk, cd, ol, mem, ce, bl, soj = last.groups()
-    print(pk, cd, ol, mem, ce, soj, bl, wire)
+    print(pk, cd, ol, mem, ce, soj, bl, wire, ingress[0], ingress[1])
     return 0
 
 
@@ -188,6 +199,7 @@ def cmd_plot(args):
         "set xlabel 'seconds since the 4 TCP flows started (probes before 0 are idle)'",
         "set ylabel 'probe RTT (ms, log scale)'",
         "set logscale y",
+        "set xrange [-1.5:*]",
         "set grid",
         "set key top left",
         "plot " + ", ".join(series),
@@ -284,7 +296,8 @@ def cmd_table(args):
             ("probe loss, %", "loss_" + scen, 2, "lower"),
             ("TCP goodput of the 4 flows, Mbit/s", "good_" + scen, 2, "higher"),
             ("TCP retransmits", "retr_" + scen, 0, ""),
-            ("fqtinc CE marks / CoDel drops", "aqm_" + scen, None, ""),
+            ("fqtinc sender egress: CE marks / drops", "aqm_" + scen, None, ""),
+            ("fqtinc receiver ingress: CE marks / drops", "ingress_" + scen, None, ""),
             ("kernel drops: tun/UDP sndbuf/rcvbuf", "kdrop_" + scen, None, ""),
             ("bottleneck qdisc drops", "qdrop_" + scen, 0, ""),
             ("bottleneck qdisc median backlog, KB", "qbl_" + scen, 1, "lower"),

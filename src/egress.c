@@ -92,14 +92,33 @@ static void shaper_wakeup(void *data) {
  * and the sockets (cheap) keeps up with sealing (expensive) and the backlog
  * stays here, under CoDel, rather than in the tun device's kernel queue. */
 #define EGRESS_BUDGET 64
+/* Once the socket has pushed back, hand the kernel only a couple of frames
+ * at a time: frames sealed into a sendmmsg batch that then has to wait form
+ * a FIFO outside FQ-CoDel, which would make a sparse flow wait behind a bulk
+ * one. Full batches resume once the socket has not blocked for a while. */
+#define EGRESS_CONGESTED_BATCH 2
+#define EGRESS_CONGESTED_HOLD_NS (100 * NSEC_PER_MSEC)
+
+static uint64_t last_blocked_ns;
+
+static bool any_socket_blocked(void) {
+	for(int s = 0; s < listen_sockets; s++)
+		if(udp_tx_blocked(s))
+			return true;
+	return false;
+}
 
 bool egress_run(void) {
 	if(!queue)
 		return false;
+	bool congested = last_blocked_ns && now_ns - last_blocked_ns < EGRESS_CONGESTED_HOLD_NS;
 	for(int sent = 0;; sent++) {
-		for(int s = 0; s < listen_sockets; s++)
-			if(udp_tx_blocked(s))
-				return false; /* resumed by udp_tx_resume_hook when writable */
+		if(congested && sent && sent % EGRESS_CONGESTED_BATCH == 0)
+			udp_tx_flush_all();
+		if(any_socket_blocked()) {
+			last_blocked_ns = now_ns;
+			return false; /* resumed by udp_tx_resume_hook when writable */
+		}
 		if(!fq_codel_backlog_packets(queue))
 			return false;
 		if(sent == EGRESS_BUDGET)

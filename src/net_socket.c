@@ -106,8 +106,13 @@ static int open_udp_socket(const sockaddr_u *sa) {
 	setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
 	/* Kernel arrival time, for sojourn time of packets that waited in the socket. */
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	if(settings.udp_rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &settings.udp_rcvbuf, sizeof(settings.udp_rcvbuf));
+	/* A receive buffer deep enough that, when the daemon cannot keep up, the
+	 * backlog waits where the receive-side CoDel sees its age (kernel
+	 * timestamps) instead of overflowing as uncontrolled tail drops. As root
+	 * we may exceed net.core.rmem_max. */
+	int rcvbuf = settings.udp_rcvbuf ? settings.udp_rcvbuf : UDP_RCVBUF_DEFAULT;
+	if(setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* A small send buffer is local backpressure: when the outer interface's
 	 * queue is full the socket stops taking datagrams and the backlog waits in
 	 * our FQ-CoDel instead of in a kernel FIFO (UDPSndBuf overrides). */
