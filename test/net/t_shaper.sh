@@ -1,0 +1,64 @@
+#!/bin/bash
+# Issue 5 acceptance: a sparse ping beside a bulk TCP flow through the tunnel
+# keeps a low RTT when the bottleneck is a bloated remote gateway and fqtinc's
+# Shaper is set just below its rate, so the queue forms in fqtinc's FQ-CoDel.
+#
+# Topology: alpha --- router --- beta. The router's egress toward beta is a
+# 10 Mbit/s tbf with ~1 MB of queue (~800 ms when full). alpha runs
+# `Shaper = 9M`. A bounded bulk TCP transfer runs alpha -> beta while alpha
+# pings beta through the tunnel every 20 ms. The bound on the ping is generous
+# (the benchmark measures the real numbers): p90 RTT below 60 ms, against the
+# ~800 ms a full gateway queue gives. The same run with the shaper off shows
+# the bloat, so the test also proves the setup can fail.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+TEST_TIMEOUT=${TEST_TIMEOUT:-150}
+. "$(dirname "$0")/lib.sh"
+
+require_tools tc ping
+need_daemon "$FQTINC"
+setup_test
+
+topo_pair
+RIF=${NS_RIF[$NS_B]}
+nsx "$NS_R" tc qdisc add dev "$RIF" root tbf rate 10mbit burst 16kb limit 1000000 || fail "tbf on the router"
+
+run_case() { # run_case LABEL SHAPER: writes "p50 p90 loss%" of the probe to $TMP/LABEL.rtt
+	local label=$1 shaper=$2
+	make_node "$NS_A" alpha fq ${shaper:+Shaper=$shaper} || finish
+	make_node "$NS_B" beta fq || finish
+	connect_to alpha beta
+	exchange_hosts alpha beta
+	start_node beta || finish
+	start_node alpha || finish
+	check_ping "$label: IPv4 ping A -> B" "$NS_A" "$(vpn4 beta)" 20
+	wait_pmtu_settled "$NS_A" "$(vpn4 beta)" 30
+
+	# bulk flow: 12 MB (about 10 s at 10 Mbit/s), bounded by XFER_TIMEOUT
+	XFER_TIMEOUT=40 transfer_start bulk "$NS_A" "$NS_B" "$(vpn4 beta)" 5201 $((12 * MB))
+	sleep 2 # let the bulk flow fill whatever queue there is
+	local out
+	out=$(ip netns exec "$NS_A" ping -n -i 0.02 -c 200 -W 2 "$(vpn4 beta)" 2>&1)
+	transfer_wait bulk || note "$label: bulk transfer incomplete"
+	nsx "$NS_R" tc -s qdisc show dev "$RIF" | awk -v l="$label" '/backlog/ { print "# " l ": router " $0 }'
+	stop_node alpha
+	stop_node beta
+	echo "$out" | "$PYTHON" -c '
+import re, sys
+rtts = sorted(float(m) for m in re.findall(r"time=([0-9.]+) ms", sys.stdin.read()))
+if not rtts:
+    print("9999 9999 100"); sys.exit()
+p = lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))]
+print("%.1f %.1f %.1f" % (p(0.5), p(0.9), 100.0 * (200 - len(rtts)) / 200))' >"$TMP/$label.rtt"
+}
+
+run_case shaped 9M
+read -r s50 s90 sloss <"$TMP/shaped.rtt"
+note "shaped:   ping RTT p50 $s50 ms, p90 $s90 ms, loss $sloss %"
+run_case unshaped ""
+read -r u50 u90 uloss <"$TMP/unshaped.rtt"
+note "unshaped: ping RTT p50 $u50 ms, p90 $u90 ms, loss $uloss %"
+
+check "with Shaper the sparse ping's p90 RTT stays below 60 ms ($s90 ms)" awk -v v="$s90" 'BEGIN { exit !(v < 60) }'
+check "with Shaper the ping loses at most 5 % ($sloss %)" awk -v v="$sloss" 'BEGIN { exit !(v <= 5) }'
+check "without Shaper the gateway queue shows (p90 $u90 ms > 150 ms)" awk -v v="$u90" 'BEGIN { exit !(v > 150) }'
+finish
