@@ -94,14 +94,15 @@ static void reachability_changed(node_t *n) {
 		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) became unreachable", n->name, n->hostname ? n->hostname : "unknown");
 	logger(DEBUG_STATUS, LOG_INFO, "Node %s became %s", n->name, n->status.reachable ? "reachable" : "unreachable");
 
-	/* A flip invalidates the key for sending and the PMTU state. */
+	/* A flip invalidates the key for sending and the PMTU probing state;
+	 * n->mtu stays, as in 1.0.36, so a PMTU from the ACK (which comes
+	 * before the edge that makes the node reachable) is not lost. */
 	n->status.validkey = false;
 	n->status.waitingforkey = false;
 	n->status.udp_confirmed = false;
 	n->last_req_key = 0;
 	packet_key_clear(&n->outkey);
 	pmtu_reset(n);
-	n->mtu = MTU;
 
 	host_scripts(n, n->status.reachable);
 	subnet_update(n, NULL, n->status.reachable);

@@ -150,14 +150,15 @@ static void route_ipv4(node_t *source, vpn_packet_t *packet) {
 		}
 		frag_ctx_t ctx = {owner, packet};
 		if(via->options & OPTION_CLAMP_MSS)
-			clamp_mss(packet->data, packet->len, (uint16_t)MIN(myself->mtu, via->mtu));
+			clamp_mss(packet->data, packet->len, (uint16_t)MIN(source->mtu, via->mtu));
 		if(fragment_ipv4(packet->data, packet->len, (size_t)limit, emit_fragment, &ctx))
 			return;
 		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Could not fragment packet for %s (%d bytes)", owner->name, packet->len);
 		return;
 	}
+	/* like 1.0.36: the sender's path MTU bounds the MSS, also for what we receive */
 	if(via->options & OPTION_CLAMP_MSS)
-		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? myself->mtu : MIN(myself->mtu, via->mtu)));
+		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? source->mtu : MIN(source->mtu, via->mtu)));
 	send_packet(owner, packet);
 }
 
@@ -205,7 +206,7 @@ static void route_ipv6(node_t *source, vpn_packet_t *packet) {
 		return;
 	}
 	if(via->options & OPTION_CLAMP_MSS)
-		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? myself->mtu : MIN(myself->mtu, via->mtu)));
+		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? source->mtu : MIN(source->mtu, via->mtu)));
 	send_packet(owner, packet);
 }
 
@@ -334,7 +335,7 @@ static void route_switch(node_t *source, vpn_packet_t *packet) {
 		}
 	}
 	if(via->options & OPTION_CLAMP_MSS)
-		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? myself->mtu : MIN(myself->mtu, via->mtu)));
+		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? source->mtu : MIN(source->mtu, via->mtu)));
 	send_packet(owner, packet);
 }
 
