@@ -118,7 +118,16 @@ void terminate_connection(connection_t *c, bool report) {
 
 	outgoing_t *o = c->outgoing;
 	c->outgoing = NULL;
+	connection_close(c);
+
+	/* Like tinc: once the last connection is gone, forget what we knew about
+	 * unreachable nodes, so stale edges cannot resurrect them later. Any
+	 * connection still open (say, the one replacing this one right now, whose
+	 * ACK is being processed) may refer to a node: then purge nothing. */
+	if(!connection_list.count)
+		purge();
+
+	/* only now: a reconnect attempt is a connection too */
 	if(o)
 		outgoing_connection_lost(o);
-	connection_close(c);
 }

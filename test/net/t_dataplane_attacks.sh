@@ -52,7 +52,7 @@ dump() {
 # ---- capture 20 of alpha's datagrams to beta (pings A -> B)
 alpha_port=${NODE_PORT[alpha]}
 beta_port=${NODE_PORT[beta]}
-ip netns exec "$NS_R" tcpdump -i "${NS_RIF[$NS_A]}" -n -U -s 0 -c 20 -w "$TMP/replay.pcap" \
+ip netns exec "$NS_R" tcpdump -i "${NS_RIF[$NS_A]}" -n -U -s 0 -Z root -c 20 -w "$TMP/replay.pcap" \
 	udp and dst port "$beta_port" </dev/null >"$TMP/replay.tcpdump.log" 2>&1 &
 CAP_PID[replay]=$!
 wait_for "grep -q 'listening on' $TMP/replay.tcpdump.log" 5
