@@ -14,12 +14,13 @@ KEY_BITS=${KEY_BITS:-1024}
 need_daemon "$FQTINC"
 # An ASan build (configure --enable-sanitize) cannot run under valgrind;
 # its own LeakSanitizer checks the same cycle instead.
-if ldd "$FQTINC" 2>/dev/null | grep -q libasan; then
-	checker=lsan
-else
+case "$(ldd "$FQTINC" 2>/dev/null)" in
+*libasan*)
+	checker=lsan ;;
+*)
 	checker=valgrind
-	command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed"
-fi
+	command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed" ;;
+esac
 setup_test
 topo_pair
 make_node "$NS_A" alpha fq PingInterval=2 || finish
