@@ -24,6 +24,16 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-90}
 KEY_BITS=${KEY_BITS:-1024}
 setup_test
 
+# An ASan build (configure --enable-sanitize) cannot lock its shadow memory
+# (ASan turns mlockall into a no-op), and LeakSanitizer cannot inspect a
+# process that changed its user and root; both are properties of the
+# sanitizer, not of the daemon.
+SANITIZED=
+if ldd "$FQTINC" 2>/dev/null | grep -q libasan; then
+	SANITIZED=1
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
+
 topo_chain3
 make_node "$NS_A" alpha fq KeyExpire=4 PingInterval=10 || finish
 make_node "$NS_B" beta tinc || finish
@@ -35,7 +45,11 @@ chmod 755 "${NODE_DIR[alpha]}" "${NODE_DIR[alpha]}/hosts"
 
 start_node beta && start_node gamma -L || finish
 vmlck=$(awk '/^VmLck:/ { print $2 }' "/proc/${NODE_PID[gamma]}/status")
-check_cmp "gamma started with -L has its memory locked (VmLck kB)" "${vmlck:-0}" -gt 1000
+if [ -n "$SANITIZED" ]; then
+	note "sanitized build: mlockall is a no-op under ASan, VmLck not checked ($vmlck kB)"
+else
+	check_cmp "gamma started with -L has its memory locked (VmLck kB)" "${vmlck:-0}" -gt 1000
+fi
 start_node alpha -U nobody -R || finish
 pid=${NODE_PID[alpha]}
 check_ping "ping alpha -> beta" "$NS_A" "$(vpn4 beta)" 20
