@@ -14,7 +14,7 @@ void bin2hex(const uint8_t *in, size_t len, char *out) {
 
 /* -1 for anything that is not a hex digit; locale-independent on purpose,
  * since the input comes off the network. */
-static int nibble(char c) {
+int hex_digit_value(char c) {
 	if(c >= '0' && c <= '9')
 		return c - '0';
 	if(c >= 'A' && c <= 'F')
@@ -29,7 +29,7 @@ ssize_t hex2bin(const char *in, uint8_t *out, size_t outsize) {
 	while(in[2 * n] != '\0') {
 		if(in[2 * n + 1] == '\0' || n >= outsize)
 			return -1;
-		int hi = nibble(in[2 * n]), lo = nibble(in[2 * n + 1]);
+		int hi = hex_digit_value(in[2 * n]), lo = hex_digit_value(in[2 * n + 1]);
 		if(hi < 0 || lo < 0)
 			return -1;
 		out[n++] = (uint8_t)(hi << 4 | lo);

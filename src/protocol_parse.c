@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "protocol.h"
 
 static const char *const request_names[REQ_LAST] = {
@@ -95,24 +96,15 @@ bool parse_int_field(const char *s, int *out) {
 	return true;
 }
 
-static int hex_value(char c) {
-	if(c >= '0' && c <= '9')
-		return c - '0';
-	if(c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if(c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 bool parse_hex32_field(const char *s, uint32_t *out) {
-	if(s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && hex_value(s[2]) >= 0)
+	if(s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && hex_digit_value(s[2]) >= 0)
 		s += 2;
 	if(!*s)
 		return false;
 	uint64_t v = 0;
 	for(; *s; s++) {
-		int d = hex_value(*s);
+		int d = hex_digit_value(*s);
 		if(d < 0)
 			return false;
 		v = v << 4 | (uint64_t)d;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "node.h"
 #include "subnet.h"
 
@@ -22,15 +23,6 @@ static bool is_digit(char c) {
 	return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c) {
-	if(c >= '0' && c <= '9')
-		return c - '0';
-	if(c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if(c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* An optionally signed decimal integer that must span all of [s, end).
  * tinc uses "%d%n" and then insists nothing follows, which amounts to this
@@ -69,10 +61,10 @@ static bool parse_mac(const char *s, uint8_t mac[6]) {
 				return false;
 			s++;
 		}
-		int hi = hex_value(s[0]);
+		int hi = hex_digit_value(s[0]);
 		if(hi < 0)
 			return false;
-		int lo = hex_value(s[1]);
+		int lo = hex_digit_value(s[1]);
 		if(lo < 0) {
 			mac[i] = (uint8_t)hi;
 			s += 1;

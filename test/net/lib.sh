@@ -600,7 +600,9 @@ check_ping() {
 
 # ---------------------------------------------------------------- capture
 
-# capture_start NS IFACE TAG [FILTER...]: tcpdump into $TMP/TAG.pcap (headers only)
+# capture_start NS IFACE TAG [FILTER...]: tcpdump into $TMP/TAG.pcap (headers
+# only), in immediate mode so that a capture stopped right after the traffic
+# still holds its last packets.
 capture_start() {
 	local ns=$1 ifc=$2 tag=$3
 	shift 3
