@@ -85,7 +85,10 @@ phase() {
 	node_set alpha "LocalDiscovery=$2"
 	node_set beta "LocalDiscovery=$3"
 	capture_start "$NS_N" br0 "$tag" udp || return 1
-	start_node alpha && start_node beta || return 1
+	# beta (tinc 1.0.36) restarted within the second of its last start
+	# repeats that instance's ADD_EDGE word for word; gamma drops it as
+	# already seen and beta stays unreachable for good (see lib.sh).
+	start_node alpha && wait_next_second beta && start_node beta || return 1
 	check_ping "$tag: ping alpha -> beta" "$NS_A" "$(vpn4 beta)" 20
 	check_ping "$tag: ping beta -> alpha" "$NS_B" "$(vpn4 alpha)" 10
 }
