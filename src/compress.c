@@ -107,13 +107,17 @@ static size_t lzo_compress(int level, const uint8_t *in, size_t len, uint8_t *ou
 	return outlen;
 }
 
+/* Level 0 both ways: the payload travels as it is. */
+static size_t copy_uncompressed(const uint8_t *in, size_t len, uint8_t *out, size_t outsize) {
+	if(len > outsize)
+		return 0;
+	memcpy(out, in, len);
+	return len;
+}
+
 size_t compress_packet(int level, const uint8_t *in, size_t len, uint8_t *out, size_t outsize) {
-	if(level == 0) {
-		if(len > outsize)
-			return 0;
-		memcpy(out, in, len);
-		return len;
-	}
+	if(level == 0)
+		return copy_uncompressed(in, len, out, outsize);
 	if(level >= 1 && level <= 9)
 		return zlib_compress(level, in, len, out, outsize);
 	if(level == 10 || level == 11)
@@ -122,12 +126,8 @@ size_t compress_packet(int level, const uint8_t *in, size_t len, uint8_t *out, s
 }
 
 size_t decompress_packet(int level, const uint8_t *in, size_t len, uint8_t *out, size_t outsize) {
-	if(level == 0) {
-		if(len > outsize)
-			return 0;
-		memcpy(out, in, len);
-		return len;
-	}
+	if(level == 0)
+		return copy_uncompressed(in, len, out, outsize);
 	if(level >= 1 && level <= 9)
 		return zlib_decompress(in, len, out, outsize);
 	if(level == 10 || level == 11) {

@@ -23,7 +23,75 @@ static void write_ethernet(uint8_t *out, const uint8_t dst[6], const uint8_t src
 	be16_put(out + 12, type);
 }
 
+/* What differs between an IPv4 and an IPv6 error where their layout is
+ * otherwise the same. */
+typedef struct icmp_family {
+	uint16_t ethertype;
+	size_t ip_hlen;   /* the IP header we write, without options */
+	size_t quote_max;
+	size_t saddr_off; /* in the IP header; the destination follows it */
+	size_t addr_len;
+} icmp_family_t;
+
+/* The addresses of the reply, read from the offending packet before its
+ * bytes may be overwritten. */
+typedef struct icmp_reply {
+	size_t quote;
+	uint8_t saddr[16]; /* ours, or the caller's src */
+	uint8_t daddr[16]; /* the offending packet's sender */
+} icmp_reply_t;
+
+/* The first half of an error, the same for both families: decide how much
+ * of the offending packet (avail bytes after Ethernet, of which total belong
+ * to the packet) to quote, move it behind the headers to come, and write the
+ * Ethernet header back to the sender. out may be frame itself, so everything
+ * is read before anything is written. False when out cannot hold the
+ * headers. */
+static bool begin_icmp_error(const icmp_family_t *family, uint8_t *out, size_t outsize,
+                             const uint8_t *frame, size_t avail, size_t total,
+                             const uint8_t *src, icmp_reply_t *reply) {
+	size_t head = ETH_HLEN + family->ip_hlen + ICMP_HLEN;
+	if(outsize < head)
+		return false;
+
+	/* A frame cut short (e.g. truncated for "fragmentation needed") quotes
+	 * what is there; Ethernet padding past the total length is not quoted. */
+	reply->quote = MIN(avail, total);
+	reply->quote = MIN(reply->quote, family->quote_max);
+	reply->quote = MIN(reply->quote, outsize - head);
+
+	const uint8_t *ip = frame + ETH_HLEN;
+	const uint8_t *orig_saddr = ip + family->saddr_off;
+	const uint8_t *orig_daddr = orig_saddr + family->addr_len;
+	uint8_t orig_dmac[6], orig_smac[6];
+	memcpy(orig_dmac, frame, 6);
+	memcpy(orig_smac, frame + 6, 6);
+	memcpy(reply->daddr, orig_saddr, family->addr_len);
+	memcpy(reply->saddr, src ? src : orig_daddr, family->addr_len);
+
+	memmove(out + head, ip, reply->quote);
+
+	write_ethernet(out, orig_smac, orig_dmac, family->ethertype);
+	return true;
+}
+
+/* The ICMP header up to the checksum, which the caller fills in last; the
+ * four type-specific bytes start out zero. */
+static void write_icmp_header(uint8_t *icmp, uint8_t type, uint8_t code) {
+	icmp[0] = type;
+	icmp[1] = code;
+	memset(icmp + 2, 0, 6);
+}
+
 /* ---- IPv4 ---- */
+
+static const icmp_family_t icmp4_family = {
+	.ethertype = ETHERTYPE_IP,
+	.ip_hlen = IP4_HLEN,
+	.quote_max = ICMP4_QUOTE_MAX,
+	.saddr_off = 12,
+	.addr_len = 4,
+};
 
 /* Only these carry a quote of another datagram; answering them could start
  * an endless exchange of errors between two hosts. */
@@ -65,26 +133,10 @@ size_t icmp4_error(uint8_t *out, size_t outsize, const uint8_t *frame, size_t le
 			return 0;
 	}
 
-	size_t head = ETH_HLEN + IP4_HLEN + ICMP_HLEN;
-	if(outsize < head)
+	icmp_reply_t reply;
+	if(!begin_icmp_error(&icmp4_family, out, outsize, frame, avail, total, src, &reply))
 		return 0;
-
-	/* A frame cut short (e.g. truncated for "fragmentation needed") quotes
-	 * what is there; Ethernet padding past the total length is not quoted. */
-	size_t quote = MIN(avail, total);
-	quote = MIN(quote, (size_t)ICMP4_QUOTE_MAX);
-	quote = MIN(quote, outsize - head);
-
-	/* Read everything before writing: out may be frame itself. */
-	uint8_t orig_dmac[6], orig_smac[6], orig_saddr[4], reply_saddr[4];
-	memcpy(orig_dmac, frame, 6);
-	memcpy(orig_smac, frame + 6, 6);
-	memcpy(orig_saddr, ip + 12, 4);
-	memcpy(reply_saddr, src ? src : ip + 16, 4);
-
-	memmove(out + head, ip, quote);
-
-	write_ethernet(out, orig_smac, orig_dmac, ETHERTYPE_IP);
+	size_t quote = reply.quote;
 
 	uint8_t *oip = out + ETH_HLEN;
 	oip[0] = 0x45;
@@ -94,22 +146,28 @@ size_t icmp4_error(uint8_t *out, size_t outsize, const uint8_t *frame, size_t le
 	be16_put(oip + 6, 0);
 	oip[8] = 255;
 	oip[9] = IPPROTO_ICMP4;
-	memcpy(oip + 12, reply_saddr, 4);
-	memcpy(oip + 16, orig_saddr, 4);
+	memcpy(oip + 12, reply.saddr, 4);
+	memcpy(oip + 16, reply.daddr, 4);
 	ipv4_set_header_checksum(oip);
 
 	uint8_t *icmp = oip + IP4_HLEN;
-	icmp[0] = type;
-	icmp[1] = code;
-	memset(icmp + 2, 0, 6);
+	write_icmp_header(icmp, type, code);
 	if(type == ICMP4_DEST_UNREACH && code == ICMP4_FRAG_NEEDED)
 		be16_put(icmp + 6, mtu); /* RFC 1191 next-hop MTU */
 	be16_put(icmp + 2, inet_checksum(icmp, ICMP_HLEN + quote, 0));
 
-	return head + quote;
+	return ETH_HLEN + IP4_HLEN + ICMP_HLEN + quote;
 }
 
 /* ---- IPv6 ---- */
+
+static const icmp_family_t icmp6_family = {
+	.ethertype = ETHERTYPE_IPV6,
+	.ip_hlen = IP6_HLEN,
+	.quote_max = ICMP6_QUOTE_MAX,
+	.saddr_off = 8,
+	.addr_len = 16,
+};
 
 static bool ipv6_is_unspecified(const uint8_t a[16]) {
 	for(int i = 0; i < 16; i++)
@@ -176,24 +234,11 @@ size_t icmp6_error(uint8_t *out, size_t outsize, const uint8_t *frame, size_t le
 	if(icmp6_is_error_message(ip, avail))
 		return 0;
 
-	size_t head = ETH_HLEN + IP6_HLEN + ICMP_HLEN;
-	if(outsize < head)
-		return 0;
-
 	size_t total = IP6_HLEN + (size_t)be16_get(ip + 4);
-	size_t quote = MIN(avail, total);
-	quote = MIN(quote, (size_t)ICMP6_QUOTE_MAX);
-	quote = MIN(quote, outsize - head);
-
-	uint8_t orig_dmac[6], orig_smac[6], orig_saddr[16], reply_saddr[16];
-	memcpy(orig_dmac, frame, 6);
-	memcpy(orig_smac, frame + 6, 6);
-	memcpy(orig_saddr, ip + 8, 16);
-	memcpy(reply_saddr, src ? src : ip + 24, 16);
-
-	memmove(out + head, ip, quote);
-
-	write_ethernet(out, orig_smac, orig_dmac, ETHERTYPE_IPV6);
+	icmp_reply_t reply;
+	if(!begin_icmp_error(&icmp6_family, out, outsize, frame, avail, total, src, &reply))
+		return 0;
+	size_t quote = reply.quote;
 
 	uint16_t icmp_len = (uint16_t)(ICMP_HLEN + quote);
 	uint8_t *oip = out + ETH_HLEN;
@@ -201,17 +246,15 @@ size_t icmp6_error(uint8_t *out, size_t outsize, const uint8_t *frame, size_t le
 	be16_put(oip + 4, icmp_len);
 	oip[6] = IPPROTO_ICMP6;
 	oip[7] = 255;
-	memcpy(oip + 8, reply_saddr, 16);
-	memcpy(oip + 24, orig_saddr, 16);
+	memcpy(oip + 8, reply.saddr, 16);
+	memcpy(oip + 24, reply.daddr, 16);
 
 	uint8_t *icmp = oip + IP6_HLEN;
-	icmp[0] = type;
-	icmp[1] = code;
-	memset(icmp + 2, 0, 6);
+	write_icmp_header(icmp, type, code);
 	if(type == ICMP6_PACKET_TOO_BIG || type == ICMP6_PARAM_PROB)
 		be32_put(icmp + 4, mtu);
 	uint32_t sum = pseudo_sum6(oip + 8, oip + 24, IPPROTO_ICMP6, icmp_len);
 	be16_put(icmp + 2, inet_checksum(icmp, icmp_len, sum));
 
-	return head + quote;
+	return ETH_HLEN + IP6_HLEN + ICMP_HLEN + quote;
 }

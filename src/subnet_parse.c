@@ -52,15 +52,20 @@ static bool parse_whole_int(const char *s, const char *end, int *result) {
 	return true;
 }
 
+/* Between two groups of an address: the separator must come next. */
+static bool skip_separator(const char **s, char separator) {
+	if(**s != separator)
+		return false;
+	(*s)++;
+	return true;
+}
+
 /* Six groups of one or two hex digits separated by ':'. One-digit groups
  * must be accepted because that is how tinc prints MACs on the wire. */
 static bool parse_mac(const char *s, uint8_t mac[6]) {
 	for(int i = 0; i < 6; i++) {
-		if(i > 0) {
-			if(*s != ':')
-				return false;
-			s++;
-		}
+		if(i > 0 && !skip_separator(&s, ':'))
+			return false;
 		int hi = hex_digit_value(s[0]);
 		if(hi < 0)
 			return false;
@@ -80,11 +85,8 @@ static bool parse_mac(const char *s, uint8_t mac[6]) {
  * (tinc reads "010" as 10, not as octal). */
 static bool parse_ipv4(const char *s, uint8_t addr[4]) {
 	for(int i = 0; i < 4; i++) {
-		if(i > 0) {
-			if(*s != '.')
-				return false;
-			s++;
-		}
+		if(i > 0 && !skip_separator(&s, '.'))
+			return false;
 		if(!is_digit(*s))
 			return false;
 		unsigned value = 0;
@@ -96,6 +98,15 @@ static bool parse_ipv4(const char *s, uint8_t addr[4]) {
 		addr[i] = (uint8_t)value;
 	}
 	return *s == '\0';
+}
+
+/* The prefix length of an address of address_bits bits: none given
+ * (negative) means the address alone, more than its bits is an error. */
+static bool address_prefixlength(int given, int address_bits, int *prefixlength) {
+	if(given > address_bits)
+		return false;
+	*prefixlength = given < 0 ? address_bits : given;
+	return true;
 }
 
 bool str2net(subnet_t *subnet, const char *str) {
@@ -137,19 +148,13 @@ bool str2net(subnet_t *subnet, const char *str) {
 			return false;
 		parsed.type = SUBNET_MAC;
 	} else if(parse_ipv4(addr, parsed.net.ipv4.address)) {
-		if(prefixlength < 0)
-			prefixlength = 32;
-		if(prefixlength > 32)
+		if(!address_prefixlength(prefixlength, 32, &parsed.net.ipv4.prefixlength))
 			return false;
 		parsed.type = SUBNET_IPV4;
-		parsed.net.ipv4.prefixlength = prefixlength;
 	} else if(inet_pton(AF_INET6, addr, parsed.net.ipv6.address) == 1) {
-		if(prefixlength < 0)
-			prefixlength = 128;
-		if(prefixlength > 128)
+		if(!address_prefixlength(prefixlength, 128, &parsed.net.ipv6.prefixlength))
 			return false;
 		parsed.type = SUBNET_IPV6;
-		parsed.net.ipv6.prefixlength = prefixlength;
 	} else {
 		return false;
 	}

@@ -35,31 +35,9 @@ import struct
 import sys
 from collections import Counter, defaultdict
 
-
-def read_pcap(path):
-    """Yield (timestamp, linktype, bytes) for every record of a pcap file."""
-    with open(path, "rb") as f:
-        hdr = f.read(24)
-        if len(hdr) < 24:
-            return
-        magic = struct.unpack("<I", hdr[:4])[0]
-        if magic in (0xA1B2C3D4, 0xA1B23C4D):
-            endian = "<"
-        elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
-            endian = ">"
-        else:
-            raise SystemExit("%s: not a pcap file" % path)
-        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
-        linktype = struct.unpack(endian + "I", hdr[20:24])[0]
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
-                return
-            sec, frac, incl, _orig = struct.unpack(endian + "IIII", rec)
-            data = f.read(incl)
-            if len(data) < incl:
-                return
-            yield sec + frac / (1e9 if nano else 1e6), linktype, data
+# The pcap record reader lives beside this file (Python puts a script's own
+# directory first on sys.path).
+from nethelp import read_pcap
 
 
 def ip_of(linktype, data):
@@ -111,7 +89,7 @@ def parse_ip(ip):
 
 
 def packets(path):
-    for ts, lt, data in read_pcap(path):
+    for ts, lt, data, _orig in read_pcap(path):
         p = parse_ip(ip_of(lt, data))
         if p:
             p["ts"] = ts

@@ -199,6 +199,15 @@ setup_test() {
 	note "test $TEST_NAME, pid $$, temp dir $TMP, limit ${TEST_TIMEOUT}s"
 }
 
+# setup_interop_test [TOOL...]: setup_test for a test that runs fqtinc next
+# to tinc 1.0.36: both daemons must be there, and the TOOLs.
+setup_interop_test() {
+	need_daemon "$FQTINC"
+	need_daemon "$TINC"
+	require_tools "$@"
+	setup_test
+}
+
 # The watchdog sends TERM to the test after TEST_TIMEOUT; a foreground command
 # would delay the trap, so it also kills whatever runs in our namespaces.
 start_watchdog() {
@@ -508,6 +517,10 @@ start_node() {
 		fi
 		sleep 0.1
 	done
+	# tinc 1.0.36 may take its nonce seed only after tinc-up (when it has
+	# dialled out), a second later than its launch: count from the second
+	# it was seen ready (see wait_next_second).
+	NODE_STARTED[$name]=$EPOCHSECONDS
 	note "started $name: $(daemon_label "${NODE_DAEMON[$name]}") pid ${NODE_PID[$name]} in ${NODE_NS[$name]}, port ${NODE_PORT[$name]}, $(vpn4 "$name") $(vpn6 "$name")"
 	return 0
 }
@@ -537,11 +550,12 @@ kill_node() {
 }
 
 # wait_next_second NAME: return once the wall-clock second in which NAME was
-# last started is over.  tinc 1.0.36 seeds its request nonces with the time in
-# seconds, so an instance restarted within the same second repeats its
+# last seen ready is over.  tinc 1.0.36 seeds its request nonces with the time
+# in seconds, so an instance seeded within the same second repeats its
 # predecessor's ADD_SUBNET/ADD_EDGE lines word for word, and peers drop them
-# as already seen (then crash on its REQ_KEY, see the spec 3.9).  A real
-# restart never takes less than a second; the tests must not either.
+# as already seen: the node stays unreachable (or they crash on its REQ_KEY,
+# see the spec 3.9).  A real restart never takes less than a second; the
+# tests must not either.
 wait_next_second() {
 	wait_for "[ \$EPOCHSECONDS -gt ${NODE_STARTED[$1]:-0} ]" 2
 }
@@ -596,6 +610,34 @@ check_ping() {
 	else
 		fail "$1 (no answer within ${4:-10}s)"
 	fi
+}
+
+# The attack tests keep an honest peer pinging the node under attack through
+# the tunnel, and afterwards check that the honest side barely noticed.
+
+# honest_ping_start HONEST TARGET SECONDS: node HONEST pings node TARGET's
+# VPN address five times a second in the background, for at most SECONDS.
+honest_ping_start() {
+	HONEST=$1 HONEST_TARGET=$2 HONEST_PING_LOG=$TMP/ping.log
+	ip netns exec "${NODE_NS[$1]}" ping -n -q -i 0.2 -w "$3" "$(vpn4 "$2")" >"$HONEST_PING_LOG" 2>&1 &
+	HONEST_PING_PID=$!
+	BG_PIDS+=("$HONEST_PING_PID")
+}
+
+# honest_ping_check WHEN: stop that ping; check that during WHEN (e.g. "the
+# attack") it lost under 5 %, the honest meta connection never dropped, and
+# that the target still runs and answers.
+honest_ping_check() {
+	local when=$1 loss
+	kill -INT "$HONEST_PING_PID" 2>/dev/null
+	wait "$HONEST_PING_PID" 2>/dev/null
+	loss=$(grep -o -E '[0-9.]+% packet loss' "$HONEST_PING_LOG" | grep -o -E '^[0-9]+')
+	note "honest ping during $when: $(grep -E 'packets transmitted' "$HONEST_PING_LOG")"
+	check_cmp "honest ping loss during $when under 5 %" "${loss:-100}" -lt 5
+	check_eq "the honest connection never dropped" 0 \
+		"$(log_count "$HONEST" "Closing connection with $HONEST_TARGET")"
+	check "$HONEST_TARGET still running" node_alive "$HONEST_TARGET"
+	check_ping "honest link still up" "${NODE_NS[$HONEST]}" "$(vpn4 "$HONEST_TARGET")" 5
 }
 
 # ---------------------------------------------------------------- capture

@@ -127,63 +127,72 @@ def cmd_send(a):
     return 0
 
 
-def cmd_pcap(a):
-    flows = {}
-    with open(a.file, "rb") as f:
+def read_pcap(path):
+    """Yield (timestamp, linktype, bytes, original length) for every record
+    of a pcap file (either byte order, micro- or nanosecond timestamps).
+    An empty or truncated file ends the records; ecnhelp.py reads its
+    captures with this too."""
+    with open(path, "rb") as f:
         hdr = f.read(24)
         if len(hdr) < 24:
-            return 0  # empty capture: no flows
+            return
         magic = struct.unpack("<I", hdr[:4])[0]
         if magic in (0xA1B2C3D4, 0xA1B23C4D):
             endian = "<"
         elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
             endian = ">"
         else:
-            print("not a pcap file", file=sys.stderr)
-            return 1
+            raise SystemExit("%s: not a pcap file" % path)
+        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
         linktype = struct.unpack(endian + "I", hdr[20:24])[0]
         while True:
             rec = f.read(16)
             if len(rec) < 16:
-                break
-            _ts, _tu, incl, orig = struct.unpack(endian + "IIII", rec)
-            pkt = f.read(incl)
-            if len(pkt) < incl:
-                break
-            if linktype == 1:  # Ethernet
-                off, etype = 14, struct.unpack(">H", pkt[12:14])[0] if incl >= 14 else 0
-                lost = 14
-            elif linktype == 113:  # Linux cooked v1
-                off, etype = 16, struct.unpack(">H", pkt[14:16])[0] if incl >= 16 else 0
-                lost = 16
-            else:
-                continue
-            ip = pkt[off:]
-            if etype == 0x0800 and len(ip) >= 20:
-                ihl = (ip[0] & 15) * 4
-                proto = ip[9]
-                src = socket.inet_ntop(socket.AF_INET, ip[12:16])
-                dst = socket.inet_ntop(socket.AF_INET, ip[16:20])
-                l4 = ip[ihl:]
-            elif etype == 0x86DD and len(ip) >= 40:
-                proto = ip[6]
-                src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
-                dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
-                l4 = ip[40:]
-            else:
-                continue
-            if proto == 6:
-                pname = "tcp"
-            elif proto == 17:
-                pname = "udp"
-            else:
-                continue
-            if len(l4) < 4:
-                continue
-            sport, dport = struct.unpack(">HH", l4[:4])
-            key = (pname, src, dst, dport, sport)
-            p, b = flows.get(key, (0, 0))
-            flows[key] = (p + 1, b + orig - lost)
+                return
+            sec, frac, incl, orig = struct.unpack(endian + "IIII", rec)
+            data = f.read(incl)
+            if len(data) < incl:
+                return
+            yield sec + frac / (1e9 if nano else 1e6), linktype, data, orig
+
+
+def cmd_pcap(a):
+    flows = {}
+    for _ts, linktype, pkt, orig in read_pcap(a.file):
+        if linktype == 1:  # Ethernet
+            off, etype = 14, struct.unpack(">H", pkt[12:14])[0] if len(pkt) >= 14 else 0
+            lost = 14
+        elif linktype == 113:  # Linux cooked v1
+            off, etype = 16, struct.unpack(">H", pkt[14:16])[0] if len(pkt) >= 16 else 0
+            lost = 16
+        else:
+            continue
+        ip = pkt[off:]
+        if etype == 0x0800 and len(ip) >= 20:
+            ihl = (ip[0] & 15) * 4
+            proto = ip[9]
+            src = socket.inet_ntop(socket.AF_INET, ip[12:16])
+            dst = socket.inet_ntop(socket.AF_INET, ip[16:20])
+            l4 = ip[ihl:]
+        elif etype == 0x86DD and len(ip) >= 40:
+            proto = ip[6]
+            src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
+            dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
+            l4 = ip[40:]
+        else:
+            continue
+        if proto == 6:
+            pname = "tcp"
+        elif proto == 17:
+            pname = "udp"
+        else:
+            continue
+        if len(l4) < 4:
+            continue
+        sport, dport = struct.unpack(">HH", l4[:4])
+        key = (pname, src, dst, dport, sport)
+        p, b = flows.get(key, (0, 0))
+        flows[key] = (p + 1, b + orig - lost)
     for key in sorted(flows):
         p, b = flows[key]
         print("%s %s %s %d %d %d %d" % (key + (p, b)))

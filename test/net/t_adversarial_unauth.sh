@@ -45,10 +45,7 @@ fd0=$(fds)
 note "alpha before: VmRSS ${rss0} kB, $fd0 fds"
 
 # The honest peer pings for the whole attack.
-ping_log=$TMP/ping.log
-ip netns exec "$NS_B" ping -n -q -i 0.2 -w 80 "$(vpn4 alpha)" >"$ping_log" 2>&1 &
-ping_pid=$!
-BG_PIDS+=("$ping_pid")
+honest_ping_start beta alpha 80
 
 drops_before=$(log_count alpha 'Bogus data|overlong field|Unknown request|Unauthorized request|read buffer overflow|Too many connections this second|unknown identity|Got bad ID|incompatible version')
 
@@ -94,14 +91,7 @@ r=$(adv idle "$host" "$port" 50 9)
 note "$r"
 check_cmp "idle: at most the 10 tarpit slots still open after 9 s" "$(kv "$r" open_at_end)" -le 10
 
-kill -INT "$ping_pid" 2>/dev/null
-wait "$ping_pid" 2>/dev/null
-loss=$(grep -o -E '[0-9.]+% packet loss' "$ping_log" | grep -o -E '^[0-9]+' )
-note "honest ping during the attacks: $(grep -E 'packets transmitted' "$ping_log")"
-check_cmp "honest ping loss during the attacks under 5 %" "${loss:-100}" -lt 5
-check_eq "the honest connection never dropped" 0 "$(log_count beta 'Closing connection with alpha')"
-check "alpha still running" node_alive alpha
-check_ping "honest link still up" "$NS_B" "$(vpn4 alpha)" 5
+honest_ping_check "the attacks"
 
 # Let the last authentication timeouts fire.
 wait_for "[ \$(fds) -le $((fd0 + 10)) ]" 10

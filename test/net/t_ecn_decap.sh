@@ -25,13 +25,9 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-120} # before lib.sh, which defaults it
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecnlib.sh"
 
-need_daemon "$FQTINC"
-need_daemon "$TINC"
-require_tools tcpdump nft
-setup_test
+setup_interop_test tcpdump nft
 
-topo_star "$NS_PREFIX-r" "$NS_PREFIX-a" "$NS_PREFIX-b" "$NS_PREFIX-c"
-NS_R=$NS_PREFIX-r NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_C=$NS_PREFIX-c
+topo_chain3 # NS_R, and NS_A NS_B NS_C around it
 quiet_ipv6 "$NS_A" "$NS_B" "$NS_C"
 make_node "$NS_A" alpha fq af=any PriorityInheritance=yes || finish
 make_node "$NS_B" beta fq af=any PriorityInheritance=yes || finish

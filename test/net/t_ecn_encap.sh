@@ -23,13 +23,9 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-120} # before lib.sh, which defaults it
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecnlib.sh"
 
-need_daemon "$FQTINC"
-need_daemon "$TINC"
-require_tools tcpdump
-setup_test
+setup_interop_test tcpdump
 
-topo_star "$NS_PREFIX-r" "$NS_PREFIX-a" "$NS_PREFIX-b" "$NS_PREFIX-c"
-NS_R=$NS_PREFIX-r NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_C=$NS_PREFIX-c
+topo_chain3 # NS_R, and NS_A NS_B NS_C around it
 make_node "$NS_A" alpha fq af=any || finish
 make_node "$NS_B" beta fq af=any || finish
 make_node "$NS_C" gamma tinc af=any || finish

@@ -28,10 +28,7 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-120} # before lib.sh, which defaults it
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecnlib.sh"
 
-need_daemon "$FQTINC"
-need_daemon "$TINC"
-require_tools tcpdump
-setup_test
+setup_interop_test tcpdump
 
 NS_R=$NS_PREFIX-r NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_C=$NS_PREFIX-c NS_D=$NS_PREFIX-d NS_E=$NS_PREFIX-e
 topo_star "$NS_R" "$NS_A" "$NS_B" "$NS_C" "$NS_D" "$NS_E"

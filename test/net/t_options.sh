@@ -10,12 +10,9 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-need_daemon "$FQTINC"
-need_daemon "$TINC"
-require_tools nft
 TEST_TIMEOUT=${TEST_TIMEOUT:-90}
 KEY_BITS=${KEY_BITS:-1024}
-setup_test
+setup_interop_test nft
 
 topo_pair
 make_node "$NS_A" alpha fq || finish

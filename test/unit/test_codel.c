@@ -13,6 +13,7 @@
 
 #include "codel.h"
 #include "ecn.h"
+#include "frames.h"
 #include "unit.h"
 
 #define MS 1000000ULL
@@ -36,33 +37,11 @@ typedef struct oracle {
 	size_t ndrops;
 } oracle_t;
 
-static uint16_t csum_fold(const uint8_t *p, size_t n) {
-	uint32_t s = 0;
-	for(size_t i = 0; i < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	while(s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* Ethernet + IPv4 (TOS from ecn) + UDP ports, padded to len. */
 static void make_frame(vpn_packet_t *p, uint32_t len, uint8_t ecn) {
 	memset(p->data, 0, len);
-	p->data[12] = 0x08;
-	uint8_t *ip = p->data + 14;
-	ip[0] = 0x45;
-	ip[1] = (uint8_t)(0xb8 | ecn); /* DSCP EF, so marking must keep it */
-	ip[2] = (uint8_t)((len - 14) >> 8);
-	ip[3] = (uint8_t)(len - 14);
-	ip[8] = 64;
-	ip[9] = 17;
-	ip[12] = 10;
-	ip[15] = 1;
-	ip[16] = 10;
-	ip[19] = 2;
-	uint16_t c = (uint16_t)~csum_fold(ip, 20);
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
+	/* DSCP EF, so marking must keep it */
+	uint8_t *ip = put_ipv4_header(p->data, len, (uint8_t)(0xb8 | ecn), 17, 1, 2);
 	ip[20] = 0x30;
 	ip[21] = 0x39;
 	ip[22] = 0x00;

@@ -12,6 +12,7 @@
 
 #include "ecn.h"
 #include "fq_codel.h"
+#include "frames.h"
 #include "unit.h"
 
 #define MS 1000000ULL
@@ -27,15 +28,6 @@ typedef struct flow {
 	uint8_t ecn;
 } flow_t;
 
-static uint16_t csum_fold(const uint8_t *p, size_t n) {
-	uint32_t s = 0;
-	for(size_t i = 0; i < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	while(s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* Ethernet + IPv4 or IPv6 + TCP/UDP ports; the sequence number goes in the
  * last four bytes so the test can follow individual packets. */
 static void build(vpn_packet_t *p, const flow_t *f, uint32_t len, uint32_t seq) {
@@ -44,21 +36,7 @@ static void build(vpn_packet_t *p, const flow_t *f, uint32_t len, uint32_t seq) 
 	memcpy(d, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	size_t l4;
 	if(f->v == 4) {
-		d[12] = 0x08;
-		uint8_t *ip = d + 14;
-		ip[0] = 0x45;
-		ip[1] = f->ecn;
-		ip[2] = (uint8_t)((len - 14) >> 8);
-		ip[3] = (uint8_t)(len - 14);
-		ip[8] = 64;
-		ip[9] = f->proto;
-		ip[12] = 10;
-		ip[15] = f->host;
-		ip[16] = 10;
-		ip[19] = 200;
-		uint16_t c = (uint16_t)~csum_fold(ip, 20);
-		ip[10] = (uint8_t)(c >> 8);
-		ip[11] = (uint8_t)c;
+		put_ipv4_header(d, len, f->ecn, f->proto, f->host, 200);
 		l4 = 34;
 	} else {
 		d[12] = 0x86;
