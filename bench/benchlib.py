@@ -118,8 +118,8 @@ USR2_RE = re.compile(
 SHAPER_RE = re.compile(r" shaper: \d+ bit/s, (\d+) packets, (\d+) wire bytes")
 
 
-INGRESS_RE = re.compile(r" ingress codel: signals \d+, dropped before decryption (\d+), marked (\d+), "
-                        r"dropped Not-ECT after decryption (\d+)")
+INGRESS_RE = re.compile(r" ingress codel: signals \d+, dropped before decryption (\d+), marked (\d+)"
+                        r"(?: \(threshold (\d+)\))?, dropped Not-ECT after decryption (\d+)")
 
 
 def cmd_usr2(args):
@@ -139,7 +139,7 @@ def cmd_usr2(args):
                     wire = int(m.group(2))
                 m = INGRESS_RE.search(line)
                 if m:
-                    ingress = (int(m.group(2)), int(m.group(1)) + int(m.group(3)))
+                    ingress = (int(m.group(2)) + int(m.group(3) or 0), int(m.group(1)) + int(m.group(4)))
     except OSError:
         pass
     if not last:
@@ -261,6 +261,7 @@ def ratio(t, f):
 
 SCENARIOS = (
     ("cpu", "daemon is the bottleneck (no rate limit)"),
+    ("cpurx", "receiving daemon is the bottleneck (CPU quota)"),
     ("local", "local 20 Mbit/s tbf on the sender's uplink"),
     ("remote", "remote bloated 20 Mbit/s gateway, fqtinc Shaper"),
 )
@@ -349,6 +350,23 @@ def targets(g):
             return None
         return a <= b if op == "<=" else a >= b
 
+    def part(key, d, i):
+        """Field i of an "a/b/c" result."""
+        x = g(key, d)
+        try:
+            return float(str(x).split("/")[i])
+        except (IndexError, ValueError):
+            return None
+
+    def ce_not_taildrops(scen):
+        """ECN flows got CE marks where tinc's got receive-buffer tail drops:
+        fqtinc marked, and its rcvbuf drops are under a tenth of tinc's."""
+        ce = [part(k + scen, "fq", 0) for k in ("aqm_", "ingress_")]
+        fq_drops, tinc_drops = part("kdrop_" + scen, "fq", 2), part("kdrop_" + scen, "tinc", 2)
+        if None in ce or fq_drops is None or tinc_drops is None:
+            return None
+        return sum(ce) > 0 and fq_drops <= 0.1 * tinc_drops
+
     shaped = rate_mbit(g("shaper", "-"))
     checks = [
         ("remote gateway + Shaper: fqtinc p99 induced delay <= 15 ms", cmp(v("p99_remote", "fq"), "<=", 15)),
@@ -357,6 +375,9 @@ def targets(g):
         ("local 20 Mbit/s egress: fqtinc p99 induced delay <= 10 ms", cmp(v("p99_local", "fq"), "<=", 10)),
         ("daemon CPU-bound: fqtinc p99 induced delay <= tinc's", cmp(v("p99_cpu", "fq"), "<=", v("p99_cpu", "tinc"))),
         ("daemon CPU-bound: fqtinc 4-flow goodput > tinc's", cmp(v("good_cpu", "fq"), ">=", v("good_cpu", "tinc"))),
+        ("daemon CPU-bound: CE marks instead of rcvbuf tail drops (<10% of tinc's)", ce_not_taildrops("cpu")),
+        ("receiver CPU-bound: fqtinc p99 induced delay <= tinc's", cmp(v("p99_cpurx", "fq"), "<=", v("p99_cpurx", "tinc"))),
+        ("receiver CPU-bound: CE marks instead of rcvbuf tail drops (<10% of tinc's)", ce_not_taildrops("cpurx")),
         ("1 TCP stream >= 1.5x tinc", cmp(v("tput1", "fq"), ">=", 1.5 * v("tput1", "tinc") if v("tput1", "tinc") else None)),
         ("64-byte packets/s >= 1.5x tinc", cmp(v("pps", "fq"), ">=", 1.5 * v("pps", "tinc") if v("pps", "tinc") else None)),
         ("CPU s/GB <= 0.7x tinc", cmp(v("cpugb", "fq"), "<=", 0.7 * v("cpugb", "tinc") if v("cpugb", "tinc") else None)),

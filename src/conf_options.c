@@ -81,6 +81,7 @@ static const option_info_t options[] = {
 	EXTENSION("FQCoDelLimit", OPT_SERVER, true),
 	EXTENSION("FQCoDelMemoryLimit", OPT_SERVER, true),
 	EXTENSION("FQCoDelECN", OPT_SERVER, true),
+	EXTENSION("IngressCEThreshold", OPT_SERVER, true),
 	EXTENSION("ShaperOverhead", OPT_SERVER, true),
 };
 

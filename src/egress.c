@@ -23,6 +23,24 @@ static shaper_t shaper;
 static bool shaping;
 static ev_timer_t shaper_timer;
 
+/* Per-node accounting of what FQ-CoDel did to a node's packets. */
+static void observe(void *tag, fq_codel_event_t ev, uint32_t len) {
+	(void)len;
+	node_t *n = tag;
+	if(!n)
+		return;
+	if(ev == FQ_EVENT_CE_MARK) {
+		n->stats.q_ce++;
+		return;
+	}
+	if(n->stats.q_backlog)
+		n->stats.q_backlog--;
+	if(ev == FQ_EVENT_DROP_CODEL)
+		n->stats.q_drop_codel++;
+	else if(ev == FQ_EVENT_DROP_OVERLIMIT || ev == FQ_EVENT_DROP_MEMORY)
+		n->stats.q_drop_limit++;
+}
+
 bool egress_init(const egress_config_t *cfg) {
 	fq_codel_params_t p;
 	fq_codel_params_default(&p);
@@ -42,13 +60,17 @@ bool egress_init(const egress_config_t *cfg) {
 		p.memory_limit = cfg->memory_limit;
 	p.ecn = cfg->ecn;
 	randomize(&p.hash_salt, sizeof(p.hash_salt));
-	if(queue)
-		fq_codel_free(queue);
+	if(queue) {
+		fq_codel_free(queue); /* its packets go, and with them the backlogs */
+		sset_foreach(node_t, n, &node_tree)
+			n->stats.q_backlog = 0;
+	}
 	queue = fq_codel_new(&p);
 	if(!queue) {
 		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid FQ-CoDel parameters");
 		return false;
 	}
+	fq_codel_set_observer(queue, observe);
 	shaping = cfg->shaper_bps > 0;
 	if(shaping) {
 		shaper_init(&shaper, cfg->shaper_bps, 0);
@@ -79,6 +101,7 @@ void egress_enqueue(node_t *via, const vpn_packet_t *packet) {
 	slot->tcp = packet->tcp;
 	slot->tstamp_ns = packet->tstamp_ns ? packet->tstamp_ns : now_ns;
 	memcpy(slot->data, packet->data, packet->len);
+	via->stats.q_backlog++; /* before: the limits may drop this very packet */
 	fq_codel_enqueue(queue, slot, now_ns, via);
 }
 
@@ -134,6 +157,15 @@ bool egress_run(void) {
 		if(!p)
 			return false;
 		node_t *to = tag;
+		if(to) {
+			uint64_t sojourn = codel_sojourn(p, now_ns);
+			if(to->stats.q_backlog)
+				to->stats.q_backlog--;
+			to->stats.q_sent++;
+			to->stats.q_sojourn_sum_ns += sojourn;
+			if(sojourn > to->stats.q_sojourn_max_ns)
+				to->stats.q_sojourn_max_ns = sojourn;
+		}
 		if(to && to->status.reachable) {
 			send_udppacket(to, p);
 			if(shaping)

@@ -37,6 +37,7 @@ typedef struct flow_list_head {
 
 struct fq_codel {
 	fq_codel_params_t p;
+	fq_codel_observer_t observe;
 	codel_params_t cp;
 	fq_flow_t *flows;
 	uint32_t *backlogs;   /* bytes per flow, apart so the fattest-flow scan is dense */
@@ -236,6 +237,15 @@ static bool grow(fq_codel_t *q) {
 	return true;
 }
 
+void fq_codel_set_observer(fq_codel_t *q, fq_codel_observer_t fn) {
+	q->observe = fn;
+}
+
+static void observe(const fq_codel_t *q, const fq_slot_t *s, fq_codel_event_t ev) {
+	if(q->observe)
+		q->observe(s->tag, ev, s->pkt.len);
+}
+
 static void put_free(fq_codel_t *q, fq_slot_t *s) {
 	s->state = SLOT_FREE;
 	s->tag = NULL;
@@ -329,6 +339,7 @@ static unsigned drop_fattest(fq_codel_t *q, bool memory) {
 			break;
 		bytes += s->pkt.len;
 		n++;
+		observe(q, s, memory ? FQ_EVENT_DROP_MEMORY : FQ_EVENT_DROP_OVERLIMIT);
 		put_free(q, s);
 	} while(n < q->p.drop_batch && bytes < goal);
 
@@ -421,6 +432,7 @@ static vpn_packet_t *ctx_pop(void *arg) {
 static void ctx_drop(void *arg, vpn_packet_t *pkt) {
 	codel_ctx_t *c = arg;
 	c->q->st.drop_bytes += pkt->len;
+	observe(c->q, slot_of(pkt), FQ_EVENT_DROP_CODEL);
 	put_free(c->q, slot_of(pkt));
 }
 
@@ -442,6 +454,7 @@ vpn_packet_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag) {
 
 		codel_ctx_t ctx = {q, f};
 		codel_queue_t cq = {ctx_pop, ctx_drop, &ctx, &q->backlog};
+		uint64_t marks = q->cstats.marks;
 		vpn_packet_t *pkt = codel_dequeue(&q->cp, &f->cvars, &q->cstats, &cq, now);
 		if(!pkt) {
 			/* An emptied new flow goes behind the old ones once before it
@@ -463,6 +476,8 @@ vpn_packet_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag) {
 		q->slots_held++;
 		if(dest_tag)
 			*dest_tag = s->tag;
+		if(q->cstats.marks != marks)
+			observe(q, s, FQ_EVENT_CE_MARK);
 
 		uint64_t sojourn = codel_sojourn(pkt, now);
 		q->st.dequeued_packets++;
@@ -492,6 +507,7 @@ unsigned fq_codel_forget_tag(fq_codel_t *q, const void *dest_tag) {
 			q->qlen--;
 			q->st.drop_purged++;
 			q->st.drop_bytes += s->pkt.len;
+			observe(q, s, FQ_EVENT_DROP_PURGED);
 			put_free(q, s);
 			n++;
 		}

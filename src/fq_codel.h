@@ -97,6 +97,19 @@ typedef struct fq_codel_stats {
 
 typedef struct fq_codel fq_codel_t;
 
+/* What happened to a queued packet, for per-destination accounting. */
+typedef enum fq_codel_event {
+	FQ_EVENT_DROP_CODEL,     /* CoDel dropped it at the head */
+	FQ_EVENT_DROP_OVERLIMIT, /* shed from the fattest flow: packet limit */
+	FQ_EVENT_DROP_MEMORY,    /* shed from the fattest flow: memory limit */
+	FQ_EVENT_DROP_PURGED,    /* removed by fq_codel_forget_tag */
+	FQ_EVENT_CE_MARK,        /* delivered with CE set instead of dropped */
+} fq_codel_event_t;
+
+/* Called with the packet's dest_tag for every drop and mark (optional). */
+typedef void (*fq_codel_observer_t)(void *dest_tag, fq_codel_event_t ev, uint32_t len);
+void fq_codel_set_observer(fq_codel_t *q, fq_codel_observer_t fn);
+
 void fq_codel_params_default(fq_codel_params_t *p);
 /* NULL if the parameters make no sense (zero flows, zero limit, ...). */
 fq_codel_t *fq_codel_new(const fq_codel_params_t *p);

@@ -1,3 +1,5 @@
+/* The receive-side AQM (CoDel on kernel arrival times, plus the CE
+ * threshold): see ingress.h. */
 #include "compat.h"
 
 #include "ecn.h"
@@ -13,11 +15,12 @@ typedef struct rx_queue {
 } rx_queue_t;
 
 static codel_params_t params;
+static uint64_t ce_threshold;
 static codel_vars_t vars[MAXSOCKETS];
 static codel_stats_t cstats;
 static ingress_stats_t stats;
 
-void ingress_init(uint64_t target_ns, uint64_t interval_ns) {
+void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns) {
 	codel_params_default(&params, MAXSIZE);
 	if(target_ns)
 		params.target_ns = target_ns;
@@ -25,6 +28,7 @@ void ingress_init(uint64_t target_ns, uint64_t interval_ns) {
 		params.interval_ns = interval_ns;
 	/* never let CoDel touch the (encrypted) bytes: we decide mark or drop */
 	params.ecn = false;
+	ce_threshold = ce_threshold_ns;
 	for(int i = 0; i < MAXSOCKETS; i++)
 		codel_vars_init(&vars[i]);
 }
@@ -43,10 +47,11 @@ static void rx_signal(void *ctx, vpn_packet_t *p) {
 	stats.signals++;
 	if((p->outer_tos & ECN_MASK) == ECN_NOT_ECT) {
 		stats.dropped++;
+		q->deliver(p, INGRESS_DROP, q->ctx);
 		return;
 	}
 	stats.marked++;
-	q->deliver(p, true, q->ctx);
+	q->deliver(p, INGRESS_MARK, q->ctx);
 }
 
 void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint64_t now,
@@ -68,7 +73,21 @@ void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint6
 		uint64_t s = codel_sojourn(p, now);
 		if(s > stats.sojourn_max_ns)
 			stats.sojourn_max_ns = s;
-		deliver(p, false, ctx);
+		/* The socket is a FIFO served in bursts (whenever the daemon gets
+		 * the CPU), so its sojourn keeps dipping below target and CoDel,
+		 * which waits for a standing queue, may never act while bursts
+		 * overflow the buffer. A packet that can carry a mark gets one as
+		 * soon as it waited longer than the threshold: an ECN flow backs off
+		 * once per round trip however many it gets (the idea of Linux
+		 * fq_codel's ce_threshold). */
+		if(ce_threshold && s > ce_threshold && (p->outer_tos & ECN_MASK) != ECN_NOT_ECT) {
+			stats.threshold_marks++;
+			deliver(p, INGRESS_MARK_ONLY, ctx);
+			continue;
+		}
+		stats.sojourn_sum_ns += s;
+		stats.delivered++;
+		deliver(p, INGRESS_PASS, ctx);
 	}
 }
 

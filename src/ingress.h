@@ -4,7 +4,9 @@
  * waited, so CoDel can act on that queue as if it were ours: a datagram
  * CoDel picks is dropped before decryption (the expensive step) when its
  * outer ECN says the inner packet cannot carry a mark, and is decrypted and
- * CE-marked when it can. */
+ * CE-marked when it can. Because the daemon serves the socket in bursts,
+ * ECN-capable datagrams are also marked as soon as they waited longer than
+ * a threshold (IngressCEThreshold), before the buffer can overflow. */
 #ifndef FQTINC_INGRESS_H
 #define FQTINC_INGRESS_H
 
@@ -12,19 +14,34 @@
 #include "compat.h"
 #include "packet.h"
 
+/* Default IngressCEThreshold. */
+#define INGRESS_CE_THRESHOLD_DEFAULT_NS (2 * 1000000ULL)
+
 typedef struct ingress_stats {
 	uint64_t signals;     /* CoDel decisions */
 	uint64_t dropped;     /* dropped before decryption (outer Not-ECT) */
 	uint64_t marked;      /* passed on to be CE-marked */
+	uint64_t threshold_marks; /* passed on to be CE-marked for waiting longer than the CE threshold */
+	uint64_t delivered;   /* datagrams CoDel let through untouched */
 	uint64_t sojourn_max_ns;
+	uint64_t sojourn_sum_ns; /* of those: for the average */
 } ingress_stats_t;
 
-/* deliver(p, congested): process datagram p; congested = CoDel asked for a
- * congestion signal, so the inner packet must be CE-marked (or dropped if it
- * turns out not ECN-capable). */
-typedef void (*ingress_deliver_t)(vpn_packet_t *p, bool congested, void *ctx);
+typedef enum ingress_verdict {
+	INGRESS_PASS, /* process the datagram */
+	INGRESS_MARK, /* process it and CE-mark the inner packet (drop it if it
+	               * turns out not ECN-capable) */
+	INGRESS_MARK_ONLY, /* CE threshold: mark the inner packet if it is
+	                    * ECN-capable, else pass it (a drop is CoDel's call) */
+	INGRESS_DROP, /* dropped undecrypted: only for the caller's accounting */
+} ingress_verdict_t;
 
-void ingress_init(uint64_t target_ns, uint64_t interval_ns);
+typedef void (*ingress_deliver_t)(vpn_packet_t *p, ingress_verdict_t v, void *ctx);
+
+/* 0 for target or interval: the RFC 8289 default. ce_threshold_ns: an
+ * ECN-capable datagram that waited longer is marked regardless of CoDel's
+ * state (0: never). */
+void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns);
 /* Run one receive batch through CoDel at time now (ns, the clock of the
  * packets' tstamp_ns). more_waiting: the batch was full, so more datagrams
  * are queued in the kernel behind it. */

@@ -302,14 +302,18 @@ void dump_nodes_edges_subnets(void) {
 	egress_dump();
 	ingress_stats_t in;
 	ingress_get_stats(&in);
-	logger(DEBUG_ALWAYS, LOG_DEBUG, " ingress codel: signals %llu, dropped before decryption %llu, marked %llu, dropped Not-ECT after decryption %llu, sojourn max %.3f ms",
+	logger(DEBUG_ALWAYS, LOG_DEBUG, " ingress codel: signals %llu, dropped before decryption %llu, marked %llu (threshold %llu), dropped Not-ECT after decryption %llu, sojourn max %.3f ms avg %.3f ms",
 	       (unsigned long long)in.signals, (unsigned long long)in.dropped, (unsigned long long)in.marked,
-	       (unsigned long long)d->rx_codel_drops, in.sojourn_max_ns / 1e6);
+	       (unsigned long long)in.threshold_marks,
+	       (unsigned long long)d->rx_codel_drops, in.sojourn_max_ns / 1e6,
+	       in.delivered ? in.sojourn_sum_ns / 1e6 / (double)in.delivered : 0.0);
 	logger(DEBUG_ALWAYS, LOG_DEBUG, "Nodes:");
 	sset_foreach(node_t, n, &node_tree) {
 		logger(DEBUG_ALWAYS, LOG_DEBUG,
 		       " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s"
-		       " in %llu/%llu out %llu/%llu udp %llu/%llu tcp %llu/%llu late %llu replayed %llu",
+		       " in %llu/%llu out %llu/%llu udp %llu/%llu tcp %llu/%llu late %llu replayed %llu"
+		       " queue backlog %u sent %llu sojourn max %.3f avg %.3f ms drops codel %llu limit %llu CE %llu"
+		       " ingress CE %llu drops %llu",
 		       n->name, n->hostname ? n->hostname : "unknown port unknown",
 		       n->outkey.cipher_nid, n->outkey.digest_nid, n->outkey.maclength, n->outkey.compression,
 		       n->options, node_status_bits(n),
@@ -320,7 +324,11 @@ void dump_nodes_edges_subnets(void) {
 		       (unsigned long long)n->stats.out_packets, (unsigned long long)n->stats.out_bytes,
 		       (unsigned long long)n->stats.udp_in, (unsigned long long)n->stats.udp_out,
 		       (unsigned long long)n->stats.tcp_in, (unsigned long long)n->stats.tcp_out,
-		       (unsigned long long)n->replay.n_late, (unsigned long long)n->replay.n_replayed);
+		       (unsigned long long)n->replay.n_late, (unsigned long long)n->replay.n_replayed,
+		       n->stats.q_backlog, (unsigned long long)n->stats.q_sent, n->stats.q_sojourn_max_ns / 1e6,
+		       n->stats.q_sent ? n->stats.q_sojourn_sum_ns / 1e6 / (double)n->stats.q_sent : 0.0,
+		       (unsigned long long)n->stats.q_drop_codel, (unsigned long long)n->stats.q_drop_limit,
+		       (unsigned long long)n->stats.q_ce, (unsigned long long)n->stats.rx_ce, (unsigned long long)n->stats.rx_drop);
 	}
 	logger(DEBUG_ALWAYS, LOG_DEBUG, "End of nodes.");
 

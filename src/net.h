@@ -143,7 +143,7 @@ typedef struct listen_socket {
 /* SO_SNDBUF of UDP sockets unless UDPSndBuf is set (the kernel doubles it). */
 #define UDP_SNDBUF_DEFAULT (12 * 1024)
 /* SO_RCVBUF of UDP sockets unless UDPRcvBuf is set. */
-#define UDP_RCVBUF_DEFAULT (256 * 1024)
+#define UDP_RCVBUF_DEFAULT (1024 * 1024)
 extern listen_socket_t listen_socket[MAXSOCKETS];
 extern int listen_sockets;
 

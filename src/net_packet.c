@@ -155,9 +155,14 @@ static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_pa
 	if(!decapsulate_ecn(n, packet))
 		return;
 	/* receive-side CoDel asked for a signal: a mark if the packet can carry one */
-	if(packet->congested && !ecn_mark_ce(packet->data, packet->len)) {
-		datapath_stats.rx_codel_drops++;
-		return;
+	if(packet->congested) {
+		if(ecn_mark_ce(packet->data, packet->len)) {
+			n->stats.rx_ce++;
+		} else if(packet->congested == PACKET_SIGNAL_MARK_OR_DROP) {
+			datapath_stats.rx_codel_drops++;
+			n->stats.rx_drop++;
+			return;
+		}
 	}
 	receive_packet(n, packet);
 }
@@ -215,14 +220,23 @@ typedef struct rx_ctx {
 } rx_ctx_t;
 
 /* One received datagram, in order, after the receive-side CoDel. */
-static void deliver_datagram(vpn_packet_t *p, bool congested, void *data) {
+static void deliver_datagram(vpn_packet_t *p, ingress_verdict_t v, void *data) {
 	static vpn_packet_t packet;
 	rx_ctx_t *ctx = data;
+	sockaddr_u *from = &ctx->from[p - ctx->base];
+	if(v == INGRESS_DROP) {
+		sockaddr_unmap(from);
+		node_t *n = lookup_node_udp(from);
+		if(n)
+			n->stats.rx_drop++;
+		return;
+	}
 	packet.outer_tos = p->outer_tos;
 	packet.outer_ttl = p->outer_ttl;
 	packet.tstamp_ns = p->tstamp_ns;
-	packet.congested = congested;
-	receive_datagram(ctx->sock, &ctx->from[p - ctx->base], p->data, p->len, &packet);
+	packet.congested = v == INGRESS_MARK ? PACKET_SIGNAL_MARK_OR_DROP
+	                   : v == INGRESS_MARK_ONLY ? PACKET_SIGNAL_MARK_ONLY : PACKET_SIGNAL_NONE;
+	receive_datagram(ctx->sock, from, p->data, p->len, &packet);
 }
 
 void handle_incoming_vpn_data(void *data, uint32_t events) {

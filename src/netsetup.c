@@ -338,6 +338,27 @@ static bool get_size(const char *var, uint64_t *result) {
 	return true;
 }
 
+/* A time in milliseconds, fractions allowed ("0.5"); "no" or "0" is 0. */
+static bool get_ms_decimal(const char *var, uint64_t *result_ns) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	if(!strcasecmp(cfg->value, "no") || !strcasecmp(cfg->value, "off")) {
+		*result_ns = 0;
+		return true;
+	}
+	char *end;
+	errno = 0;
+	double ms = strtod(cfg->value, &end);
+	if(end == cfg->value || *end || errno || !(ms >= 0 && ms <= 60000)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s expects milliseconds from 0 to 60000 (e.g. 1.5) or no, not `%s'",
+		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
+		return false;
+	}
+	*result_ns = (uint64_t)(ms * (double)NSEC_PER_MSEC + 0.5);
+	return true;
+}
+
 /* The daemon's own queue (FQ-CoDel) and shaper: fqtinc extensions. */
 static bool read_aqm_settings(egress_config_t *e) {
 	int target_ms = 5, interval_ms = 100, quantum = 0, flows = 0, limit = 0;
@@ -347,6 +368,9 @@ static bool read_aqm_settings(egress_config_t *e) {
 	   !get_int_min("FQCoDelQuantum", &quantum, 64) || !get_int_min("FQCoDelFlows", &flows, 1) ||
 	   !get_int_min("FQCoDelLimit", &limit, 1) || !get_size("FQCoDelMemoryLimit", &e->memory_limit) ||
 	   !get_bool("FQCoDelECN", &ecn))
+		return false;
+	e->ingress_ce_threshold_ns = INGRESS_CE_THRESHOLD_DEFAULT_NS;
+	if(!get_ms_decimal("IngressCEThreshold", &e->ingress_ce_threshold_ns))
 		return false;
 	if(flows > 65536) {
 		logger(DEBUG_ALWAYS, LOG_ERR, "FQCoDelFlows must be at most 65536");
@@ -588,7 +612,7 @@ bool setup_network(void) {
 	egress_config_t aqm;
 	if(!read_aqm_settings(&aqm) || !egress_init(&aqm))
 		return false;
-	ingress_init(aqm.target_ns, aqm.interval_ns);
+	ingress_init(aqm.target_ns, aqm.interval_ns, aqm.ingress_ce_threshold_ns);
 	if(!device_open())
 		return false;
 	run_script("tinc-up", NULL);

@@ -31,6 +31,12 @@ typedef struct node_stats {
 	uint64_t in_packets, in_bytes, out_packets, out_bytes;
 	uint64_t udp_in, tcp_in, udp_out, tcp_out;
 	uint64_t bad_mac, decrypt_failed, decompress_failed;
+	/* the egress queue, for frames sent by UDP to this node */
+	uint32_t q_backlog;
+	uint64_t q_sent, q_sojourn_sum_ns, q_sojourn_max_ns;
+	uint64_t q_drop_codel, q_drop_limit, q_ce;
+	/* the receive-side CoDel, for datagrams from this node */
+	uint64_t rx_ce, rx_drop;
 } node_stats_t;
 
 typedef struct node {

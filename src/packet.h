@@ -19,13 +19,18 @@
 #define ETHERTYPE_IPV6 0x86DD
 #define ETHERTYPE_VLAN 0x8100
 
+/* Congestion signals the receive side asks for (vpn_packet_t.congested). */
+#define PACKET_SIGNAL_NONE 0
+#define PACKET_SIGNAL_MARK_OR_DROP 1 /* CoDel: CE-mark, or drop a Not-ECT inner packet */
+#define PACKET_SIGNAL_MARK_ONLY 2    /* CE threshold: CE-mark if the inner packet allows */
+
 typedef struct vpn_packet {
 	uint16_t len;        /* bytes used in data[] */
 	int16_t priority;    /* outer DSCP/TOS wanted on send; -1 = "came over TCP, keep TCP" */
 	uint8_t outer_tos;   /* TOS/TCLASS of the outer header it arrived in */
 	uint8_t outer_ttl;   /* TTL/hop limit of the outer header it arrived in */
 	bool tcp;            /* arrived over the meta connection */
-	bool congested;      /* receive-side CoDel wants it CE-marked (or dropped) */
+	uint8_t congested;   /* receive side wants a CE mark: PACKET_SIGNAL_* */
 	uint64_t tstamp_ns;  /* when it entered the daemon (monotonic ns) */
 	uint8_t data[MAXSIZE];
 } vpn_packet_t;

@@ -15,6 +15,8 @@
  *   3    ECN = no
  *   4    Mode = switch
  *   5    compression level 10 (LZO) instead of 9 (zlib), for key 3
+ *   6    the receive side asks for a CE mark: mark-or-drop (CoDel), or
+ *        mark-only (CE threshold) when bit 2 of the outer TOS is set too
  *   7    the datagrams alternate between alpha's address and the unknown
  *        one (a replay from elsewhere of what alpha just sent) */
 #include "world.h"
@@ -99,6 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		packet.outer_tos = tos;
 		packet.outer_ttl = 64;
 		packet.tstamp_ns = now_ns;
+		if(scenario & 64)
+			packet.congested = (tos & 4) ? PACKET_SIGNAL_MARK_ONLY : PACKET_SIGNAL_MARK_OR_DROP;
 		datapath_stats_t before = datapath_stats;
 		receive_datagram(0, &from, data, len, &packet);
 		if(packet.len > MAXSIZE)

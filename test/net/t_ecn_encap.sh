@@ -26,8 +26,11 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-120} # before lib.sh, which defaults it
 setup_interop_test tcpdump
 
 topo_chain3 # NS_R, and NS_A NS_B NS_C around it
-make_node "$NS_A" alpha fq af=any || finish
-make_node "$NS_B" beta fq af=any || finish
+# IngressCEThreshold=no: the test checks the RFC 6040 tables exactly, and a
+# datagram that waited in a slow (sanitized, loaded) receiver's socket would
+# otherwise come out CE-marked by the receive-side AQM.
+make_node "$NS_A" alpha fq af=any IngressCEThreshold=no || finish
+make_node "$NS_B" beta fq af=any IngressCEThreshold=no || finish
 make_node "$NS_C" gamma tinc af=any || finish
 connect_to alpha beta
 connect_to alpha gamma

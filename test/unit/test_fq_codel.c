@@ -704,6 +704,60 @@ static void test_forget_tag(void) {
 	fq_codel_free(q);
 }
 
+/* The observer hears every drop and mark with the packet's own tag. */
+static int tag_a, tag_b;
+static unsigned events[2][FQ_EVENT_CE_MARK + 1];
+static unsigned untagged_events;
+
+static void count_event(void *tag, fq_codel_event_t ev, uint32_t len) {
+	(void)len;
+	if(tag == &tag_a)
+		events[0][ev]++;
+	else if(tag == &tag_b)
+		events[1][ev]++;
+	else
+		untagged_events++;
+}
+
+static void test_observer(void) {
+	fq_codel_t *q = make(100, 0, 0);
+	fq_codel_set_observer(q, count_event);
+	flow_t fl[2] = {{4, 17, 1, 1, 1, ECN_ECT0}, {4, 17, 2, 2, 2, ECN_NOT_ECT}};
+	distinct(q, fl, 2);
+	uint64_t now = 1 * SEC;
+	/* overlimit: the fat flow, tagged a, pays */
+	for(uint32_t i = 0; i < 80; i++)
+		push(q, &fl[0], 1000, i, now, &tag_a);
+	for(uint32_t i = 0; i < 21; i++)
+		push(q, &fl[1], 100, i, now, &tag_b);
+	CHECK_EQ_INT(events[0][FQ_EVENT_DROP_OVERLIMIT], 40);
+	CHECK_EQ_INT(events[1][FQ_EVENT_DROP_OVERLIMIT], 0);
+
+	/* a standing queue drained slowly: CoDel marks a's packets (ECT) and
+	 * drops b's (Not-ECT), each reported with the right tag */
+	for(uint32_t i = 0; i < 60; i++)
+		push(q, &fl[1], 100, 100 + i, now, &tag_b);
+	now += 200 * MS;
+	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL)); now += 3 * MS)
+		fq_codel_release(q, p);
+	fq_codel_stats_t st;
+	fq_codel_get_stats(q, &st);
+	CHECK(st.ce_marks > 0);
+	CHECK(st.drop_codel > 0);
+	CHECK_EQ_INT(events[0][FQ_EVENT_CE_MARK], st.ce_marks);
+	CHECK_EQ_INT(events[1][FQ_EVENT_CE_MARK], 0);
+	CHECK_EQ_INT(events[1][FQ_EVENT_DROP_CODEL], st.drop_codel);
+	CHECK_EQ_INT(events[0][FQ_EVENT_DROP_CODEL], 0);
+
+	/* purge */
+	for(uint32_t i = 0; i < 5; i++)
+		push(q, &fl[1], 100, 200 + i, now, &tag_b);
+	CHECK_EQ_INT(fq_codel_forget_tag(q, &tag_b), 5);
+	CHECK_EQ_INT(events[1][FQ_EVENT_DROP_PURGED], 5);
+	CHECK_EQ_INT(untagged_events, 0);
+	fq_codel_free(q);
+}
+
 static void test_bad_params(void) {
 	fq_codel_params_t p;
 	fq_codel_params_default(&p);
@@ -738,6 +792,7 @@ int main(void) {
 	test_ecn_mark_vs_drop();
 	test_codel_per_flow_entry();
 	test_forget_tag();
+	test_observer();
 	test_bad_params();
 	return unit_done();
 }

@@ -15,11 +15,13 @@
 
 static int delivered, congested;
 
-static void deliver(vpn_packet_t *p, bool c, void *ctx) {
+static void deliver(vpn_packet_t *p, ingress_verdict_t v, void *ctx) {
 	(void)p;
 	(void)ctx;
+	if(v == INGRESS_DROP)
+		return; /* told only so the caller can count it */
 	delivered++;
-	if(c)
+	if(v == INGRESS_MARK || v == INGRESS_MARK_ONLY)
 		congested++;
 }
 
@@ -38,7 +40,7 @@ static void run_batch(int n, uint64_t now, uint64_t wait, uint8_t outer_ecn, boo
 }
 
 int main(void) {
-	ingress_init(5 * MS, 100 * MS);
+	ingress_init(5 * MS, 100 * MS, 0);
 	uint64_t t = 1000 * NSEC_PER_SEC;
 
 	/* below target: nothing happens */
@@ -88,5 +90,25 @@ int main(void) {
 	ingress_get_stats(&st);
 	CHECK_EQ_INT(st.signals, before);
 	CHECK(st.sojourn_max_ns >= 50 * MS);
+
+	/* With a CE threshold, an ECN-capable datagram that waited longer is
+	 * marked at once, before CoDel would act (no interval has passed);
+	 * Not-ECT ones and those below the threshold pass untouched. */
+	ingress_init(5 * MS, 100 * MS, 2 * MS);
+	ingress_get_stats(&st);
+	uint64_t signals0 = st.signals, threshold0 = st.threshold_marks;
+	delivered = congested = 0;
+	run_batch(8, t, 3 * MS, ECN_ECT0, false);
+	t += MS;
+	run_batch(8, t, 1 * MS, ECN_ECT0, false);
+	t += MS;
+	run_batch(8, t, 3 * MS, ECN_NOT_ECT, false);
+	t += MS;
+	run_batch(8, t, 3 * MS, ECN_CE, false);
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_marks - threshold0, 16);
+	CHECK_EQ_INT(congested, 16);
+	CHECK_EQ_INT(delivered, 32);
+	CHECK_EQ_INT(st.signals, signals0);
 	return unit_done();
 }
