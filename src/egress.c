@@ -115,6 +115,19 @@ static void shaper_wakeup(void *data) {
  * and the sockets (cheap) keeps up with sealing (expensive) and the backlog
  * stays here, under CoDel, rather than in the tun device's kernel queue. */
 #define EGRESS_BUDGET 64
+/* How many frames the device may give us this turn. Reading is cheap but a
+ * syscall per frame: once the queue holds several turns' worth, a frame read
+ * beyond what the turn sends is one FQ-CoDel will mostly drop again. Twice
+ * the send budget still drains a responsive sender's frames into the queue
+ * (it sends no faster than we do), while an unresponsive flood leaves its
+ * excess in the device queue, where dropping costs us nothing. */
+#define EGRESS_BACKLOGGED (4 * EGRESS_BUDGET)
+
+int egress_read_budget(int most) {
+	if(queue && fq_codel_backlog_packets(queue) > EGRESS_BACKLOGGED)
+		return 2 * EGRESS_BUDGET < most ? 2 * EGRESS_BUDGET : most;
+	return most;
+}
 /* Once the socket has pushed back, hand the kernel only a couple of frames
  * at a time: frames sealed into a sendmmsg batch that then has to wait form
  * a FIFO outside FQ-CoDel, which would make a sparse flow wait behind a bulk

@@ -27,6 +27,8 @@ void egress_enqueue(struct node *via, const vpn_packet_t *packet);
 /* Send what the sockets and the shaper allow, up to a per-turn budget;
  * true if frames are left that could go right away. */
 bool egress_run(void);
+/* How many frames to read from the device this turn, at most 'most'. */
+int egress_read_budget(int most);
 /* A node is going away: drop its queued packets. */
 void egress_forget_node(const struct node *n);
 void egress_dump(void);

@@ -22,7 +22,8 @@
 #include "xalloc.h"
 
 /* Frames read from the device per turn: reading is cheap, so drain it and let
- * the backlog wait in the egress queue where CoDel sees it. */
+ * the backlog wait in the egress queue where CoDel sees it (fewer once that
+ * queue is long, see egress_read_budget). */
 #define DEVICE_BATCH 1024
 
 extern bool keyexpire_requested;        /* net_packet.c */
@@ -172,7 +173,8 @@ static void handle_device_data(void *data, uint32_t events) {
 	(void)data;
 	(void)events;
 	static vpn_packet_t packet;
-	for(int i = 0; i < DEVICE_BATCH; i++) {
+	int budget = egress_read_budget(DEVICE_BATCH);
+	for(int i = 0; i < budget; i++) {
 		if(!device_read(&packet))
 			return;
 		packet.priority = 0;
