@@ -12,8 +12,6 @@
 # never drops and loses < 5 % of pings, alpha's memory stays bounded.
 . "$(dirname "$0")/lib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
-KEY_BITS=${KEY_BITS:-1024}
 RSS_GROWTH_LIMIT_KB=${RSS_GROWTH_LIMIT_KB:-65536}
 EVILPEER=${EVILPEER:-$top_builddir/test/net/evilpeer}
 [ -x "$EVILPEER" ] || skip "test helper $EVILPEER not built (make check builds it)"

@@ -13,8 +13,6 @@
 # its resident memory stays bounded (numbers are printed).
 . "$(dirname "$0")/lib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 SLOW_CONNS=${SLOW_CONNS:-300}
 SLOW_SECS=${SLOW_SECS:-7}
 RSS_GROWTH_LIMIT_KB=${RSS_GROWTH_LIMIT_KB:-4096}

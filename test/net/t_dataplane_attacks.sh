@@ -16,8 +16,6 @@
 #    the junk is counted as "unknown source"; beta's CPU use is printed.
 . "$(dirname "$0")/lib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 FLOOD_SECS=${FLOOD_SECS:-10}
 FLOOD_PPS=${FLOOD_PPS:-20000}
 ADV="$NET_DIR/adversary.py"

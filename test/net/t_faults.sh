@@ -16,8 +16,6 @@
 # Recovery times are printed ("# recovery: ...") and bounded.
 . "$(dirname "$0")/lib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
-KEY_BITS=${KEY_BITS:-1024}
 RECOVERY_LIMIT=${RECOVERY_LIMIT:-20}
 
 need_daemon "$FQTINC"

@@ -19,8 +19,6 @@ HUB_C=$(resolve_daemon "${HUB_C:-fq}")
 HUB_D=$(resolve_daemon "${HUB_D:-fq}")
 for d in "$HUB_A" "$HUB_B" "$HUB_C" "$HUB_D"; do need_daemon "$d"; done
 require_tools tcpdump
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 setup_test
 
 NS_R=$NS_PREFIX-r

@@ -21,8 +21,6 @@ HUP_A=$(resolve_daemon "${HUP_A:-fq}")
 need_daemon "$HUP_A"
 need_daemon "$TINC"
 need_daemon "$FQTINC"
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 DEBUG_LEVEL=4 # gamma's log shows the contents of the subnet requests
 setup_test
 

@@ -8,9 +8,6 @@
 # normal build.
 . "$(dirname "$0")/lib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
-KEY_BITS=${KEY_BITS:-1024}
-
 need_daemon "$FQTINC"
 # An ASan build (configure --enable-sanitize) cannot run under valgrind;
 # its own LeakSanitizer checks the same cycle instead.

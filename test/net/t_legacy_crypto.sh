@@ -15,8 +15,6 @@
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 require_tools nft
-TEST_TIMEOUT=${TEST_TIMEOUT:-60}
-KEY_BITS=${KEY_BITS:-1024}
 setup_test
 
 topo_pair

@@ -22,8 +22,6 @@
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 require_tools tcpdump nft
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 setup_test
 
 NS_N=$NS_PREFIX-nat NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_G=$NS_PREFIX-g

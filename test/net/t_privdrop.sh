@@ -20,8 +20,6 @@
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 getent passwd nobody >/dev/null || skip "no user nobody"
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 setup_test
 
 # An ASan build (configure --enable-sanitize) cannot lock its shadow memory

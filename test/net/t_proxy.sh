@@ -12,8 +12,6 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 setup_interop_test nft
 
 NS_R=$NS_PREFIX-r NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_P=$NS_PREFIX-p

@@ -22,8 +22,6 @@
 need_daemon "$FQTINC"
 need_daemon "$TINC"
 require_tools tcpdump
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
-KEY_BITS=${KEY_BITS:-1024}
 setup_test
 
 topo_chain3

@@ -8,8 +8,6 @@
 #    qInv (either case), no line of the PEM text, and no meta-key plaintext.
 . "$(dirname "$0")/lib.sh"
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-60}
-KEY_BITS=${KEY_BITS:-1024}
 DEBUG_LEVEL=5
 
 need_daemon "$FQTINC"

@@ -24,8 +24,6 @@ SW_C=$(resolve_daemon "${SW_C:-fq}")
 need_daemon "$SW_A"
 need_daemon "$SW_B"
 need_daemon "$SW_C"
-TEST_TIMEOUT=${TEST_TIMEOUT:-90}
-KEY_BITS=${KEY_BITS:-1024}
 DEBUG_LEVEL=4 # request contents: DEL_SUBNETs are checked in the receivers' logs
 setup_test
 
