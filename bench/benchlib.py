@@ -309,6 +309,7 @@ def cmd_table(args):
         ("peak RSS sender, MB", "rss_snd", 1, "lower"),
         ("peak RSS receiver, MB", "rss_rcv", 1, "lower"),
         ("flood: peak RSS sender, MB", "flood_rss", 1, ""),
+        ("flood: RSS sender 3 s after the flood, MB", "flood_rss_after", 1, "lower"),
     ]
 
     w0, w = 44, 11

@@ -18,6 +18,19 @@
 #define ATTR_NORETURN __attribute__((noreturn))
 #define ATTR_WARN_UNUSED __attribute__((warn_unused_result))
 
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
+
+/* Hand freed heap memory back to the system now. glibc keeps it for reuse
+ * (malloc_trim releases it); allocators without the call (musl) return large
+ * freed blocks by themselves. */
+static inline void compat_release_free_memory(void) {
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
 #ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #endif

@@ -188,6 +188,19 @@ bool egress_run(void) {
 	}
 }
 
+/* Buffers an empty queue keeps: a few turns' worth. */
+#define EGRESS_KEEP_SLOTS 512
+
+void egress_trim(void) {
+	if(!queue)
+		return;
+	size_t freed = fq_codel_trim(queue, EGRESS_KEEP_SLOTS);
+	if(freed) {
+		compat_release_free_memory();
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Egress queue empty: gave back %zu bytes of packet buffers", freed);
+	}
+}
+
 void egress_forget_node(const node_t *n) {
 	if(queue)
 		fq_codel_forget_tag(queue, n);

@@ -29,6 +29,9 @@ void egress_enqueue(struct node *via, const vpn_packet_t *packet);
 bool egress_run(void);
 /* How many frames to read from the device this turn, at most 'most'. */
 int egress_read_budget(int most);
+/* Once in a while: an empty queue gives back the buffers a burst made it
+ * allocate (a flood must not leave the daemon big for good). */
+void egress_trim(void);
 /* A node is going away: drop its queued packets. */
 void egress_forget_node(const struct node *n);
 void egress_dump(void);

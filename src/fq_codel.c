@@ -222,18 +222,30 @@ static fq_flow_t *list_pop(flow_list_t *l) {
 
 /* ---- buffers ---- */
 
-static bool grow(fq_codel_t *q) {
-	if(q->slots_total >= q->slots_cap)
-		return false;
-	uint32_t n = MIN((uint32_t)SLOTS_PER_CHUNK, q->slots_cap - q->slots_total);
-	fq_slot_t *c = xmalloc(n * sizeof(*c));
-	q->chunks[q->nchunks++] = c;
-	for(uint32_t i = 0; i < n; i++) {
-		c[i].state = SLOT_FREE;
-		c[i].next = i + 1 < n ? &c[i + 1] : q->free_slots;
+/* Slots in chunk i: chunks are allocated in order, all full-sized but
+ * perhaps the last one the cap allows. */
+static uint32_t chunk_slots(const fq_codel_t *q, uint32_t i) {
+	return MIN((uint32_t)SLOTS_PER_CHUNK, q->slots_cap - i * SLOTS_PER_CHUNK);
+}
+
+/* Puts every slot of chunk i on the free list. */
+static void chunk_release_all(fq_codel_t *q, uint32_t i) {
+	fq_slot_t *c = q->chunks[i];
+	uint32_t n = chunk_slots(q, i);
+	for(uint32_t j = 0; j < n; j++) {
+		c[j].state = SLOT_FREE;
+		c[j].tag = NULL;
+		c[j].next = j + 1 < n ? &c[j + 1] : q->free_slots;
 	}
 	q->free_slots = c;
 	q->slots_total += n;
+}
+
+static bool grow(fq_codel_t *q) {
+	if(q->slots_total >= q->slots_cap)
+		return false;
+	q->chunks[q->nchunks] = xmalloc(chunk_slots(q, q->nchunks) * sizeof(fq_slot_t));
+	chunk_release_all(q, q->nchunks++);
 	return true;
 }
 
@@ -286,6 +298,28 @@ fq_codel_t *fq_codel_new(const fq_codel_params_t *p) {
 	q->slots_cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
 	q->chunks = xzalloc(((q->slots_cap + SLOTS_PER_CHUNK - 1) / SLOTS_PER_CHUNK) * sizeof(*q->chunks));
 	return q;
+}
+
+size_t fq_codel_trim(fq_codel_t *q, uint32_t keep) {
+	/* Only when every buffer is free: then no pointer into a chunk exists
+	 * outside the free list, which is rebuilt from the chunks kept. */
+	if(q->qlen || q->slots_held)
+		return 0;
+	uint32_t keep_chunks = (keep + SLOTS_PER_CHUNK - 1) / SLOTS_PER_CHUNK;
+	if(q->nchunks <= keep_chunks)
+		return 0;
+	size_t freed = 0;
+	for(uint32_t i = keep_chunks; i < q->nchunks; i++) {
+		freed += chunk_slots(q, i) * sizeof(fq_slot_t);
+		free(q->chunks[i]);
+		q->chunks[i] = NULL;
+	}
+	q->nchunks = keep_chunks;
+	q->free_slots = NULL;
+	q->slots_total = 0;
+	for(uint32_t i = 0; i < q->nchunks; i++)
+		chunk_release_all(q, i);
+	return freed;
 }
 
 void fq_codel_free(fq_codel_t *q) {

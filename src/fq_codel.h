@@ -90,7 +90,7 @@ typedef struct fq_codel_stats {
 	uint64_t sojourn_sum_ns; /* for averages over an interval of the caller's choice */
 	uint64_t new_flow_count; /* times an idle flow became active */
 	uint32_t new_flows_len, old_flows_len; /* active flows on each list now */
-	uint32_t slots_allocated; /* buffers allocated so far (they are kept) */
+	uint32_t slots_allocated; /* buffers allocated now (fq_codel_trim gives some back) */
 	uint32_t slots_held;      /* buffers currently with the caller */
 	uint64_t memory_bytes;    /* bytes of buffers allocated */
 } fq_codel_stats_t;
@@ -128,6 +128,11 @@ vpn_packet_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag);
 
 /* Gives back a buffer from fq_codel_slot or fq_codel_dequeue. */
 void fq_codel_release(fq_codel_t *q, vpn_packet_t *pkt);
+
+/* Gives the buffers a burst allocated back to the allocator, keeping about
+ * 'keep' of them; does nothing unless the queue is empty and the caller
+ * holds no buffer. Returns the bytes freed. */
+size_t fq_codel_trim(fq_codel_t *q, uint32_t keep);
 
 /* Drops every queued packet carrying dest_tag; returns how many. */
 unsigned fq_codel_forget_tag(fq_codel_t *q, const void *dest_tag);

@@ -242,6 +242,7 @@ static void housekeeping(void *data) {
 		keyexpire_now();
 	}
 	graphdump_periodic();
+	egress_trim();
 	/* Poll at least once a second so timeouts are not quantised to PingTimeout. */
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }

@@ -758,6 +758,48 @@ static void test_observer(void) {
 	fq_codel_free(q);
 }
 
+/* A burst's buffers go back once the queue is empty, and the queue works on. */
+static void test_trim(void) {
+	fq_codel_t *q = make(0, 0, 0);
+	flow_t f = {4, 17, 7, 7, 7, 0};
+	uint64_t now = 1 * SEC;
+	for(uint32_t i = 0; i < 2000; i++)
+		CHECK_EQ_INT(push(q, &f, 1000, i, now, NULL), 0);
+	fq_codel_stats_t st;
+	fq_codel_get_stats(q, &st);
+	uint32_t grown = st.slots_allocated;
+	CHECK(grown >= 2000);
+	/* nothing is given back while packets are queued */
+	CHECK_EQ_INT(fq_codel_trim(q, 64), 0);
+	vpn_packet_t *held = NULL;
+	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL));) {
+		if(held)
+			fq_codel_release(q, held);
+		held = p;
+	}
+	/* ... nor while the caller holds a buffer */
+	CHECK_EQ_INT(fq_codel_trim(q, 64), 0);
+	fq_codel_release(q, held);
+	size_t freed = fq_codel_trim(q, 64);
+	fq_codel_get_stats(q, &st);
+	CHECK_EQ_INT(st.slots_allocated, 64);
+	CHECK_EQ_INT(freed, (uint64_t)(grown - 64) * fq_codel_slot_size());
+	CHECK_EQ_INT(st.memory_bytes, 64 * fq_codel_slot_size());
+	CHECK_EQ_INT(fq_codel_trim(q, 64), 0);
+	/* the queue still takes and delivers a burst, in order */
+	for(uint32_t i = 0; i < 500; i++)
+		CHECK_EQ_INT(push(q, &f, 1000, i, now, NULL), 0);
+	bool order_ok = true;
+	uint32_t n = 0;
+	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL)); n++) {
+		order_ok &= seq_of(p) == n;
+		fq_codel_release(q, p);
+	}
+	CHECK(order_ok);
+	CHECK_EQ_INT(n, 500);
+	fq_codel_free(q);
+}
+
 static void test_bad_params(void) {
 	fq_codel_params_t p;
 	fq_codel_params_default(&p);
@@ -793,6 +835,7 @@ int main(void) {
 	test_codel_per_flow_entry();
 	test_forget_tag();
 	test_observer();
+	test_trim();
 	test_bad_params();
 	return unit_done();
 }
