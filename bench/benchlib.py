@@ -189,7 +189,9 @@ def cmd_plot(args):
     for d, label, color in (("tinc", "tinc 1.0.36", "#d62728"), ("fq", "fqtinc", "#1f77b4")):
         dat = os.path.join(outdir, "lat-%s-%s.dat" % (scen, d))
         if os.path.exists(dat) and os.path.getsize(dat) > 0:
-            series.append("'%s' using 1:2 with points pt 7 ps 0.3 lc rgb '%s' title '%s'" % (dat, color, label))
+            series.append("'%s' using 1:2 with points pt 7 ps 0.3 lc rgb '%s' notitle" % (dat, color))
+            # the key gets a point large enough to see its colour
+            series.append("NaN with points pt 7 ps 1.5 lc rgb '%s' title '%s'" % (color, label))
     if not series:
         return 1
     script = "\n".join([
