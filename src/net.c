@@ -322,7 +322,7 @@ void dump_nodes_edges_subnets(void) {
 		       n->options, node_status_bits(n),
 		       n->nexthop ? n->nexthop->name : "-", n->via ? n->via->name : "-",
 		       n->mtu, n->minmtu, n->maxmtu,
-		       n == myself ? "-" : (settings.ecn && (n->options & OPTION_ECN_RFC6040)) ? "normal" : "compat",
+		       n == myself ? "-" : node_ecn_normal(n) ? "normal" : "compat",
 		       (unsigned long long)n->stats.in_packets, (unsigned long long)n->stats.in_bytes,
 		       (unsigned long long)n->stats.out_packets, (unsigned long long)n->stats.out_bytes,
 		       (unsigned long long)n->stats.udp_in, (unsigned long long)n->stats.udp_out,

@@ -65,6 +65,8 @@ bool setup_network(void);
 void close_network(void);
 /* SIGHUP: re-read configuration (spec §2.9). */
 bool reload_configuration(void);
+/* Whether packets to n go in RFC 6040 normal mode (else compatibility). */
+bool node_ecn_normal(node_t *n);
 /* tincd.c: rebuild settings.config from tinc.conf, conf.d and -o. */
 bool reload_server_config(void);
 void dump_connections(void);

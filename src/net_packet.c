@@ -321,13 +321,13 @@ void receive_tcppacket(connection_t *c, const uint8_t *data, size_t len) {
 
 /* The outer TOS byte: DSCP by PriorityInheritance, ECN by RFC 6040 §4.1 toward
  * nodes that announced correct decapsulation, Not-ECT toward everyone else. */
-static uint8_t outer_tos_for(const node_t *to, const vpn_packet_t *packet) {
+static uint8_t outer_tos_for(node_t *to, const vpn_packet_t *packet) {
 	uint8_t tos;
 	if(packet->len < ETH_HLEN || (packet->data[12] == 0 && packet->data[13] == 0))
 		return 0;
 	if(!ecn_frame_tos(packet->data, packet->len, &tos))
 		return 0;
-	bool normal = settings.ecn && (to->options & OPTION_ECN_RFC6040);
+	bool normal = node_ecn_normal(to);
 	return outer_tos(tos, settings.priorityinheritance, normal);
 }
 

@@ -671,6 +671,31 @@ static void close_changed_connections(void) {
 	last_config_check = now;
 }
 
+/* RFC 6040 normal mode toward n (issue 4): ECN on here, n announced correct
+ * decapsulation, and its host file does not say "ECN = no". The host file
+ * is read once per node and again after a reload; a node without one is
+ * trusted on its announcement. */
+bool node_ecn_normal(node_t *n) {
+	if(!settings.ecn || !(n->options & OPTION_ECN_RFC6040))
+		return false;
+	if(n->ecn_host == NODE_ECN_UNREAD) {
+		bool on = true;
+		char *path = xasprintf("%s/hosts/%s", settings.confbase, n->name);
+		bool exists = check_id(n->name) && access(path, R_OK) == 0;
+		free(path);
+		config_tree_t *tree = config_tree_new();
+		if(exists && read_host_config(tree, settings.confbase, n->name)) {
+			apply_cmdline_host_options(tree, n->name);
+			conf_bool(tree, "ECN", &on);
+		}
+		config_tree_free(tree);
+		n->ecn_host = on ? NODE_ECN_YES : NODE_ECN_NO;
+		if(!on)
+			logger(DEBUG_ALWAYS, LOG_INFO, "ECN = no in the host file of %s: packets to it stay in RFC 6040 compatibility mode", n->name);
+	}
+	return n->ecn_host == NODE_ECN_YES;
+}
+
 bool reload_configuration(void) {
 	if(!reload_server_config())
 		return false;
@@ -678,6 +703,8 @@ bool reload_configuration(void) {
 	config_warn_unknown(settings.config);
 	if(!read_timing_settings() || !read_flags())
 		return false;
+	sset_foreach(node_t, n, &node_tree)
+		n->ecn_host = NODE_ECN_UNREAD; /* host files may have changed */
 	cancel_pending_connects();
 	close_changed_connections();
 	if(settings.strictsubnets)

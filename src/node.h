@@ -39,6 +39,12 @@ typedef struct node_stats {
 	uint64_t rx_ce, rx_drop;
 } node_stats_t;
 
+/* node_t.ecn_host: "ECN = no" in hosts/NAME keeps packets to NAME in RFC
+ * 6040 compatibility mode even when it announced correct decapsulation. */
+#define NODE_ECN_UNREAD 0
+#define NODE_ECN_YES 1
+#define NODE_ECN_NO 2
+
 typedef struct node {
 	char *name;
 	char *hostname;        /* "ADDR port PORT" of address, for logs */
@@ -68,7 +74,7 @@ typedef struct node {
 	int mtu, minmtu, maxmtu, mtuprobes;
 	ev_timer_t mtutimer;
 
-	bool ecn_capable_peer; /* derived: prevedge announced RFC 6040 decap (issue 4) */
+	uint8_t ecn_host;      /* its host file's ECN option: NODE_ECN_* (read on first use) */
 	node_stats_t stats;
 } node_t;
 

@@ -5,8 +5,9 @@
 #                     --ConnectTo--> gamma (tinc 1.0.36, C)
 #
 # Rounds: outer IPv4 and IPv6 x PriorityInheritance yes and no, plus one
-# round with `ECN = no` on alpha and one in switch mode (tap devices, the
-# inner packets inside real Ethernet frames).  In each round alpha pings beta and gamma
+# round with `ECN = no` on alpha, one with `ECN = no` only in alpha's copy
+# of hosts/beta (compatibility mode toward beta alone), and one in switch
+# mode (tap devices, the inner packets inside real Ethernet frames).  In each round alpha pings beta and gamma
 # with every inner family (IPv4, IPv6) x DSCP {CS0, CS1, AF41, EF} x ECN
 # {Not-ECT, ECT(1), ECT(0), CE}, one `ping -Q` run per combination, while the
 # router captures alpha's link.  Every echo request datagram must carry the
@@ -14,7 +15,8 @@
 #   DSCP: the inner DSCP with PriorityInheritance, 0 without;
 #   ECN:  RFC 6040 normal mode (copy) toward beta, which announced RFC 6040
 #         decapsulation; compatibility mode (Not-ECT) toward gamma (tinc
-#         1.0.36), and toward everyone with ECN = no.
+#         1.0.36), toward everyone with ECN = no, toward beta with ECN = no
+#         in hosts/beta.
 # beta also pings alpha (the other direction of the fqtinc pair) with EF and
 # ECT(0)/CE; a capture on alpha's tun checks that the pings really left with
 # the TOS asked for (the test's own precondition).
@@ -42,7 +44,8 @@ counters_start "$NS_R" "${NODE_PORT[alpha]}" "${NODE_PORT[beta]}" "${NODE_PORT[g
 SIZE4=120 SIZE6=100 NRUNS=68
 MAXSIZE4=$((SIZE4 + 16 * NRUNS))
 
-# round OUTER PI ECN [MODE]: run one configuration and check it
+# round OUTER PI ECN [MODE]: run one configuration and check it; ECN is
+# alpha's setting: yes, no, or host (yes in tinc.conf, no in hosts/beta)
 round() {
 	local outer=$1 pi=$2 ecn=$3 mode=${4:-router} tag="r$1-pi$2-ecn$3" n src
 	local peer fam dscp e label tos expd expe exp cnt toses
@@ -52,7 +55,13 @@ round() {
 		node_set "$n" "AddressFamily=ipv$outer" "PriorityInheritance=$pi" "Mode=$mode"
 		if [ "$mode" = switch ]; then node_set "$n" DeviceType=tap; else node_set "$n" DeviceType=tun; fi
 	done
-	node_set alpha "ECN=$ecn"
+	sed -i '/^ECN[[:space:]]*=/Id' "${NODE_DIR[alpha]}/hosts/beta"
+	if [ "$ecn" = host ]; then
+		node_set alpha conf:ECN=yes
+		echo "ECN = no" >>"${NODE_DIR[alpha]}/hosts/beta"
+	else
+		node_set alpha "conf:ECN=$ecn"
+	fi
 	start_node beta || return 1
 	start_node gamma || return 1
 	start_node alpha || return 1
@@ -138,7 +147,7 @@ round() {
 		for i in 0 1 2 3; do [ "${ECN_NAMES[$i]}" = "$e" ] && e=$i; done
 		if [ "$pi" = yes ]; then expd=${DSCP_VAL[$dscp]}; else expd=0; fi
 		# normal mode only toward fqtinc peers, and only with ECN = yes at the sender
-		if [ "$peer" = gamma ] || { [ "$peer" = beta ] && [ "$ecn" = no ]; }; then
+		if [ "$peer" = gamma ] || { [ "$peer" = beta ] && [ "$ecn" != yes ]; }; then
 			expe=${ENCAP_COMPAT[$e]}
 		else
 			expe=${ENCAP_NORMAL[$e]}
@@ -159,7 +168,9 @@ round() {
 	if [ "$ecn" = yes ]; then
 		check_eq "$tag: alpha's dump: beta in normal mode" normal "$(dump_node_field alpha beta ecn)"
 	else
-		check_eq "$tag: alpha's dump: beta in compatibility mode (ECN = no)" compat "$(dump_node_field alpha beta ecn)"
+		local where=tinc.conf
+		[ "$ecn" = host ] && where=hosts/beta
+		check_eq "$tag: alpha's dump: beta in compatibility mode (ECN = no in $where)" compat "$(dump_node_field alpha beta ecn)"
 	fi
 	check_eq "$tag: alpha's dump: gamma (tinc 1.0.36) in compatibility mode" compat "$(dump_node_field alpha gamma ecn)"
 	check_eq "$tag: alpha dropped nothing as CE over Not-ECT" 0 "$(dump_num alpha 'CE over Not-ECT dropped')"
@@ -171,6 +182,7 @@ round 4 no yes
 round 6 yes yes
 round 6 no yes
 round 4 yes no
+round 4 yes host
 round 6 yes yes switch
 
 finish
