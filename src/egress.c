@@ -41,6 +41,16 @@ static void observe(void *tag, fq_codel_event_t ev, uint32_t len) {
 		n->stats.q_drop_limit++;
 }
 
+static void account_dequeued(node_t *to, const vpn_packet_t *p) {
+	uint64_t sojourn = codel_sojourn(p, now_ns);
+	if(to->stats.q_backlog)
+		to->stats.q_backlog--;
+	to->stats.q_sent++;
+	to->stats.q_sojourn_sum_ns += sojourn;
+	if(sojourn > to->stats.q_sojourn_max_ns)
+		to->stats.q_sojourn_max_ns = sojourn;
+}
+
 bool egress_init(const egress_config_t *cfg) {
 	fq_codel_params_t p;
 	fq_codel_params_default(&p);
@@ -128,6 +138,7 @@ int egress_read_budget(int most) {
 		return 2 * EGRESS_BUDGET < most ? 2 * EGRESS_BUDGET : most;
 	return most;
 }
+
 /* Once the socket has pushed back, hand the kernel only a couple of frames
  * at a time: frames sealed into a sendmmsg batch that then has to wait form
  * a FIFO outside FQ-CoDel, which would make a sparse flow wait behind a bulk
@@ -170,15 +181,8 @@ bool egress_run(void) {
 		if(!p)
 			return false;
 		node_t *to = tag;
-		if(to) {
-			uint64_t sojourn = codel_sojourn(p, now_ns);
-			if(to->stats.q_backlog)
-				to->stats.q_backlog--;
-			to->stats.q_sent++;
-			to->stats.q_sojourn_sum_ns += sojourn;
-			if(sojourn > to->stats.q_sojourn_max_ns)
-				to->stats.q_sojourn_max_ns = sojourn;
-		}
+		if(to)
+			account_dequeued(to, p);
 		if(to && to->status.reachable) {
 			send_udppacket(to, p);
 			if(shaping)

@@ -9,7 +9,8 @@
 # pings beta through the tunnel every 20 ms. The bound on the ping is generous
 # (the benchmark measures the real numbers): p90 RTT below 60 ms, against the
 # hundreds of ms a full gateway queue gives. The same run with the shaper off shows
-# the bloat, so the test also proves the setup can fail.
+# the bloat, so the test also proves the setup can fail. The SIGUSR2 dump's
+# per-node line for beta must account for every drop and mark of the queue.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 TEST_TIMEOUT=${TEST_TIMEOUT:-150}
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +56,14 @@ run_case() { # run_case LABEL SHAPER: writes "p50 p90 loss%" of the probe to $TM
 	kill -USR2 "${NODE_PID[alpha]}"
 	wait_for "grep -q 'egress fq_codel' ${NODE_DIR[alpha]}/log" 5
 	grep -h 'egress fq_codel\|shaper:' "${NODE_DIR[alpha]}/log" | tail -2 | sed "s/^/# $label: /"
+	# the whole queue's drops and marks, and beta's share (all of them: the only peer)
+	wait_for "grep -q ' beta at .* queue backlog' ${NODE_DIR[alpha]}/log" 5
+	{
+		grep -h 'egress fq_codel:' "${NODE_DIR[alpha]}/log" | tail -n1 |
+			sed -E 's/.*dropped codel ([0-9]+) overlimit ([0-9]+) memory ([0-9]+), CE marked ([0-9]+).*/\1 \2 \3 \4/'
+		grep -h ' beta at .* queue backlog' "${NODE_DIR[alpha]}/log" | tail -n1 |
+			sed -E 's/.* drops codel ([0-9]+) limit ([0-9]+) CE ([0-9]+).*/\1 \2 \3/'
+	} | tr '\n' ' ' >"$TMP/$label.queue"
 	transfer_wait bulk || note "$label: bulk transfer incomplete"
 	nsx "$NS_R" tc -s qdisc show dev "$RIF" | awk -v l="$label" '/backlog/ { print "# " l ": router " $0 }'
 	stop_node alpha
@@ -75,6 +84,10 @@ run_case unshaped ""
 read -r u50 u90 uloss <"$TMP/unshaped.rtt"
 note "unshaped: ping RTT p50 $u50 ms, p90 $u90 ms, loss $uloss %"
 
+read -r qc qo qm qce nc nl nce <"$TMP/shaped.queue"
+note "shaped: alpha's queue: codel drops $qc, limit drops $((qo + qm)), CE $qce; beta's line: codel $nc, limit $nl, CE $nce"
+check_cmp "with Shaper alpha's queue signalled congestion (codel drops + CE)" $((qc + qce)) -gt 0
+check_eq "beta's node line accounts for every signal of the queue (its only peer)" "$qc $((qo + qm)) $qce" "$nc $nl $nce"
 check "with Shaper the sparse ping's p90 RTT stays below 60 ms ($s90 ms)" awk -v v="$s90" 'BEGIN { exit !(v < 60) }'
 check "with Shaper the ping loses at most 5 % ($sloss %)" awk -v v="$sloss" 'BEGIN { exit !(v <= 5) }'
 check "without Shaper the gateway queue shows (p90 $u90 ms > 150 ms)" awk -v v="$u90" 'BEGIN { exit !(v > 150) }'
