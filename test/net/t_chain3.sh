@@ -88,6 +88,11 @@ check_ping "phase 2: IPv4 ping A -> C" "$NS_A" "$(vpn4 gamma)" 20
 check_ping "phase 2: IPv6 ping A -> C" "$NS_A" "$(vpn6 gamma)" 10
 check_ping "phase 2: IPv4 ping C -> A" "$NS_C" "$(vpn4 alpha)" 10
 check_ping "phase 2: IPv6 ping C -> A" "$NS_C" "$(vpn6 alpha)" 10
+# tinc sends frames above the PMTU it has confirmed toward B over the meta
+# connection: wait until a big ping to C crosses by UDP (B relays it), so the
+# transfers below measure the relay path and not how far discovery got.
+counters_start "$NS_R" "${NODE_PORT[alpha]}" "${NODE_PORT[beta]}" "${NODE_PORT[gamma]}" || fail "nft counters on the router"
+check "phase 2: 1300-byte pings A -> C go by UDP" wait_udp_path "$NS_A" "$(vpn4 gamma)" 1300 40
 # Give A reason and time to try a direct path: keep traffic flowing for a few
 # seconds (PMTU probing and key exchange run once per second).
 check "phase 2: transfer A -> C, 2 MB intact" transfer ac "$NS_A" "$NS_C" "$(vpn4 gamma)" $((2 * MB))
