@@ -135,7 +135,7 @@ static void shaper_wakeup(void *data) {
 
 int egress_read_budget(int most) {
 	if(queue && fq_codel_backlog_packets(queue) > EGRESS_BACKLOGGED)
-		return 2 * EGRESS_BUDGET < most ? 2 * EGRESS_BUDGET : most;
+		return MIN(2 * EGRESS_BUDGET, most);
 	return most;
 }
 

@@ -671,28 +671,32 @@ static void close_changed_connections(void) {
 	last_config_check = now;
 }
 
+/* "ECN" from hosts/NAME and -o NAME.ECN; yes when neither says. */
+static bool host_allows_ecn(const node_t *n) {
+	bool on = true;
+	config_tree_t *tree = config_tree_new();
+	/* no host file is no error here: the node was learned through the mesh */
+	char *path = xasprintf("%s/hosts/%s", settings.confbase, n->name);
+	bool have_file = check_id(n->name) && access(path, R_OK) == 0;
+	free(path);
+	if(!have_file || read_host_config(tree, settings.confbase, n->name)) {
+		apply_cmdline_host_options(tree, n->name); /* -o NAME.ECN=no counts too */
+		conf_bool(tree, "ECN", &on);
+	}
+	config_tree_free(tree);
+	if(!on)
+		logger(DEBUG_ALWAYS, LOG_INFO, "ECN = no for %s: packets to it stay in RFC 6040 compatibility mode", n->name);
+	return on;
+}
+
 /* RFC 6040 normal mode toward n (issue 4): ECN on here, n announced correct
- * decapsulation, and its host file does not say "ECN = no". The host file
- * is read once per node and again after a reload; a node without one is
- * trusted on its announcement. */
+ * decapsulation, and its host settings do not say "ECN = no". Those are read
+ * once per node and again after a reload. */
 bool node_ecn_normal(node_t *n) {
 	if(!settings.ecn || !(n->options & OPTION_ECN_RFC6040))
 		return false;
-	if(n->ecn_host == NODE_ECN_UNREAD) {
-		bool on = true;
-		char *path = xasprintf("%s/hosts/%s", settings.confbase, n->name);
-		bool exists = check_id(n->name) && access(path, R_OK) == 0;
-		free(path);
-		config_tree_t *tree = config_tree_new();
-		if(exists && read_host_config(tree, settings.confbase, n->name)) {
-			apply_cmdline_host_options(tree, n->name);
-			conf_bool(tree, "ECN", &on);
-		}
-		config_tree_free(tree);
-		n->ecn_host = on ? NODE_ECN_YES : NODE_ECN_NO;
-		if(!on)
-			logger(DEBUG_ALWAYS, LOG_INFO, "ECN = no in the host file of %s: packets to it stay in RFC 6040 compatibility mode", n->name);
-	}
+	if(n->ecn_host == NODE_ECN_UNREAD)
+		n->ecn_host = host_allows_ecn(n) ? NODE_ECN_YES : NODE_ECN_NO;
 	return n->ecn_host == NODE_ECN_YES;
 }
 
