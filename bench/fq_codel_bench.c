@@ -7,14 +7,14 @@
  * The drops column is not a fault: with 1000 flows most arrivals start a
  * new flow, which RFC 8290 serves before the old list, so packets of flows
  * left on the old list age past target and their CoDel acts. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "fq_codel.h"
+#include "aqm/fq_codel.h"
 
 static uint64_t mono_ns(void) {
 	struct timespec ts;

@@ -1,7 +1,7 @@
 /* Fuzz the config file reader, the typed getters, the unknown-option warnings
  * and -o parsing. The input is the whole file; it reaches read_config_file()
  * through a memfd opened by path, the same way a real file is read. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "subnet.h"
-#include "xalloc.h"
+#include "util/conf.h"
+#include "util/log.h"
+#include "mesh/subnet.h"
+#include "util/xalloc.h"
 
 static int memfd = -1;
 static char path[64];

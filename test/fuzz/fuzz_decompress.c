@@ -1,13 +1,13 @@
 /* libFuzzer: the first byte picks a compression level (0..11), the rest is
  * fed to the decompressor as a received packet would be. Whatever
  * decompresses is compressed again at that level and must round-trip. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "compress.h"
-#include "packet.h"
+#include "packet/compress.h"
+#include "packet/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	static bool ready;

@@ -6,18 +6,18 @@
  *   clang -g -fsanitize=fuzzer,address,undefined -I/tmp/fqcfg -Isrc \
  *       test/fuzz/fuzz_icmp.c src/ipcsum.c src/icmp.c src/mss.c \
  *       src/fragment.c src/neighbor.c src/ecn.c -o fuzz_icmp */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "ecn.h"
-#include "fragment.h"
-#include "icmp.h"
-#include "ipcsum.h"
-#include "mss.h"
-#include "neighbor.h"
-#include "packet.h"
+#include "packet/ecn.h"
+#include "packet/fragment.h"
+#include "packet/icmp.h"
+#include "packet/ipcsum.h"
+#include "packet/mss.h"
+#include "packet/neighbor.h"
+#include "packet/packet.h"
 
 #define FRAME_MAX 4096
 

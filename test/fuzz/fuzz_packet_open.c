@@ -1,15 +1,15 @@
 /* libFuzzer: arbitrary datagrams against a fixed packet key, then whatever
  * decrypts through the zlib and LZO decompressors. The key is the spec's
  * §11.3 key, so the corpus can start from real captured datagrams. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 
-#include "compress.h"
-#include "crypto.h"
-#include "hex.h"
-#include "packet.h"
-#include "packet_codec.h"
+#include "packet/compress.h"
+#include "packet/crypto.h"
+#include "util/hex.h"
+#include "packet/packet.h"
+#include "packet/packet_codec.h"
 
 static packet_key_t keys[3];
 

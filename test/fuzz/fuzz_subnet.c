@@ -1,12 +1,12 @@
 /* Fuzz str2net: whatever parses must print and re-parse to the same subnet,
  * since peers receive our net2str() output and parse it with their str2net. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "subnet.h"
-#include "xalloc.h"
+#include "mesh/subnet.h"
+#include "util/xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	char *str = xmalloc(size + 1);

@@ -21,8 +21,8 @@
  *        one (a replay from elsewhere of what alpha just sent) */
 #include "world.h"
 
-#include "hex.h"
-#include "packet.h"
+#include "util/hex.h"
+#include "packet/packet.h"
 
 static const char material_hex[] =
 	"444971843628E4BE328F919F53021CD7708188997D043F91786BD88701CEAF60"

@@ -28,9 +28,9 @@ targets=${FUZZ_TARGETS:-$(cd "$top_srcdir/test/fuzz" && ls fuzz_*.c | sed 's/\.c
 # The library, instrumented for coverage, built once. An object is stale if
 # its source or any header is newer (a changed struct must not leave objects
 # with the old layout behind: that shows up as bogus crashes).
-newest_header=$(ls -t "$top_srcdir"/src/*.h "$top_builddir/config.h" | head -n 1)
+newest_header=$(ls -t "$top_srcdir"/src/*/*.h "$top_builddir/config.h" | head -n 1)
 objs=()
-for src in "$top_srcdir"/src/*.c; do
+for src in "$top_srcdir"/src/*/*.c; do
 	base=$(basename "$src" .c)
 	[ "$base" = tincd ] && continue
 	obj="$out/obj/$base.o"

@@ -15,7 +15,7 @@
 #ifndef FQTINC_FUZZ_WORLD_H
 #define FQTINC_FUZZ_WORLD_H
 
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,18 +23,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "compress.h"
-#include "conf.h"
-#include "crypto.h"
-#include "edge.h"
-#include "event.h"
-#include "log.h"
-#include "net.h"
-#include "node.h"
-#include "protocol.h"
-#include "subnet.h"
-#include "xalloc.h"
+#include "util/clock.h"
+#include "packet/compress.h"
+#include "util/conf.h"
+#include "packet/crypto.h"
+#include "mesh/edge.h"
+#include "util/event.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "meta/protocol.h"
+#include "mesh/subnet.h"
+#include "util/xalloc.h"
 
 /* tincd.c is not in the fuzzing archive; these are its two services. */
 void apply_cmdline_host_options(config_tree_t *tree, const char *name) {

@@ -17,7 +17,7 @@
  *   # comment, or an empty line: ignored
  * Prints one line per @expect and a summary; the exit status is the number
  * of failed expectations (or 100 + n for a setup error). */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "crypto.h"
-#include "hex.h"
-#include "xalloc.h"
+#include "util/clock.h"
+#include "packet/crypto.h"
+#include "util/hex.h"
+#include "util/xalloc.h"
 
 #define META_CIPHER 429 /* aes-256-cfb, what 1.0.36 picks for aes-256-cbc */
 #define META_DIGEST 672 /* sha256 */

@@ -1,20 +1,20 @@
 #!/bin/bash
 # Documentation keeps up with the code:
-#   * every variable in src/conf_options.c has an entry in doc/tinc.conf.5;
+#   * every variable in src/util/conf_options.c has an entry in doc/tinc.conf.5;
 #     one marked not implemented there says "not yet implemented" in its
 #     entry, one marked implemented does not; extensions say "fqtinc extension";
-#   * every long option of src/tincd.c appears in doc/tincd.8;
+#   * every long option of src/daemon/tincd.c appears in doc/tincd.8;
 #   * every variable (except VDE ones: no VDE device) can be set from UCI by
 #     openwrt/files/tinc.init, host variables in tinc-host sections too;
 #   * both pages format without groff warnings.
 # Needs no root and no daemon.
 . "$(dirname "$0")/lib.sh"
 
-OPTS="$top_srcdir/src/conf_options.c"
+OPTS="$top_srcdir/src/util/conf_options.c"
 PAGE5="$top_srcdir/doc/tinc.conf.5"
 PAGE8="$top_srcdir/doc/tincd.8"
 INIT="$top_srcdir/openwrt/files/tinc.init"
-for f in "$OPTS" "$PAGE5" "$PAGE8" "$INIT" "$top_srcdir/src/tincd.c"; do
+for f in "$OPTS" "$PAGE5" "$PAGE8" "$INIT" "$top_srcdir/src/daemon/tincd.c"; do
 	[ -f "$f" ] || skip "missing $f"
 done
 
@@ -54,7 +54,7 @@ check_eq "entries whose implemented/not-yet-implemented wording disagrees with c
 check_eq "extensions not marked as fqtinc extension" "" "${ext_wrong[*]}"
 
 # tincd.8 and the long options
-longopts=$(sed -n 's/^[[:space:]]*{"\([a-z-]*\)", *[a-z_]*_argument.*/\1/p' "$top_srcdir/src/tincd.c")
+longopts=$(sed -n 's/^[[:space:]]*{"\([a-z-]*\)", *[a-z_]*_argument.*/\1/p' "$top_srcdir/src/daemon/tincd.c")
 check_cmp "long options found in tincd.c" "$(printf '%s\n' "$longopts" | grep -c .)" -ge 10
 undocumented=()
 for o in $longopts; do

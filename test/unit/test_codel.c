@@ -5,14 +5,14 @@
  * for that moment. That isolates the state machine from queue dynamics:
  * each test states the delay CoDel sees and checks when it acts. Expected
  * drop times are computed here with libm's sqrt in double precision. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codel.h"
-#include "ecn.h"
+#include "aqm/codel.h"
+#include "packet/ecn.h"
 #include "frames.h"
 #include "unit.h"
 

@@ -1,4 +1,4 @@
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <lzo/lzo1x.h>
 #include <zlib.h>
 
-#include "compress.h"
+#include "packet/compress.h"
 #include "unit.h"
 
 /* A frame like a ping through a TUN-mode node: 12 zero bytes, ethertype,

@@ -1,5 +1,5 @@
 /* Configuration files, precedence and -o options (spec §2.2–§2.5). */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "subnet.h"
-#include "xalloc.h"
+#include "util/conf.h"
+#include "util/log.h"
+#include "mesh/subnet.h"
+#include "util/xalloc.h"
 #include "unit.h"
 
 static char dir[64];

@@ -1,4 +1,4 @@
-#include "compat.h"
+#include "util/compat.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,10 +10,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "crypto.h"
-#include "hex.h"
-#include "log.h"
-#include "packet_codec.h"
+#include "packet/crypto.h"
+#include "util/hex.h"
+#include "util/log.h"
+#include "packet/packet_codec.h"
 #include "unit.h"
 
 static char tmpdir[64];

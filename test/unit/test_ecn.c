@@ -3,11 +3,11 @@
  * The tables are typed in from RFC 6040 (§4.1 and §4.2 Figure 4, as
  * reproduced in ecn-aqm-standards.md §1); IPv4 checksums are checked with
  * a naive sum written here, not with src/ipcsum.c. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <string.h>
 
-#include "ecn.h"
+#include "packet/ecn.h"
 #include "unit.h"
 
 #define N ECN_NOT_ECT

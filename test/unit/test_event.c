@@ -1,12 +1,12 @@
 /* The event loop: timer order, re-arming, cancelling, fd readiness and
  * deferred work, on the real monotonic clock with millisecond timers. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "event.h"
+#include "util/clock.h"
+#include "util/event.h"
 #include "unit.h"
 
 static int order[8];

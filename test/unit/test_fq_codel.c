@@ -5,13 +5,13 @@
  * one packet at a time from the queue and is busy for its serialisation
  * time; sources add packets at fixed rates. Sojourn times come out of the
  * queue's own timestamps. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "ecn.h"
-#include "fq_codel.h"
+#include "packet/ecn.h"
+#include "aqm/fq_codel.h"
 #include "frames.h"
 #include "unit.h"
 

@@ -1,15 +1,15 @@
 /* Node and edge tables, reachability (BFS) and the broadcast tree (MST),
  * checked on small graphs built in memory. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "connection.h"
-#include "edge.h"
-#include "graph.h"
-#include "node.h"
-#include "subnet.h"
+#include "meta/connection.h"
+#include "mesh/edge.h"
+#include "mesh/graph.h"
+#include "mesh/node.h"
+#include "mesh/subnet.h"
 #include "unit.h"
 
 /* ---- helpers ---- */

@@ -1,6 +1,6 @@
-#include "compat.h"
+#include "util/compat.h"
 
-#include "hex.h"
+#include "util/hex.h"
 #include "unit.h"
 
 int main(void) {

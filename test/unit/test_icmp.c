@@ -3,16 +3,16 @@
  *
  * Checksums are verified with ref_sum() below, a deliberately naive
  * word-by-word sum written for the test, never with src/ipcsum.c. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fragment.h"
-#include "icmp.h"
-#include "ipcsum.h"
-#include "mss.h"
-#include "neighbor.h"
+#include "packet/fragment.h"
+#include "packet/icmp.h"
+#include "packet/ipcsum.h"
+#include "packet/mss.h"
+#include "packet/neighbor.h"
 #include "unit.h"
 
 /* ---- independent helpers ---- */

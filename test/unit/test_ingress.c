@@ -2,13 +2,13 @@
  * standing delay above target for a whole interval produces signals, which
  * drop Not-ECT datagrams before decryption and pass ECN-capable ones on to
  * be CE-marked. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <string.h>
 
-#include "clock.h"
-#include "ecn.h"
-#include "ingress.h"
+#include "util/clock.h"
+#include "packet/ecn.h"
+#include "aqm/ingress.h"
 #include "unit.h"
 
 #define MS NSEC_PER_MSEC

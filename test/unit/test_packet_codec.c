@@ -1,12 +1,12 @@
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compress.h"
-#include "crypto.h"
-#include "hex.h"
-#include "packet_codec.h"
+#include "packet/compress.h"
+#include "packet/crypto.h"
+#include "util/hex.h"
+#include "packet/packet_codec.h"
 #include "unit.h"
 
 static void unhex(const char *hex, uint8_t *out, size_t len) {

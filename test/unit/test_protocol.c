@@ -1,11 +1,11 @@
 /* The meta-protocol's pure pieces: request line splitting and field
  * parsing, the ACK option-bit rules, nonces and the past-request cache. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocol.h"
+#include "meta/protocol.h"
 #include "unit.h"
 
 static void test_split(void) {

@@ -1,6 +1,6 @@
-#include "compat.h"
+#include "util/compat.h"
 
-#include "replay.h"
+#include "packet/replay.h"
 #include "unit.h"
 
 static void test_in_order(void) {

@@ -1,9 +1,9 @@
 /* The egress token bucket and its rate parser, with a virtual clock. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 
-#include "shaper.h"
+#include "aqm/shaper.h"
 #include "unit.h"
 
 #define US 1000ULL

@@ -1,9 +1,9 @@
 /* The sorted pointer set under the node, edge and subnet tables. */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <stdlib.h>
 
-#include "sset.h"
+#include "util/sset.h"
 #include "unit.h"
 
 static int cmp_int(const void *a, const void *b) {

@@ -1,10 +1,10 @@
 /* Subnet strings (spec §3.7) and ordering (spec §6.5). */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <string.h>
 
-#include "node.h"
-#include "subnet.h"
+#include "mesh/node.h"
+#include "mesh/subnet.h"
 #include "unit.h"
 
 /* Parse str and print it back in wire form; "" when parsing fails. */

@@ -1,14 +1,14 @@
 /* The global subnet table and the data-path lookups (spec §6.5). */
-#include "compat.h"
+#include "util/compat.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "edge.h"
-#include "graph.h"
-#include "node.h"
-#include "subnet.h"
+#include "mesh/edge.h"
+#include "mesh/graph.h"
+#include "mesh/node.h"
+#include "mesh/subnet.h"
 #include "unit.h"
 
 static node_t *mknode(const char *name, bool reachable) {

@@ -1,0 +1,96 @@
+/* The receive-side AQM (CoDel on kernel arrival times, plus the CE
+ * threshold): see ingress.h. */
+#include "util/compat.h"
+
+#include "packet/ecn.h"
+#include "aqm/ingress.h"
+#include "daemon/net.h"
+
+typedef struct rx_queue {
+	vpn_packet_t **batch;
+	int n, head;
+	uint64_t backlog;
+	ingress_deliver_t deliver;
+	void *ctx;
+} rx_queue_t;
+
+static codel_params_t params;
+static uint64_t ce_threshold;
+static codel_vars_t vars[MAXSOCKETS];
+static codel_stats_t cstats;
+static ingress_stats_t stats;
+
+void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns) {
+	codel_params_default(&params, MAXSIZE);
+	if(target_ns)
+		params.target_ns = target_ns;
+	if(interval_ns)
+		params.interval_ns = interval_ns;
+	/* never let CoDel touch the (encrypted) bytes: we decide mark or drop */
+	params.ecn = false;
+	ce_threshold = ce_threshold_ns;
+	for(int i = 0; i < MAXSOCKETS; i++)
+		codel_vars_init(&vars[i]);
+}
+
+static vpn_packet_t *rx_pop(void *ctx) {
+	rx_queue_t *q = ctx;
+	if(q->head == q->n)
+		return NULL;
+	vpn_packet_t *p = q->batch[q->head++];
+	q->backlog = q->backlog > p->len ? q->backlog - p->len : 0;
+	return p;
+}
+
+static void rx_signal(void *ctx, vpn_packet_t *p) {
+	rx_queue_t *q = ctx;
+	stats.signals++;
+	if((p->outer_tos & ECN_MASK) == ECN_NOT_ECT) {
+		stats.dropped++;
+		q->deliver(p, INGRESS_DROP, q->ctx);
+		return;
+	}
+	stats.marked++;
+	q->deliver(p, INGRESS_MARK, q->ctx);
+}
+
+void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint64_t now,
+                 ingress_deliver_t deliver, void *ctx) {
+	rx_queue_t q = {batch, n, 0, 0, deliver, ctx};
+	for(int i = 0; i < n; i++)
+		q.backlog += batch[i]->len;
+	/* a full batch means the socket holds more: never "nearly empty" then */
+	if(more_waiting)
+		q.backlog += 64 * MAXSIZE;
+	codel_queue_t cq = {rx_pop, rx_signal, &q, &q.backlog};
+	/* Stop once the batch is used up: when more datagrams wait in the kernel
+	 * the queue is not empty, and CoDel must not be told it is (an empty
+	 * queue ends its dropping state). */
+	while(q.head < q.n || !more_waiting) {
+		vpn_packet_t *p = codel_dequeue(&params, &vars[sock], &cstats, &cq, now);
+		if(!p)
+			break;
+		uint64_t s = codel_sojourn(p, now);
+		if(s > stats.sojourn_max_ns)
+			stats.sojourn_max_ns = s;
+		/* The socket is a FIFO served in bursts (whenever the daemon gets
+		 * the CPU), so its sojourn keeps dipping below target and CoDel,
+		 * which waits for a standing queue, may never act while bursts
+		 * overflow the buffer. A packet that can carry a mark gets one as
+		 * soon as it waited longer than the threshold: an ECN flow backs off
+		 * once per round trip however many it gets (the idea of Linux
+		 * fq_codel's ce_threshold). */
+		if(ce_threshold && s > ce_threshold && (p->outer_tos & ECN_MASK) != ECN_NOT_ECT) {
+			stats.threshold_marks++;
+			deliver(p, INGRESS_MARK_ONLY, ctx);
+			continue;
+		}
+		stats.sojourn_sum_ns += s;
+		stats.delivered++;
+		deliver(p, INGRESS_PASS, ctx);
+	}
+}
+
+void ingress_get_stats(ingress_stats_t *st) {
+	*st = stats;
+}

@@ -1,0 +1,52 @@
+/* CoDel on the receive path. When the daemon cannot keep up, datagrams wait
+ * in the UDP socket's receive buffer, a FIFO the daemon does not manage. The
+ * kernel's arrival timestamp (SO_TIMESTAMPNS) tells how long each one
+ * waited, so CoDel can act on that queue as if it were ours: a datagram
+ * CoDel picks is dropped before decryption (the expensive step) when its
+ * outer ECN says the inner packet cannot carry a mark, and is decrypted and
+ * CE-marked when it can. Because the daemon serves the socket in bursts,
+ * ECN-capable datagrams are also marked as soon as they waited longer than
+ * a threshold (IngressCEThreshold), before the buffer can overflow. */
+#ifndef FQTINC_INGRESS_H
+#define FQTINC_INGRESS_H
+
+#include "aqm/codel.h"
+#include "util/compat.h"
+#include "packet/packet.h"
+
+/* Default IngressCEThreshold. */
+#define INGRESS_CE_THRESHOLD_DEFAULT_NS (2 * 1000000ULL)
+
+typedef struct ingress_stats {
+	uint64_t signals;     /* CoDel decisions */
+	uint64_t dropped;     /* dropped before decryption (outer Not-ECT) */
+	uint64_t marked;      /* passed on to be CE-marked */
+	uint64_t threshold_marks; /* passed on to be CE-marked for waiting longer than the CE threshold */
+	uint64_t delivered;   /* datagrams CoDel let through untouched */
+	uint64_t sojourn_max_ns;
+	uint64_t sojourn_sum_ns; /* of those: for the average */
+} ingress_stats_t;
+
+typedef enum ingress_verdict {
+	INGRESS_PASS, /* process the datagram */
+	INGRESS_MARK, /* process it and CE-mark the inner packet (drop it if it
+	               * turns out not ECN-capable) */
+	INGRESS_MARK_ONLY, /* CE threshold: mark the inner packet if it is
+	                    * ECN-capable, else pass it (a drop is CoDel's call) */
+	INGRESS_DROP, /* dropped undecrypted: only for the caller's accounting */
+} ingress_verdict_t;
+
+typedef void (*ingress_deliver_t)(vpn_packet_t *p, ingress_verdict_t v, void *ctx);
+
+/* 0 for target or interval: the RFC 8289 default. ce_threshold_ns: an
+ * ECN-capable datagram that waited longer is marked regardless of CoDel's
+ * state (0: never). */
+void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns);
+/* Run one receive batch through CoDel at time now (ns, the clock of the
+ * packets' tstamp_ns). more_waiting: the batch was full, so more datagrams
+ * are queued in the kernel behind it. */
+void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint64_t now,
+                 ingress_deliver_t deliver, void *ctx);
+void ingress_get_stats(ingress_stats_t *st);
+
+#endif

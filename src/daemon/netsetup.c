@@ -1,0 +1,718 @@
+/* Turning the configuration into settings and bringing the VPN up and down
+ * in tinc's order (spec §2.8): keys and options, device, tinc-up, own
+ * subnets, listening sockets, "Ready". */
+#include "util/compat.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "util/conf.h"
+#include "packet/crypto.h"
+#include "io/device.h"
+#include "mesh/edge.h"
+#include "datapath/egress.h"
+#include "aqm/ingress.h"
+#include "mesh/graph.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "io/proxy.h"
+#include "aqm/shaper.h"
+#include "mesh/subnet.h"
+#include "util/xalloc.h"
+
+settings_t settings = {
+	.pinginterval = 60,
+	.pingtimeout = 5,
+	.maxtimeout = 900,
+	.mintimeout = 0,
+	.keylifetime = 3600,
+	.macexpire = 600,
+	.replaywindow = 1024, /* fqtinc: 8192 packets, so diffserv reordering is not loss */
+	.maxoutbufsize = 10 * MTU,
+	.routing_mode = RMODE_ROUTER,
+	.forwarding_mode = FMODE_INTERNAL,
+	.broadcast_mode = BMODE_MST,
+	.ecn = true,
+	.maclength = 4,
+};
+
+/* HUP compares host files with the time of the previous check (startup or
+ * the last HUP), at nanosecond resolution where tinc uses seconds. */
+static struct timespec last_config_check;
+
+char *confpath(const char *rel) {
+	return xasprintf("%s/%s", settings.confbase, rel);
+}
+
+/* ---- helpers for keyword options ---- */
+
+typedef struct keyword {
+	const char *name;
+	int value;
+} keyword_t;
+
+static bool conf_keyword(const char *var, const keyword_t *words, size_t n, int *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	for(size_t i = 0; i < n; i++) {
+		if(!strcasecmp(cfg->value, words[i].name)) {
+			*result = words[i].value;
+			return true;
+		}
+	}
+	if(cfg->file)
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: invalid value `%s' for %s", cfg->file, cfg->line, cfg->value, var);
+	else
+		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid value `%s' for %s on the command line", cfg->value, var);
+	return false;
+}
+
+/* conf_bool/conf_int return false both for "absent" and "invalid"; tell them apart. */
+static bool get_bool(const char *var, bool *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	return !cfg || get_config_bool(cfg, result);
+}
+
+static bool get_int(const char *var, int *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	return !cfg || get_config_int(cfg, result);
+}
+
+static bool get_int_min(const char *var, int *result, int min) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	int v;
+	if(!get_config_int(cfg, &v))
+		return false;
+	if(v < min) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s must be at least %d", cfg->file ? cfg->file : "command line", cfg->line, var, min);
+		return false;
+	}
+	*result = v;
+	return true;
+}
+
+/* "$VAR" takes the name from the environment; "$HOST" falls back to gethostname(). */
+static char *get_name(void) {
+	char *name = NULL;
+	if(!conf_string(settings.config, "Name", &name)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Name for tinc daemon required!");
+		return NULL;
+	}
+	if(*name == '$') {
+		const char *env = getenv(name + 1);
+		char hostname[32] = "";
+		if(!env && !strcmp(name + 1, "HOST")) {
+			if(gethostname(hostname, sizeof(hostname) - 1) == 0)
+				env = hostname;
+		}
+		if(!env) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid Name: environment variable %s does not exist", name + 1);
+			free(name);
+			return NULL;
+		}
+		char *expanded = xstrdup(env);
+		for(char *p = expanded; *p; p++)
+			if(!isalnum((unsigned char)*p) && *p != '_')
+				*p = '_';
+		free(name);
+		name = expanded;
+	}
+	if(!check_id(name)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid name for myself: `%s' (letters, digits and _ only)", name);
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+static bool read_private_key(void) {
+	char err[256];
+	char *hex_d = NULL, *hex_n = NULL;
+	if(conf_string(settings.config, "PrivateKey", &hex_d)) {
+		if(!conf_string(settings.config, "PublicKey", &hex_n)) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "PrivateKey used but no PublicKey found!");
+			free(hex_d);
+			return false;
+		}
+		settings.privkey = rsa_from_hex(hex_n, hex_d, err, sizeof(err));
+		xfree_secret(hex_d, strlen(hex_d));
+		free(hex_n);
+		if(!settings.privkey) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid PrivateKey/PublicKey: %s", err);
+			return false;
+		}
+		return true;
+	}
+	char *path = NULL;
+	if(!conf_string(settings.config, "PrivateKeyFile", &path))
+		path = confpath("rsa_key.priv");
+	settings.privkey = rsa_read_private(path, err, sizeof(err));
+	if(!settings.privkey)
+		logger(DEBUG_ALWAYS, LOG_ERR, "Error reading RSA private key file `%s': %s", path, err);
+	free(path);
+	return settings.privkey != NULL;
+}
+
+static bool read_port(void) {
+	char *port = NULL;
+	if(!conf_string(settings.config, "Port", &port))
+		port = xstrdup("655");
+	char *end;
+	long p = strtol(port, &end, 10);
+	if(*port && !*end && p >= 0 && p <= 65535) {
+		settings.myport = xasprintf("%ld", p);
+	} else {
+		struct servent *se = getservbyname(port, "tcp");
+		if(!se) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid Port `%s': not a number or a known service name", port);
+			free(port);
+			return false;
+		}
+		settings.myport = xasprintf("%d", ntohs((uint16_t)se->s_port));
+	}
+	free(port);
+	return true;
+}
+
+static bool read_crypto_settings(void) {
+	char err[256];
+	char *s = NULL;
+	if(conf_string(settings.config, "Cipher", &s)) {
+		if(!cipher_by_name(s, &settings.cipher, err, sizeof(err))) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Unrecognized cipher type `%s': %s", s, err);
+			free(s);
+			return false;
+		}
+		free(s);
+	} else if(!cipher_by_name("aes-256-cbc", &settings.cipher, err, sizeof(err))) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "aes-256-cbc unavailable: %s", err);
+		return false;
+	}
+	if(settings.cipher.nid && settings.cipher.blocklen <= 1)
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Cipher has no blocks (stream or CTR mode): with tinc's fixed per-key IV this reuses keystream; use a CBC cipher");
+	settings.meta_cipher_nid = meta_cipher_nid_for_keylen(settings.cipher.keylen);
+
+	if(conf_string(settings.config, "Digest", &s)) {
+		if(!digest_by_name(s, &settings.digest, err, sizeof(err))) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Unrecognized digest type `%s': %s", s, err);
+			free(s);
+			return false;
+		}
+		free(s);
+	} else if(!digest_by_name("sha256", &settings.digest, err, sizeof(err))) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "sha256 unavailable: %s", err);
+		return false;
+	}
+
+	settings.maclength = 4;
+	config_t *cfg = lookup_config(settings.config, "MACLength");
+	if(cfg) {
+		if(!get_config_int(cfg, &settings.maclength))
+			return false;
+		if(settings.maclength < 0 || (size_t)settings.maclength > settings.digest.length) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: MACLength must be between 0 and %zu for this digest",
+			       cfg->file ? cfg->file : "command line", cfg->line, settings.digest.length);
+			return false;
+		}
+	}
+	if(!settings.digest.nid)
+		settings.maclength = 0;
+	else if((size_t)settings.maclength > settings.digest.length)
+		settings.maclength = (int)settings.digest.length;
+
+	settings.compression = 0;
+	cfg = lookup_config(settings.config, "Compression");
+	if(cfg) {
+		if(!get_config_int(cfg, &settings.compression))
+			return false;
+		if(settings.compression < 0 || settings.compression > 11) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: Compression must be between 0 and 11",
+			       cfg->file ? cfg->file : "command line", cfg->line);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool read_modes(void) {
+	static const keyword_t modes[] = {{"router", RMODE_ROUTER}, {"switch", RMODE_SWITCH}, {"hub", RMODE_HUB}};
+	static const keyword_t fwd[] = {{"off", FMODE_OFF}, {"internal", FMODE_INTERNAL}, {"kernel", FMODE_KERNEL}};
+	static const keyword_t bcast[] = {{"no", BMODE_NONE}, {"mst", BMODE_MST}, {"yes", BMODE_MST}, {"direct", BMODE_DIRECT}};
+	int v = settings.routing_mode;
+	if(!conf_keyword("Mode", modes, ARRAY_SIZE(modes), &v))
+		return false;
+	settings.routing_mode = v;
+	v = settings.forwarding_mode;
+	if(!conf_keyword("Forwarding", fwd, ARRAY_SIZE(fwd), &v))
+		return false;
+	settings.forwarding_mode = v;
+	v = settings.broadcast_mode;
+	if(!conf_keyword("Broadcast", bcast, ARRAY_SIZE(bcast), &v))
+		return false;
+	settings.broadcast_mode = v;
+	return true;
+}
+
+/* Options that can change on reload. */
+static bool read_timing_settings(void) {
+	settings.pinginterval = 60;
+	settings.pingtimeout = 5;
+	if(!get_int("PingInterval", &settings.pinginterval) || !get_int("PingTimeout", &settings.pingtimeout))
+		return false;
+	if(settings.pinginterval < 1)
+		settings.pinginterval = 86400;
+	if(settings.pingtimeout < 1 || settings.pingtimeout > settings.pinginterval)
+		settings.pingtimeout = settings.pinginterval;
+	settings.maxtimeout = 900;
+	settings.mintimeout = 0;
+	if(!get_int_min("MaxTimeout", &settings.maxtimeout, 1) || !get_int_min("MinTimeout", &settings.mintimeout, 0))
+		return false;
+	if(settings.mintimeout > settings.maxtimeout)
+		settings.mintimeout = settings.maxtimeout;
+	settings.keylifetime = 3600;
+	settings.macexpire = 600;
+	if(!get_int_min("KeyExpire", &settings.keylifetime, 1) || !get_int_min("MACExpire", &settings.macexpire, 1))
+		return false;
+	settings.maxoutbufsize = 10 * MTU;
+	if(!get_int_min("MaxOutputBufferSize", &settings.maxoutbufsize, MTU))
+		return false;
+	return true;
+}
+
+static bool read_flags(void) {
+	bool tunnelserver = false, strict = false;
+	if(!get_bool("TunnelServer", &tunnelserver) || !get_bool("StrictSubnets", &strict))
+		return false;
+	settings.tunnelserver = tunnelserver;
+	settings.strictsubnets = strict || tunnelserver;
+	if(!get_bool("DirectOnly", &settings.directonly) ||
+	   !get_bool("DecrementTTL", &settings.decrement_ttl) ||
+	   !get_bool("PriorityInheritance", &settings.priorityinheritance) ||
+	   !get_bool("ECN", &settings.ecn) ||
+	   !get_bool("LocalDiscovery", &settings.localdiscovery) ||
+	   !get_bool("Hostnames", &settings.hostnames))
+		return false;
+	if(!get_int_min("ReplayWindow", &settings.replaywindow, 0))
+		return false;
+	if(!get_int_min("UDPRcvBuf", &settings.udp_rcvbuf, 0) || !get_int_min("UDPSndBuf", &settings.udp_sndbuf, 0))
+		return false;
+	free(settings.scriptinterpreter);
+	settings.scriptinterpreter = NULL;
+	conf_string(settings.config, "ScriptsInterpreter", &settings.scriptinterpreter);
+	return true;
+}
+
+/* Sizes like "32M" or "512k" (powers of 1024) for FQCoDelMemoryLimit. */
+static bool get_size(const char *var, uint64_t *result) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	char *end;
+	unsigned long long v = strtoull(cfg->value, &end, 10);
+	unsigned long long mult = 1;
+	if(*end == 'k' || *end == 'K')
+		mult = 1ULL << 10, end++;
+	else if(*end == 'm' || *end == 'M')
+		mult = 1ULL << 20, end++;
+	else if(*end == 'g' || *end == 'G')
+		mult = 1ULL << 30, end++;
+	if(end == cfg->value || *end || !v) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s expects a size in bytes (e.g. 32M), not `%s'",
+		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
+		return false;
+	}
+	*result = v * mult;
+	return true;
+}
+
+/* A time in milliseconds, fractions allowed ("0.5"); "no" or "0" is 0. */
+static bool get_ms_decimal(const char *var, uint64_t *result_ns) {
+	config_t *cfg = lookup_config(settings.config, var);
+	if(!cfg)
+		return true;
+	if(!strcasecmp(cfg->value, "no") || !strcasecmp(cfg->value, "off")) {
+		*result_ns = 0;
+		return true;
+	}
+	char *end;
+	errno = 0;
+	double ms = strtod(cfg->value, &end);
+	if(end == cfg->value || *end || errno || !(ms >= 0 && ms <= 60000)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s expects milliseconds from 0 to 60000 (e.g. 1.5) or no, not `%s'",
+		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
+		return false;
+	}
+	*result_ns = (uint64_t)(ms * (double)NSEC_PER_MSEC + 0.5);
+	return true;
+}
+
+/* The daemon's own queue (FQ-CoDel) and shaper: fqtinc extensions. */
+static bool read_aqm_settings(egress_config_t *e) {
+	int target_ms = 5, interval_ms = 100, quantum = 0, flows = 0, limit = 0;
+	bool ecn = true;
+	memset(e, 0, sizeof(*e));
+	if(!get_int_min("FQCoDelTarget", &target_ms, 1) || !get_int_min("FQCoDelInterval", &interval_ms, 1) ||
+	   !get_int_min("FQCoDelQuantum", &quantum, 64) || !get_int_min("FQCoDelFlows", &flows, 1) ||
+	   !get_int_min("FQCoDelLimit", &limit, 1) || !get_size("FQCoDelMemoryLimit", &e->memory_limit) ||
+	   !get_bool("FQCoDelECN", &ecn))
+		return false;
+	e->ingress_ce_threshold_ns = INGRESS_CE_THRESHOLD_DEFAULT_NS;
+	if(!get_ms_decimal("IngressCEThreshold", &e->ingress_ce_threshold_ns))
+		return false;
+	if(flows > 65536) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "FQCoDelFlows must be at most 65536");
+		return false;
+	}
+	e->target_ns = (uint64_t)target_ms * NSEC_PER_MSEC;
+	e->interval_ns = (uint64_t)interval_ms * NSEC_PER_MSEC;
+	e->quantum = (uint32_t)quantum;
+	e->flows = (uint32_t)flows;
+	e->limit = (uint32_t)limit;
+	e->ecn = ecn;
+
+	config_t *cfg = lookup_config(settings.config, "Shaper");
+	if(cfg && strcasecmp(cfg->value, "no") && strcasecmp(cfg->value, "off")) {
+		const char *err = shaper_parse_rate(cfg->value, &e->shaper_bps);
+		if(err) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: invalid Shaper rate `%s': %s",
+			       cfg->file ? cfg->file : "command line", cfg->line, cfg->value, err);
+			return false;
+		}
+	}
+	/* outer IPv4 + UDP + seqno + MAC + worst-case padding, unless told otherwise */
+	int overhead = 20 + 8 + 4 + settings.maclength + (int)(settings.cipher.blocklen > 1 ? settings.cipher.blocklen : 0);
+	if(!get_int_min("ShaperOverhead", &overhead, 0))
+		return false;
+	e->shaper_overhead = (uint32_t)overhead;
+	return true;
+}
+
+/* Our own edge options, announced in ACK (spec §3.8). */
+static bool read_my_options(void) {
+	bool b = false;
+	myself->options = 0;
+	if(!get_bool("IndirectData", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_INDIRECT;
+	b = false;
+	if(!get_bool("TCPOnly", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_TCPONLY | OPTION_INDIRECT;
+	b = !(myself->options & OPTION_TCPONLY);
+	if(!get_bool("PMTUDiscovery", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_PMTU_DISCOVERY;
+	b = true;
+	if(!get_bool("ClampMSS", &b))
+		return false;
+	if(b)
+		myself->options |= OPTION_CLAMP_MSS;
+	int pmtu = MTU;
+	if(!get_int("PMTU", &pmtu))
+		return false;
+	if(pmtu < 64 || pmtu > MTU)
+		pmtu = MTU;
+	myself->mtu = myself->maxmtu = pmtu;
+	return true;
+}
+
+static bool load_own_subnets(void) {
+	for(config_t *cfg = lookup_config(settings.config, "Subnet"); cfg; cfg = lookup_config_next(settings.config, cfg)) {
+		subnet_t *s;
+		if(!get_config_subnet(cfg, &s))
+			return false;
+		if(lookup_subnet(myself, s)) {
+			subnet_free(s);
+			continue;
+		}
+		subnet_add(myself, s);
+	}
+	return true;
+}
+
+/* Nodes named by hosts/ files (myself excluded), created if unknown. */
+static node_t *host_file_node(const char *name) {
+	node_t *n = lookup_node(name);
+	if(!n) {
+		n = node_new(name);
+		replay_init(&n->replay, (size_t)settings.replaywindow);
+		node_add(n);
+	}
+	return n;
+}
+
+/* Make n's subnets exactly the Subnet lines of tree (NULL: none).  With
+ * announce, every difference goes out as ADD/DEL_SUBNET and runs the
+ * subnet scripts of a reachable owner, as tinc does on HUP. */
+static void sync_host_subnets(node_t *n, config_tree_t *tree, bool announce) {
+	subnet_t **want = NULL;
+	size_t nwant = 0;
+	for(config_t *cfg = tree ? lookup_config(tree, "Subnet") : NULL; cfg; cfg = lookup_config_next(tree, cfg)) {
+		subnet_t *s;
+		if(!get_config_subnet(cfg, &s))
+			continue;
+		want = xrealloc(want, (nwant + 1) * sizeof(*want));
+		want[nwant++] = s;
+	}
+
+	/* Withdraw what the file no longer lists. */
+	for(size_t i = 0; i < n->subnets.count;) {
+		subnet_t *have = n->subnets.items[i];
+		subnet_t key = *have;
+		key.owner = NULL;
+		bool keep = false;
+		for(size_t k = 0; k < nwant && !keep; k++)
+			keep = subnet_compare(&key, want[k]) == 0;
+		if(keep) {
+			i++;
+			continue;
+		}
+		if(announce) {
+			send_del_subnet(everyone, have);
+			if(n->status.reachable)
+				subnet_update(n, have, false);
+		}
+		subnet_del(n, have);
+	}
+
+	/* Add what is new. */
+	for(size_t k = 0; k < nwant; k++) {
+		if(lookup_subnet(n, want[k])) {
+			subnet_free(want[k]);
+			continue;
+		}
+		subnet_add(n, want[k]);
+		if(announce) {
+			send_add_subnet(everyone, want[k]);
+			if(n->status.reachable)
+				subnet_update(n, want[k], true);
+		}
+	}
+	free(want);
+	subnet_cache_flush();
+}
+
+static int ptr_cmp(const void *a, const void *b) {
+	return a < b ? -1 : a > b;
+}
+
+/* StrictSubnets: every host file's Subnet lines are authoritative (spec §6.8).
+ * At startup they are loaded; on HUP (announce) differences are applied and
+ * announced, and nodes whose host file is gone lose their subnets. */
+static void load_all_host_subnets(bool announce) {
+	char *dir = confpath("hosts");
+	DIR *d = opendir(dir);
+	if(!d) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Could not open %s: %s", dir, strerror(errno));
+		free(dir);
+		return;
+	}
+	sset_t seen;
+	sset_init(&seen, ptr_cmp);
+	struct dirent *ent;
+	while((ent = readdir(d))) {
+		if(!check_id(ent->d_name) || !strcmp(ent->d_name, myself->name))
+			continue;
+		config_tree_t *tree = config_tree_new();
+		if(read_host_config(tree, settings.confbase, ent->d_name)) {
+			node_t *n = host_file_node(ent->d_name);
+			sync_host_subnets(n, tree, announce);
+			sset_insert(&seen, n);
+		}
+		config_tree_free(tree);
+	}
+	closedir(d);
+	free(dir);
+	if(announce) {
+		sset_foreach(node_t, n, &node_tree)
+			if(n != myself && n->subnets.count && !sset_find(&seen, n))
+				sync_host_subnets(n, NULL, true);
+	}
+	sset_clear(&seen, NULL);
+}
+
+static bool setup_myself(void) {
+	char *name = get_name();
+	if(!name)
+		return false;
+	myself = node_new(name);
+	free(name);
+	myself->connection = NULL;
+	myself->nexthop = myself->via = myself;
+	myself->status.reachable = true;
+	node_add(myself);
+
+	/* The own host file joins the server configuration (spec §2.3). */
+	if(!read_host_config(settings.config, settings.confbase, myself->name)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open host configuration file for myself!");
+		return false;
+	}
+	apply_cmdline_host_options(settings.config, myself->name);
+	config_warn_unknown(settings.config);
+
+	if(!read_private_key() || !read_port() || !proxy_read_config() || !read_crypto_settings() || !read_modes() ||
+	   !read_timing_settings() || !read_flags() || !read_my_options() || !load_own_subnets())
+		return false;
+	if(settings.strictsubnets)
+		load_all_host_subnets(false);
+
+	char *priority = NULL;
+	if(conf_string(settings.config, "ProcessPriority", &priority)) {
+		int prio = 0;
+		if(!strcasecmp(priority, "low"))
+			prio = 10;
+		else if(!strcasecmp(priority, "normal"))
+			prio = 0;
+		else if(!strcasecmp(priority, "high"))
+			prio = -10;
+		else {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid priority `%s': expected low, normal or high", priority);
+			free(priority);
+			return false;
+		}
+		if(setpriority(PRIO_PROCESS, 0, prio) < 0)
+			logger(DEBUG_ALWAYS, LOG_WARNING, "setpriority(%d) failed: %s", prio, strerror(errno));
+		free(priority);
+	}
+	free(myself->hostname);
+	myself->hostname = xstrdup("MYSELF");
+	return true;
+}
+
+/* Provided by net_socket.c / net.c. */
+bool setup_listen_sockets(void);
+void close_listen_sockets(void);
+void net_start(void);
+void net_stop(void);
+
+bool setup_network(void) {
+	node_table_init();
+	edge_table_init();
+	subnet_table_init();
+	past_request_init();
+
+	if(!setup_myself())
+		return false;
+	egress_config_t aqm;
+	if(!read_aqm_settings(&aqm) || !egress_init(&aqm))
+		return false;
+	ingress_init(aqm.target_ns, aqm.interval_ns, aqm.ingress_ce_threshold_ns);
+	if(!device_open())
+		return false;
+	run_script("tinc-up", NULL);
+	subnet_update(myself, NULL, true);
+	if(!setup_listen_sockets())
+		return false;
+	net_start();
+	clock_gettime(CLOCK_REALTIME, &last_config_check);
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "Ready");
+	return true;
+}
+
+void close_network(void) {
+	/* Shutdown sends no DEL_EDGE: peers notice the TCP close (spec §2.9). */
+	while(connection_list.count)
+		connection_close(connection_list.items[0]);
+	net_stop();
+	close_listen_sockets();
+	if(myself) {
+		subnet_update(myself, NULL, false);
+		script_drain();
+	}
+	run_script("tinc-down", NULL);
+	device_close();
+}
+
+static bool later(const struct timespec *a, const struct timespec *b) {
+	return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
+}
+
+/* HUP (spec §2.9): close every connection whose hosts/NAME was deleted or
+ * modified since the last check.  Its outgoing entry, if any, is detached
+ * first so that try_outgoing_connections() reconnects at once with the new
+ * file instead of after a back-off. */
+static void close_changed_connections(void) {
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	for(size_t i = 0; i < connection_list.count;) {
+		connection_t *c = connection_list.items[i];
+		size_t before = connection_list.count;
+		if(!c->status.dead && c->name && check_id(c->name)) {
+			char *path = xasprintf("%s/hosts/%s", settings.confbase, c->name);
+			struct stat st;
+			bool gone = stat(path, &st) < 0;
+			if(gone || later(&st.st_mtim, &last_config_check)) {
+				logger(DEBUG_ALWAYS, LOG_NOTICE, "Host file %s was %s: closing the connection with %s (%s)",
+				       path, gone ? "removed" : "modified", c->name, c->hostname);
+				c->outgoing = NULL;
+				terminate_connection(c, c->status.active);
+			}
+			free(path);
+		}
+		if(connection_list.count == before)
+			i++;
+	}
+	last_config_check = now;
+}
+
+/* "ECN" from hosts/NAME and -o NAME.ECN; yes when neither says. */
+static bool host_allows_ecn(const node_t *n) {
+	bool on = true;
+	config_tree_t *tree = config_tree_new();
+	/* no host file is no error here: the node was learned through the mesh */
+	char *path = xasprintf("%s/hosts/%s", settings.confbase, n->name);
+	bool have_file = check_id(n->name) && access(path, R_OK) == 0;
+	free(path);
+	if(!have_file || read_host_config(tree, settings.confbase, n->name)) {
+		apply_cmdline_host_options(tree, n->name); /* -o NAME.ECN=no counts too */
+		conf_bool(tree, "ECN", &on);
+	}
+	config_tree_free(tree);
+	if(!on)
+		logger(DEBUG_ALWAYS, LOG_INFO, "ECN = no for %s: packets to it stay in RFC 6040 compatibility mode", n->name);
+	return on;
+}
+
+/* RFC 6040 normal mode toward n (issue 4): ECN on here, n announced correct
+ * decapsulation, and its host settings do not say "ECN = no". Those are read
+ * once per node and again after a reload. */
+bool node_ecn_normal(node_t *n) {
+	if(!settings.ecn || !(n->options & OPTION_ECN_RFC6040))
+		return false;
+	if(n->ecn_host == NODE_ECN_UNREAD)
+		n->ecn_host = host_allows_ecn(n) ? NODE_ECN_YES : NODE_ECN_NO;
+	return n->ecn_host == NODE_ECN_YES;
+}
+
+bool reload_configuration(void) {
+	if(!reload_server_config())
+		return false;
+	/* The own host file is not re-read on HUP; timers and flags are. */
+	config_warn_unknown(settings.config);
+	if(!read_timing_settings() || !read_flags())
+		return false;
+	sset_foreach(node_t, n, &node_tree)
+		n->ecn_host = NODE_ECN_UNREAD; /* host files may have changed */
+	cancel_pending_connects();
+	close_changed_connections();
+	if(settings.strictsubnets)
+		load_all_host_subnets(true);
+	try_outgoing_connections();
+	return true;
+}

@@ -1,0 +1,210 @@
+/* Running tinc-up, host-up, subnet-up and friends (spec §2.7).
+ *
+ * tinc 1.0.36 runs every script synchronously through system(), so a slow
+ * host-up stalls all traffic. Here tinc-up and tinc-down still run to
+ * completion (the order of start-up and shutdown depends on them), but the
+ * event scripts go into a queue that runs them one at a time, in order,
+ * while the data path keeps moving. */
+#include "util/compat.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io/device.h"
+#include "util/event.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "util/xalloc.h"
+
+extern char **environ;
+
+typedef struct script_job {
+	char *path;
+	char **env;
+	struct script_job *next;
+} script_job_t;
+
+static script_job_t *queue_head, *queue_tail;
+static pid_t running_pid;
+static int running_pidfd = -1;
+static io_t running_io;
+static char *running_name;
+
+static char **build_env(char **extra) {
+	size_t n_environ = 0, n_extra = 0;
+	while(environ && environ[n_environ])
+		n_environ++;
+	while(extra && extra[n_extra])
+		n_extra++;
+	char **env = xzalloc((n_environ + n_extra + 5) * sizeof(char *));
+	size_t k = 0;
+	static const char *const ours[] = {"NETNAME=", "DEVICE=", "INTERFACE=", "NAME="};
+	for(size_t i = 0; i < n_environ; i++) {
+		bool shadowed = false;
+		for(size_t j = 0; j < ARRAY_SIZE(ours); j++)
+			if(!strncmp(environ[i], ours[j], strlen(ours[j])))
+				shadowed = true;
+		for(size_t j = 0; j < n_extra && !shadowed; j++) {
+			const char *eq = strchr(extra[j], '=');
+			size_t len = eq ? (size_t)(eq - extra[j]) + 1 : strlen(extra[j]);
+			if(!strncmp(environ[i], extra[j], len))
+				shadowed = true;
+		}
+		if(!shadowed)
+			env[k++] = xstrdup(environ[i]);
+	}
+	env[k++] = xasprintf("NETNAME=%s", settings.netname ? settings.netname : "");
+	env[k++] = xasprintf("DEVICE=%s", device.path ? device.path : "");
+	env[k++] = xasprintf("INTERFACE=%s", device.iface ? device.iface : "");
+	env[k++] = xasprintf("NAME=%s", myself ? myself->name : "");
+	for(size_t j = 0; j < n_extra; j++)
+		env[k++] = xstrdup(extra[j]);
+	env[k] = NULL;
+	return env;
+}
+
+static void free_env(char **env) {
+	for(char **e = env; e && *e; e++)
+		free(*e);
+	free(env);
+}
+
+static pid_t spawn(const char *path, char **env) {
+	pid_t pid = fork();
+	if(pid != 0)
+		return pid;
+	/* child: restore default signal handling and an unblocked mask */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if(settings.scriptinterpreter)
+		execle(settings.scriptinterpreter, settings.scriptinterpreter, path, (char *)NULL, env);
+	else
+		execle(path, path, (char *)NULL, env);
+	_exit(127);
+}
+
+static void log_exit_status(const char *name, int status) {
+	if(WIFEXITED(status)) {
+		if(WEXITSTATUS(status))
+			logger(DEBUG_ALWAYS, LOG_ERR, "Script %s exited with non-zero status %d", name, WEXITSTATUS(status));
+	} else if(WIFSIGNALED(status)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Script %s was killed by signal %d (%s)", name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	}
+}
+
+static void start_next(void);
+void script_drain(void);
+
+/* Reap the running script (blocking or not); true once it has exited. */
+static bool reap_running(bool block) {
+	int status = 0;
+	pid_t r;
+	while((r = waitpid(running_pid, &status, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if(r == 0)
+		return false;
+	if(r > 0)
+		log_exit_status(running_name, status);
+	io_del(&running_io);
+	close(running_pidfd);
+	running_pidfd = -1;
+	running_pid = 0;
+	free(running_name);
+	running_name = NULL;
+	return true;
+}
+
+static void running_done(void *data, uint32_t events) {
+	(void)data;
+	(void)events;
+	if(reap_running(false))
+		start_next();
+}
+
+static void start_next(void) {
+	while(!running_pid && queue_head) {
+		script_job_t *job = queue_head;
+		queue_head = job->next;
+		if(!queue_head)
+			queue_tail = NULL;
+		pid_t pid = spawn(job->path, job->env);
+		if(pid < 0) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Could not run %s: %s", job->path, strerror(errno));
+		} else {
+			int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+			if(fd < 0) {
+				/* no pidfd: fall back to waiting synchronously */
+				int status;
+				waitpid(pid, &status, 0);
+				log_exit_status(job->path, status);
+			} else {
+				running_pid = pid;
+				running_pidfd = fd;
+				running_name = xstrdup(job->path);
+				io_add(&running_io, fd, EPOLLIN, running_done, NULL);
+			}
+		}
+		free(job->path);
+		free_env(job->env);
+		free(job);
+	}
+}
+
+static bool run_sync(const char *path, char **env) {
+	pid_t pid = spawn(path, env);
+	if(pid < 0) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Could not run %s: %s", path, strerror(errno));
+		return false;
+	}
+	int status = 0;
+	while(waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	log_exit_status(path, status);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool run_script(const char *name, char **extra_env) {
+	char *path = xasprintf("%s/%s", settings.confbase, name);
+	if(access(path, F_OK) < 0) {
+		free(path);
+		return true;
+	}
+	LOG(DEBUG_STATUS, LOG_INFO, "Executing script %s", name);
+	char **env = build_env(extra_env);
+	if(!strcmp(name, "tinc-up") || !strcmp(name, "tinc-down")) {
+		/* wait for queued event scripts first so the order stays the one tinc has */
+		script_drain();
+		bool ok = run_sync(path, env);
+		free_env(env);
+		free(path);
+		return ok;
+	}
+	script_job_t *job = xzalloc(sizeof(*job));
+	job->path = path;
+	job->env = env;
+	if(queue_tail)
+		queue_tail->next = job;
+	else
+		queue_head = job;
+	queue_tail = job;
+	start_next();
+	return true;
+}
+
+/* Shutdown: let queued scripts finish (subnet-down before tinc-down). */
+void script_drain(void) {
+	while(running_pid || queue_head) {
+		if(running_pid) {
+			reap_running(true);
+		} else {
+			start_next();
+		}
+	}
+}

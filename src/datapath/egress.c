@@ -1,0 +1,229 @@
+/* The egress queue: every frame that leaves by UDP waits here, in the
+ * daemon's own FQ-CoDel, instead of in a kernel FIFO. Frames are encrypted
+ * only when they are dequeued, i.e. when the socket can take them and the
+ * optional shaper allows, so the standing queue is the one CoDel manages and
+ * a CE mark lands on the inner packet before it is sealed. */
+#include "util/compat.h"
+
+#include <string.h>
+
+#include "util/clock.h"
+#include "packet/crypto.h"
+#include "datapath/egress.h"
+#include "util/event.h"
+#include "aqm/fq_codel.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "aqm/shaper.h"
+#include "io/udp_tx.h"
+
+static fq_codel_t *queue;
+static shaper_t shaper;
+static bool shaping;
+static ev_timer_t shaper_timer;
+
+/* Per-node accounting of what FQ-CoDel did to a node's packets. */
+static void observe(void *tag, fq_codel_event_t ev, uint32_t len) {
+	(void)len;
+	node_t *n = tag;
+	if(!n)
+		return;
+	if(ev == FQ_EVENT_CE_MARK) {
+		n->stats.q_ce++;
+		return;
+	}
+	if(n->stats.q_backlog)
+		n->stats.q_backlog--;
+	if(ev == FQ_EVENT_DROP_CODEL)
+		n->stats.q_drop_codel++;
+	else if(ev == FQ_EVENT_DROP_OVERLIMIT || ev == FQ_EVENT_DROP_MEMORY)
+		n->stats.q_drop_limit++;
+}
+
+static void account_dequeued(node_t *to, const vpn_packet_t *p) {
+	uint64_t sojourn = codel_sojourn(p, now_ns);
+	if(to->stats.q_backlog)
+		to->stats.q_backlog--;
+	to->stats.q_sent++;
+	to->stats.q_sojourn_sum_ns += sojourn;
+	if(sojourn > to->stats.q_sojourn_max_ns)
+		to->stats.q_sojourn_max_ns = sojourn;
+}
+
+bool egress_init(const egress_config_t *cfg) {
+	fq_codel_params_t p;
+	fq_codel_params_default(&p);
+	p.quantum = MTU;
+	p.mtu = MTU;
+	if(cfg->target_ns)
+		p.target_ns = cfg->target_ns;
+	if(cfg->interval_ns)
+		p.interval_ns = cfg->interval_ns;
+	if(cfg->quantum)
+		p.quantum = cfg->quantum;
+	if(cfg->flows)
+		p.flows = cfg->flows;
+	if(cfg->limit)
+		p.limit = cfg->limit;
+	if(cfg->memory_limit)
+		p.memory_limit = cfg->memory_limit;
+	p.ecn = cfg->ecn;
+	randomize(&p.hash_salt, sizeof(p.hash_salt));
+	if(queue) {
+		fq_codel_free(queue); /* its packets go, and with them the backlogs */
+		sset_foreach(node_t, n, &node_tree)
+			n->stats.q_backlog = 0;
+	}
+	queue = fq_codel_new(&p);
+	if(!queue) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid FQ-CoDel parameters");
+		return false;
+	}
+	fq_codel_set_observer(queue, observe);
+	shaping = cfg->shaper_bps > 0;
+	if(shaping) {
+		shaper_init(&shaper, cfg->shaper_bps, 0);
+		shaper_set_overhead(&shaper, cfg->shaper_overhead, SHAPER_FRAMING_NONE);
+		logger(DEBUG_ALWAYS, LOG_INFO, "Shaping egress to %llu bit/s (+%u bytes per packet)",
+		       (unsigned long long)cfg->shaper_bps, cfg->shaper_overhead);
+	}
+	return true;
+}
+
+void egress_exit(void) {
+	timer_del(&shaper_timer);
+	if(queue)
+		fq_codel_free(queue);
+	queue = NULL;
+}
+
+void egress_enqueue(node_t *via, const vpn_packet_t *packet) {
+	vpn_packet_t *slot = fq_codel_slot(queue);
+	if(!slot) {
+		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Egress queue full, dropping packet for %s", via->name);
+		return;
+	}
+	slot->len = packet->len;
+	slot->priority = packet->priority;
+	slot->outer_tos = packet->outer_tos;
+	slot->outer_ttl = packet->outer_ttl;
+	slot->tcp = packet->tcp;
+	slot->tstamp_ns = packet->tstamp_ns ? packet->tstamp_ns : now_ns;
+	memcpy(slot->data, packet->data, packet->len);
+	via->stats.q_backlog++; /* before: the limits may drop this very packet */
+	fq_codel_enqueue(queue, slot, now_ns, via);
+}
+
+static void shaper_wakeup(void *data) {
+	(void)data;
+	egress_run();
+	udp_tx_flush_all();
+}
+
+/* Dequeue at most EGRESS_BUDGET frames per loop turn, so reading the device
+ * and the sockets (cheap) keeps up with sealing (expensive) and the backlog
+ * stays here, under CoDel, rather than in the tun device's kernel queue. */
+#define EGRESS_BUDGET 64
+/* How many frames the device may give us this turn. Reading is cheap but a
+ * syscall per frame: once the queue holds several turns' worth, a frame read
+ * beyond what the turn sends is one FQ-CoDel will mostly drop again. Twice
+ * the send budget still drains a responsive sender's frames into the queue
+ * (it sends no faster than we do), while an unresponsive flood leaves its
+ * excess in the device queue, where dropping costs us nothing. */
+#define EGRESS_BACKLOGGED (4 * EGRESS_BUDGET)
+
+int egress_read_budget(int most) {
+	if(queue && fq_codel_backlog_packets(queue) > EGRESS_BACKLOGGED)
+		return MIN(2 * EGRESS_BUDGET, most);
+	return most;
+}
+
+/* Once the socket has pushed back, hand the kernel only a couple of frames
+ * at a time: frames sealed into a sendmmsg batch that then has to wait form
+ * a FIFO outside FQ-CoDel, which would make a sparse flow wait behind a bulk
+ * one. Full batches resume once the socket has not blocked for a while. */
+#define EGRESS_CONGESTED_BATCH 2
+#define EGRESS_CONGESTED_HOLD_NS (100 * NSEC_PER_MSEC)
+
+static uint64_t last_blocked_ns;
+
+static bool any_socket_blocked(void) {
+	for(int s = 0; s < listen_sockets; s++)
+		if(udp_tx_blocked(s))
+			return true;
+	return false;
+}
+
+bool egress_run(void) {
+	if(!queue)
+		return false;
+	bool congested = last_blocked_ns && now_ns - last_blocked_ns < EGRESS_CONGESTED_HOLD_NS;
+	for(int sent = 0;; sent++) {
+		if(congested && sent && sent % EGRESS_CONGESTED_BATCH == 0)
+			udp_tx_flush_all();
+		if(any_socket_blocked()) {
+			last_blocked_ns = now_ns;
+			return false; /* resumed by udp_tx_resume_hook when writable */
+		}
+		if(!fq_codel_backlog_packets(queue))
+			return false;
+		if(sent == EGRESS_BUDGET)
+			return true;
+		now_ns = clock_now_ns();
+		if(shaping && !shaper_may_send(&shaper, now_ns, 0)) {
+			if(!timer_armed(&shaper_timer))
+				timer_set(&shaper_timer, shaper_next_time(&shaper, now_ns, 0) - now_ns, shaper_wakeup, NULL);
+			return false;
+		}
+		void *tag = NULL;
+		vpn_packet_t *p = fq_codel_dequeue(queue, now_ns, &tag);
+		if(!p)
+			return false;
+		node_t *to = tag;
+		if(to)
+			account_dequeued(to, p);
+		if(to && to->status.reachable) {
+			send_udppacket(to, p);
+			if(shaping)
+				shaper_account(&shaper, now_ns, p->len);
+		}
+		fq_codel_release(queue, p);
+	}
+}
+
+/* Buffers an empty queue keeps: a few turns' worth. */
+#define EGRESS_KEEP_SLOTS 512
+
+void egress_trim(void) {
+	if(!queue)
+		return;
+	size_t freed = fq_codel_trim(queue, EGRESS_KEEP_SLOTS);
+	if(freed) {
+		compat_release_free_memory();
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Egress queue empty: gave back %zu bytes of packet buffers", freed);
+	}
+}
+
+void egress_forget_node(const node_t *n) {
+	if(queue)
+		fq_codel_forget_tag(queue, n);
+}
+
+void egress_dump(void) {
+	if(!queue)
+		return;
+	fq_codel_stats_t st;
+	fq_codel_get_stats(queue, &st);
+	logger(DEBUG_ALWAYS, LOG_DEBUG,
+	       " egress fq_codel: packets %llu bytes %llu, dropped codel %llu overlimit %llu memory %llu, CE marked %llu,"
+	       " backlog %u packets %llu bytes, sojourn max %.3f ms avg %.3f ms, flows new %u old %u, buffers %u (%llu bytes)",
+	       (unsigned long long)st.dequeued_packets, (unsigned long long)st.dequeued_bytes,
+	       (unsigned long long)st.drop_codel, (unsigned long long)st.drop_overlimit, (unsigned long long)st.drop_memory,
+	       (unsigned long long)st.ce_marks, st.backlog_packets, (unsigned long long)st.backlog_bytes,
+	       st.sojourn_max_ns / 1e6, st.sojourn_avg_ns / 1e6, st.new_flows_len, st.old_flows_len,
+	       st.slots_allocated, (unsigned long long)st.memory_bytes);
+	if(shaping)
+		logger(DEBUG_ALWAYS, LOG_DEBUG, " shaper: %llu bit/s, %llu packets, %llu wire bytes",
+		       (unsigned long long)shaper.rate_bps, (unsigned long long)shaper.packets, (unsigned long long)shaper.wire_bytes);
+}

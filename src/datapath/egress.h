@@ -1,0 +1,39 @@
+/* The egress queue (FQ-CoDel plus an optional shaper) between routing and
+ * the UDP sockets. See egress.c. */
+#ifndef FQTINC_EGRESS_H
+#define FQTINC_EGRESS_H
+
+#include <stdint.h>
+
+#include "util/compat.h"
+#include "packet/packet.h"
+
+struct node;
+
+typedef struct egress_config {
+	uint64_t target_ns, interval_ns;   /* 0 = default */
+	uint32_t quantum, flows, limit;    /* 0 = default */
+	uint64_t memory_limit;             /* 0 = default */
+	bool ecn;
+	uint64_t shaper_bps;               /* 0 = no shaping */
+	uint32_t shaper_overhead;          /* bytes per packet beyond the inner frame */
+	uint64_t ingress_ce_threshold_ns;  /* receive side, see ingress.h; 0 = off */
+} egress_config_t;
+
+bool egress_init(const egress_config_t *cfg);
+void egress_exit(void);
+/* Copy a frame for UDP delivery to 'via' into the queue. */
+void egress_enqueue(struct node *via, const vpn_packet_t *packet);
+/* Send what the sockets and the shaper allow, up to a per-turn budget;
+ * true if frames are left that could go right away. */
+bool egress_run(void);
+/* How many frames to read from the device this turn, at most 'most'. */
+int egress_read_budget(int most);
+/* Once in a while: an empty queue gives back the buffers a burst made it
+ * allocate (a flood must not leave the daemon big for good). */
+void egress_trim(void);
+/* A node is going away: drop its queued packets. */
+void egress_forget_node(const struct node *n);
+void egress_dump(void);
+
+#endif

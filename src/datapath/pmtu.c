@@ -1,0 +1,180 @@
+/* Path MTU discovery with probe frames (spec §5.10). The state machine and
+ * its counter values follow tinc 1.0.36 so that both ends settle on the same
+ * MTU for the same path. */
+#include "util/compat.h"
+
+#include <string.h>
+
+#include "util/clock.h"
+#include "packet/crypto.h"
+#include "mesh/edge.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+
+#define PROBE_MIN 64
+
+static void pmtu_timer(void *data);
+
+void pmtu_reset(node_t *n) {
+	n->mtuprobes = 0;
+	n->minmtu = 0;
+	n->maxmtu = MTU;
+	timer_del(&n->mtutimer);
+}
+
+static void send_probe(node_t *n, int len) {
+	static vpn_packet_t probe;
+	if(len < PROBE_MIN)
+		len = PROBE_MIN;
+	if(len > MTU)
+		len = MTU;
+	memset(probe.data, 0, 14);
+	randomize(probe.data + 14, (size_t)len - 14);
+	probe.len = (uint16_t)len;
+	probe.priority = 0;
+	probe.tcp = false;
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending MTU probe length %d to %s (%s)", len, n->name, n->hostname);
+	send_udppacket(n, &probe);
+}
+
+/* LocalDiscovery (spec §5.11): a probe sent as a LAN broadcast from a
+ * randomly chosen listening socket, to the UDP port of the edge through
+ * which we reach n.  A peer on the same LAN recognises us by the MAC and
+ * from then on uses our LAN address, and its answers teach us its own. */
+static void send_local_probe(node_t *n, int len) {
+	if(!listen_sockets || !n->prevedge)
+		return;
+	uint16_t port = sockaddr_port(&n->prevedge->address);
+	if(!port)
+		return;
+	uint32_t r;
+	randomize(&r, sizeof(r));
+	int sock = (int)(r % (uint32_t)listen_sockets);
+	const sockaddr_u *local = &listen_socket[sock].sa;
+	sockaddr_u dest;
+	memset(&dest, 0, sizeof(dest));
+	if(local->sa.sa_family == AF_INET) {
+		dest.in.sin_family = AF_INET;
+		dest.in.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+	} else if(local->sa.sa_family == AF_INET6) {
+		dest.in6.sin6_family = AF_INET6;
+		dest.in6.sin6_addr.s6_addr[0] = 0xff; /* ff02::1, all nodes on the link */
+		dest.in6.sin6_addr.s6_addr[1] = 0x02;
+		dest.in6.sin6_addr.s6_addr[15] = 0x01;
+		dest.in6.sin6_scope_id = local->in6.sin6_scope_id;
+	} else {
+		return;
+	}
+	sockaddr_set_port(&dest, port);
+	/* The send path takes n's address and socket: lend it the broadcast
+	 * ones for this one datagram (the UDP address index is not touched). */
+	sockaddr_u address = n->address;
+	int nsock = n->sock;
+	n->address = dest;
+	n->sock = sock;
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending local discovery probe length %d for %s to %s", len, n->name, sockaddr2hostname(&dest));
+	send_probe(n, len);
+	n->address = address;
+	n->sock = nsock;
+}
+
+static void pmtu_step(node_t *n) {
+	n->mtuprobes++;
+	if(!n->status.reachable || !n->outkey.valid) {
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "Trying to send MTU probe to unreachable node %s (%s)", n->name, n->hostname);
+		n->mtuprobes = 0;
+		return;
+	}
+	if(n->mtuprobes > 32) {
+		if(!n->minmtu) {
+			n->mtuprobes = 31;
+			timer_set(&n->mtutimer, sec_to_ns((uint64_t)settings.pinginterval), pmtu_timer, n);
+			return;
+		}
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "%s (%s) did not respond to UDP ping, restarting PMTU discovery", n->name, n->hostname);
+		n->mtuprobes = 1;
+		n->minmtu = 0;
+		n->maxmtu = MTU;
+	}
+	if(n->mtuprobes >= 10 && n->mtuprobes < 32 && !n->minmtu) {
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "No response to MTU probes from %s (%s)", n->name, n->hostname);
+		n->mtuprobes = 31;
+	}
+	if(n->mtuprobes == 30 || (n->mtuprobes < 30 && n->minmtu >= n->maxmtu)) {
+		if(n->minmtu > n->maxmtu)
+			n->minmtu = n->maxmtu;
+		else
+			n->maxmtu = n->minmtu;
+		n->mtu = n->minmtu;
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "Fixing MTU of %s (%s) to %d after %d probes", n->name, n->hostname, n->mtu, n->mtuprobes);
+		n->mtuprobes = 31;
+	}
+	uint64_t delay;
+	if(n->mtuprobes == 31) {
+		timer_set(&n->mtutimer, sec_to_ns((uint64_t)settings.pinginterval), pmtu_timer, n);
+		return;
+	} else if(n->mtuprobes == 32) {
+		delay = sec_to_ns((uint64_t)settings.pingtimeout);
+	} else {
+		delay = NSEC_PER_SEC;
+	}
+
+	int batch = settings.localdiscovery && n->mtuprobes <= 10 ? 5 : 4;
+	for(int i = 0; i < batch; i++) {
+		int len;
+		if(i == 0) {
+			if(n->mtuprobes < 30 || n->maxmtu + 8 >= MTU)
+				continue;
+			len = n->maxmtu + 8;
+		} else if(n->maxmtu <= n->minmtu) {
+			len = n->maxmtu;
+		} else {
+			uint32_t r;
+			randomize(&r, sizeof(r));
+			len = n->minmtu + 1 + (int)(r % (uint32_t)(n->maxmtu - n->minmtu));
+		}
+		if(i == 4)
+			send_local_probe(n, len);
+		else
+			send_probe(n, len);
+	}
+	timer_set(&n->mtutimer, delay, pmtu_timer, n);
+}
+
+static void pmtu_timer(void *data) {
+	pmtu_step(data);
+}
+
+void pmtu_start(node_t *n) {
+	n->mtuprobes = 0;
+	pmtu_step(n);
+}
+
+void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len) {
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Got MTU probe length %zu from %s (%s)", len, n->name, n->hostname);
+	if(!packet->data[0]) {
+		/* a request: echo it back, same length, directly to the sender */
+		packet->data[0] = 1;
+		if(n->outkey.valid && n->address.sa.sa_family) {
+			send_udppacket(n, packet);
+		} else if(n->nexthop && n->nexthop->connection) {
+			send_tcppacket(n->nexthop->connection, packet);
+		}
+		return;
+	}
+	if(n->mtuprobes > 30) {
+		if((int)len == n->maxmtu + 8) {
+			LOG(DEBUG_TRAFFIC, LOG_INFO, "Increase in PMTU to %s (%s) detected, restarting PMTU discovery", n->name, n->hostname);
+			n->maxmtu = MTU;
+			n->mtuprobes = 10;
+			return;
+		}
+		n->mtuprobes = n->minmtu ? 30 : 1;
+	}
+	int l = (int)len;
+	if(l > n->maxmtu)
+		l = n->maxmtu;
+	if(n->minmtu < l)
+		n->minmtu = l;
+}

@@ -1,0 +1,28 @@
+/* The virtual network device: Linux tun (router mode, packet info header
+ * turned into a 14-byte pseudo Ethernet header) or tap, or no device at all. */
+#ifndef FQTINC_DEVICE_H
+#define FQTINC_DEVICE_H
+
+#include "util/compat.h"
+#include "packet/packet.h"
+
+typedef enum device_type { DEVICE_TUN, DEVICE_TAP, DEVICE_DUMMY } device_type_t;
+
+typedef struct device {
+	int fd;                 /* -1 for dummy */
+	device_type_t type;
+	char *path;             /* Device, e.g. /dev/net/tun */
+	char *iface;            /* actual interface name */
+	uint8_t mac[6];         /* router mode on tap: MAC of the host side */
+	uint64_t in_packets, in_bytes, out_packets, out_bytes;
+} device_t;
+
+extern device_t device;
+
+bool device_open(void);
+void device_close(void);
+/* Non-blocking read of one frame; false when nothing is left (or on error). */
+bool device_read(vpn_packet_t *packet);
+bool device_write(vpn_packet_t *packet);
+
+#endif

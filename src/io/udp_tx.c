@@ -1,0 +1,159 @@
+#include "util/compat.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "io/udp_tx.h"
+
+typedef struct tx_batch {
+	struct mmsghdr msgs[UDP_TX_BATCH];
+	struct iovec iov[UDP_TX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control[UDP_TX_BATCH];
+	uint8_t data[UDP_TX_BATCH][UDP_TX_SLOT];
+	sockaddr_u addr[UDP_TX_BATCH]; /* copied: the node may go away while we wait */
+	node_t *to[UDP_TX_BATCH];      /* NULL once forgotten */
+	size_t framelen[UDP_TX_BATCH];
+	int head;       /* first message not yet sent */
+	int count;      /* messages queued */
+	bool blocked;   /* the socket said EAGAIN/ENOBUFS: wait for EPOLLOUT */
+} tx_batch_t;
+
+static tx_batch_t *batches[MAXSOCKETS];
+
+void (*udp_tx_resume_hook)(void);
+
+static tx_batch_t *batch_for(int sock) {
+	if(sock < 0 || sock >= MAXSOCKETS)
+		return NULL;
+	if(!batches[sock]) {
+		static tx_batch_t storage[MAXSOCKETS];
+		batches[sock] = &storage[sock];
+	}
+	return batches[sock];
+}
+
+static void flush(int sock);
+
+uint8_t *udp_tx_slot(int sock) {
+	tx_batch_t *b = batch_for(sock);
+	if(!b)
+		return NULL;
+	if(b->count == UDP_TX_BATCH) {
+		if(b->blocked)
+			return NULL;
+		flush(sock);
+		if(b->count == UDP_TX_BATCH)
+			return NULL;
+	}
+	return b->data[b->count];
+}
+
+void udp_tx_commit(int sock, node_t *to, size_t len, uint8_t tos, size_t framelen) {
+	tx_batch_t *b = batch_for(sock);
+	int i = b->count++;
+	b->iov[i] = (struct iovec){b->data[i], len};
+	b->addr[i] = to->address;
+	struct msghdr *m = &b->msgs[i].msg_hdr;
+	*m = (struct msghdr){
+		.msg_name = &b->addr[i], .msg_namelen = sockaddr_len(&to->address),
+		.msg_iov = &b->iov[i], .msg_iovlen = 1,
+		.msg_control = b->control[i].buf, .msg_controllen = sizeof(b->control[i].buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(m);
+	if(to->address.sa.sa_family == AF_INET) {
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_TOS;
+	} else {
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_TCLASS;
+	}
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	int v = tos;
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	b->to[i] = to;
+	b->framelen[i] = framelen;
+	if(b->count == UDP_TX_BATCH)
+		flush(sock);
+}
+
+/* The kernel refused a datagram as larger than the local path MTU (DF is set):
+ * shrink the node's PMTU window like tinc does (spec §5.3 step 5). */
+static void too_big(node_t *n, size_t framelen) {
+	if(n->maxmtu >= (int)framelen)
+		n->maxmtu = (int)framelen - 1;
+	if(n->mtu >= (int)framelen)
+		n->mtu = (int)framelen - 1;
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Packet of %zu bytes for %s (%s) too big, lowering maxmtu to %d",
+	    framelen, n->name, n->hostname, n->maxmtu);
+}
+
+static void flush(int sock) {
+	tx_batch_t *b = batch_for(sock);
+	if(!b || b->blocked)
+		return;
+	while(b->head < b->count) {
+		int r = sendmmsg(listen_socket[sock].udp.fd, &b->msgs[b->head], (unsigned)(b->count - b->head), MSG_DONTWAIT);
+		if(r > 0) {
+			for(int i = b->head; i < b->head + r; i++)
+				if(b->to[i])
+					b->to[i]->stats.udp_out++;
+			b->head += r;
+			continue;
+		}
+		if(errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+			/* keep the rest; the local queue is full (send buffer or qdisc) */
+			b->blocked = true;
+			io_set(&listen_socket[sock].udp, EPOLLIN | EPOLLOUT);
+			return;
+		}
+		if(errno == EINTR)
+			continue;
+		node_t *n = b->to[b->head];
+		if(errno == EMSGSIZE && n) {
+			too_big(n, b->framelen[b->head]);
+		} else if(errno != EMSGSIZE) {
+			datapath_stats.udp_send_errors++;
+			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Error sending packet to %s: %s", sockaddr2hostname(&b->addr[b->head]), strerror(errno));
+		}
+		b->head++; /* drop this one, send the rest */
+	}
+	b->head = b->count = 0;
+}
+
+void udp_tx_flush_all(void) {
+	for(int s = 0; s < listen_sockets; s++)
+		if(batches[s] && batches[s]->count)
+			flush(s);
+}
+
+bool udp_tx_blocked(int sock) {
+	tx_batch_t *b = batch_for(sock);
+	return b && b->blocked;
+}
+
+void udp_tx_writable(int sock) {
+	tx_batch_t *b = batch_for(sock);
+	if(!b)
+		return;
+	b->blocked = false;
+	io_set(&listen_socket[sock].udp, EPOLLIN);
+	flush(sock);
+	if(!b->blocked && udp_tx_resume_hook)
+		udp_tx_resume_hook();
+}
+
+void udp_tx_forget_node(const node_t *n) {
+	for(int s = 0; s < MAXSOCKETS; s++)
+		if(batches[s])
+			for(int i = batches[s]->head; i < batches[s]->count; i++)
+				if(batches[s]->to[i] == n)
+					batches[s]->to[i] = NULL;
+}

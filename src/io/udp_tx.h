@@ -1,0 +1,33 @@
+/* Batched UDP transmission: datagrams are sealed straight into a per-socket
+ * batch and leave in one sendmmsg() per batch, each with its own outer
+ * TOS/TCLASS control message. The batch is flushed when full and at the end
+ * of every event-loop turn, so batching never adds more than one turn of delay. */
+#ifndef FQTINC_UDP_TX_H
+#define FQTINC_UDP_TX_H
+
+#include "util/compat.h"
+#include "packet/packet.h"
+
+struct node;
+
+#define UDP_TX_BATCH 64
+#define UDP_TX_SLOT (MAXSIZE + 64)
+
+/* A buffer of UDP_TX_SLOT bytes to seal a datagram for socket sock into,
+ * or NULL if the socket's batch cannot take more until it becomes writable. */
+uint8_t *udp_tx_slot(int sock);
+/* Queue the datagram just written into the slot. framelen is the inner frame
+ * length (for path-MTU bookkeeping when the kernel says EMSGSIZE). */
+void udp_tx_commit(int sock, struct node *to, size_t len, uint8_t tos, size_t framelen);
+/* Send what is queued on every socket. */
+void udp_tx_flush_all(void);
+/* True while a socket's batch is stuck on a full send buffer. */
+bool udp_tx_blocked(int sock);
+/* The socket became writable again. */
+void udp_tx_writable(int sock);
+/* Before a node is freed: drop references to it from queued datagrams. */
+void udp_tx_forget_node(const struct node *n);
+/* Called when a blocked socket drains, so queued work can resume. */
+extern void (*udp_tx_resume_hook)(void);
+
+#endif

@@ -1,0 +1,110 @@
+#include "util/compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "meta/connection.h"
+#include "mesh/edge.h"
+#include "util/log.h"
+#include "mesh/node.h"
+#include "util/xalloc.h"
+
+sset_t edge_weight_tree;
+
+/* The MST must come out the same on every node of the VPN, so the order is
+ * total and uses only what every node knows: weight, then both names. */
+static int edge_weight_cmp(const void *a, const void *b) {
+	const edge_t *x = a, *y = b;
+	if(x->weight != y->weight)
+		return x->weight < y->weight ? -1 : 1;
+	int r = strcmp(x->from->name, y->from->name);
+	return r ? r : strcmp(x->to->name, y->to->name);
+}
+
+void edge_table_init(void) {
+	sset_init(&edge_weight_tree, edge_weight_cmp);
+}
+
+void edge_table_exit(void) {
+	while(edge_weight_tree.count)
+		edge_del(edge_weight_tree.items[edge_weight_tree.count - 1]);
+	sset_clear(&edge_weight_tree, NULL);
+}
+
+edge_t *edge_new(void) {
+	return xzalloc(sizeof(edge_t));
+}
+
+void edge_free(edge_t *e) {
+	if(!e)
+		return;
+	free(e->address_str);
+	free(e->port_str);
+	free(e);
+}
+
+/* Remove e from s by pointer. The ordered removal relies on the fields the
+ * comparator reads; if those were changed while e was linked (e.g. a weight
+ * updated in place), scan instead of leaving a dangling pointer behind. */
+static void remove_ptr(sset_t *s, const edge_t *e) {
+	if(sset_remove(s, e))
+		return;
+	for(size_t i = 0; i < s->count; i++) {
+		if(s->items[i] == e) {
+			memmove(&s->items[i], &s->items[i + 1], (s->count - i - 1) * sizeof(void *));
+			s->count--;
+			return;
+		}
+	}
+}
+
+void edge_add(edge_t *e) {
+	if(e->from == e->to) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Internal error: edge from %s to itself", e->from->name);
+		return;
+	}
+	if(lookup_edge(e->from, e->to)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Internal error: edge %s to %s added twice",
+		       e->from->name, e->to->name);
+		return;
+	}
+	sset_insert(&e->from->edges, e);
+	sset_insert(&edge_weight_tree, e);
+	e->reverse = lookup_edge(e->to, e->from);
+	if(e->reverse)
+		e->reverse->reverse = e;
+}
+
+void edge_del(edge_t *e) {
+	if(!e)
+		return;
+	if(e->reverse && e->reverse->reverse == e)
+		e->reverse->reverse = NULL;
+	remove_ptr(&e->from->edges, e);
+	remove_ptr(&edge_weight_tree, e);
+	/* Other objects keep plain pointers to edges; do not let them dangle
+	 * until the next graph run or connection teardown. */
+	if(e->to->prevedge == e)
+		e->to->prevedge = NULL;
+	if(e->connection && e->connection->edge == e)
+		e->connection->edge = NULL;
+	edge_free(e);
+}
+
+edge_t *lookup_edge(node_t *from, node_t *to) {
+	if(!from || !to)
+		return NULL;
+	const sset_t *s = &from->edges;
+	size_t lo = 0, hi = s->count;
+	while(lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(((edge_t *)s->items[mid])->to->name, to->name);
+		if(r == 0)
+			return s->items[mid];
+		if(r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

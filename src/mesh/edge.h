@@ -1,0 +1,36 @@
+/* Edges: "node FROM has a meta connection to node TO" (spec §6.1). */
+#ifndef FQTINC_EDGE_H
+#define FQTINC_EDGE_H
+
+#include <stdint.h>
+
+#include "util/compat.h"
+#include "util/sockaddr.h"
+#include "util/sset.h"
+
+struct node;
+struct connection;
+
+typedef struct edge {
+	struct node *from;
+	struct node *to;
+	sockaddr_u address;       /* TO's UDP address as FROM sees it; family 0 if opaque */
+	char *address_str;        /* as received (kept for opaque, non-numeric addresses) */
+	char *port_str;
+	uint32_t options;
+	int weight;
+	struct connection *connection; /* our connection, if FROM is us */
+	struct edge *reverse;
+} edge_t;
+
+extern sset_t edge_weight_tree; /* by weight, from name, to name */
+
+void edge_table_init(void);
+void edge_table_exit(void);
+edge_t *edge_new(void);
+void edge_free(edge_t *e);
+void edge_add(edge_t *e);   /* links into from->edges, weight tree, sets reverse */
+void edge_del(edge_t *e);   /* unlinks and frees */
+edge_t *lookup_edge(struct node *from, struct node *to);
+
+#endif

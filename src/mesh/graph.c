@@ -1,0 +1,180 @@
+#include "util/compat.h"
+
+#include <stdlib.h>
+
+#include "meta/connection.h"
+#include "mesh/edge.h"
+#include "mesh/graph.h"
+#include "util/log.h"
+#include "mesh/node.h"
+#include "mesh/subnet.h"
+#include "util/xalloc.h"
+
+void (*graph_reachability_changed)(struct node *n) = NULL;
+
+/* Scratch arrays reused across runs: the graph is recomputed on every edge
+ * change, no need to allocate each time. */
+static node_t **scratch;
+static size_t scratch_cap;
+
+static void scratch_reserve(size_t n) {
+	if(n <= scratch_cap)
+		return;
+	scratch_cap = n < 16 ? 16 : n;
+	scratch = xrealloc(scratch, scratch_cap * sizeof(*scratch));
+}
+
+static bool is_ip(const sockaddr_u *sa) {
+	return sa->sa.sa_family == AF_INET || sa->sa.sa_family == AF_INET6;
+}
+
+/* Breadth-first search by hop count (spec §6.2). Weights play no part here.
+ * A node is queued once when first reached and at most once more when a
+ * direct path replaces an indirect one, hence the queue of 2 * nodes + 1. */
+static void bfs(void) {
+	sset_foreach(node_t, n, &node_tree) {
+		n->status.visited = false;
+		n->status.indirect = true;
+	}
+
+	myself->status.visited = true;
+	myself->status.indirect = false;
+	myself->nexthop = myself;
+	myself->via = myself;
+	myself->prevedge = NULL;
+
+	scratch_reserve(2 * node_tree.count + 1);
+	node_t **queue = scratch;
+	size_t head = 0, tail = 0;
+	queue[tail++] = myself;
+
+	while(head < tail) {
+		node_t *n = queue[head++];
+
+		sset_foreach(edge_t, e, &n->edges) {
+			/* Both ends must have announced the link. */
+			if(!e->reverse)
+				continue;
+
+			node_t *t = e->to;
+			bool indirect = n->status.indirect || (e->options & OPTION_INDIRECT);
+
+			/* A node already reached is revisited only to upgrade an
+			 * indirect path to a direct one. */
+			if(t->status.visited && (!t->status.indirect || indirect))
+				continue;
+
+			if(!t->status.visited)
+				t->nexthop = n->nexthop == myself ? t : n->nexthop;
+
+			t->status.visited = true;
+			t->status.indirect = indirect;
+			t->prevedge = e;
+			t->via = indirect ? n->via : t;
+			t->options = e->options;
+
+			if(!is_ip(&t->address) && is_ip(&e->address))
+				update_node_udp(t, &e->address);
+
+			if(tail < scratch_cap)
+				queue[tail++] = t;
+		}
+	}
+}
+
+void graph_bfs(void) {
+	if(!myself)
+		return;
+
+	bfs();
+
+	/* Flip all flags first and report afterwards, so every callback sees
+	 * the final reachability of the whole graph. */
+	scratch_reserve(node_tree.count + 1);
+	size_t changed = 0;
+	sset_foreach(node_t, n, &node_tree) {
+		if(n == myself)
+			continue;
+		if(!n->status.visited) {
+			/* Routes through an unreachable node are meaningless; do not
+			 * leave them pointing at nodes that may be deleted later. */
+			n->nexthop = NULL;
+			n->via = NULL;
+			n->prevedge = NULL;
+		}
+		if(n->status.reachable != n->status.visited) {
+			n->status.reachable = n->status.visited;
+			scratch[changed++] = n;
+		}
+	}
+	/* We are always reachable and never reported. */
+	myself->status.reachable = true;
+
+	if(!changed || !graph_reachability_changed)
+		return;
+	/* The callback may run scripts and send requests; copy the list so
+	 * that a nested graph run cannot overwrite it. */
+	node_t **list = xmalloc(changed * sizeof(*list));
+	for(size_t i = 0; i < changed; i++)
+		list[i] = scratch[i];
+	for(size_t i = 0; i < changed; i++)
+		graph_reachability_changed(list[i]);
+	free(list);
+}
+
+/* Kruskal's algorithm over the weight order (spec §6.3). Every node holds the
+ * same edges and computes the same tree; we only record which of our own
+ * connections belong to it. */
+void graph_mst(void) {
+	if(!myself)
+		return;
+
+	/* Only connections that carry one of our edges can be in the tree. */
+	sset_foreach(edge_t, e, &myself->edges) {
+		if(e->connection)
+			e->connection->status.mst = false;
+	}
+
+	sset_foreach(node_t, n, &node_tree) {
+		n->status.visited = false;
+	}
+	myself->status.visited = false;
+
+	/* Seed the tree with the source of the lightest edge we can reach. */
+	for(size_t i = 0; i < edge_weight_tree.count; i++) {
+		edge_t *e = edge_weight_tree.items[i];
+		if(e->from == myself || e->from->status.reachable) {
+			e->from->status.visited = true;
+			break;
+		}
+	}
+
+	bool skipped = false;
+	for(size_t i = 0; i < edge_weight_tree.count; i++) {
+		edge_t *e = edge_weight_tree.items[i];
+
+		if(!e->reverse || e->from->status.visited == e->to->status.visited) {
+			skipped = true;
+			continue;
+		}
+
+		e->from->status.visited = true;
+		e->to->status.visited = true;
+		if(e->connection)
+			e->connection->status.mst = true;
+		if(e->reverse->connection)
+			e->reverse->connection->status.mst = true;
+
+		/* An edge skipped earlier may connect to the grown tree now. */
+		if(skipped) {
+			skipped = false;
+			i = (size_t)-1; /* the loop increment brings it to 0 */
+		}
+	}
+}
+
+void graph(void) {
+	graph_bfs();
+	graph_mst();
+	subnet_cache_flush();
+}

@@ -1,0 +1,660 @@
+/* Sockets: TCP listeners and their UDP twins, accepting meta connections,
+ * and the outgoing connections of ConnectTo with tinc's back-off (spec §6.9). */
+#include "util/compat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "util/conf.h"
+#include "meta/connection.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "io/proxy.h"
+#include "util/xalloc.h"
+
+listen_socket_t listen_socket[MAXSOCKETS];
+int listen_sockets;
+sset_t outgoing_list;
+
+void handle_incoming_vpn_data(void *data, uint32_t events); /* net_packet.c */
+
+static int address_family(void) {
+	char *s = NULL;
+	int af = AF_UNSPEC;
+	if(conf_string(settings.config, "AddressFamily", &s)) {
+		if(!strcasecmp(s, "ipv4"))
+			af = AF_INET;
+		else if(!strcasecmp(s, "ipv6"))
+			af = AF_INET6;
+		else if(strcasecmp(s, "any"))
+			logger(DEBUG_ALWAYS, LOG_WARNING, "Invalid AddressFamily `%s', using any", s);
+		free(s);
+	}
+	return af;
+}
+
+static void set_nonblock_cloexec(int fd) {
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static bool bind_to_interface(int fd) {
+	char *iface = NULL;
+	if(!conf_string(settings.config, "BindToInterface", &iface))
+		return true;
+	bool ok = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface, (socklen_t)strlen(iface)) == 0;
+	if(!ok)
+		logger(DEBUG_ALWAYS, LOG_ERR, "Can't bind to interface %s: %s", iface, strerror(errno));
+	free(iface);
+	return ok;
+}
+
+/* Meta sockets carry TOS "low delay" like tinc's (spec §3.1). */
+static void set_meta_socket_options(int fd, int family) {
+	int one = 1, lowdelay = IPTOS_LOWDELAY;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if(family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_TOS, &lowdelay, sizeof(lowdelay));
+	else if(family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &lowdelay, sizeof(lowdelay));
+}
+
+static int open_tcp_listener(const sockaddr_u *sa) {
+	int fd = socket(sa->sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
+	if(fd < 0) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Creating metasocket failed: %s", strerror(errno));
+		return -1;
+	}
+	set_nonblock_cloexec(fd);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if(sa->sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if(!bind_to_interface(fd) || bind(fd, &sa->sa, sockaddr_len(sa)) < 0) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Can't bind to %s/tcp: %s", sockaddr2hostname(sa), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if(listen(fd, 3) < 0) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "System call `listen' failed: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_udp_socket(const sockaddr_u *sa) {
+	int fd = socket(sa->sa.sa_family, SOCK_DGRAM, IPPROTO_UDP);
+	if(fd < 0) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Creating UDP socket failed: %s", strerror(errno));
+		return -1;
+	}
+	set_nonblock_cloexec(fd);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+	/* Kernel arrival time, for sojourn time of packets that waited in the socket. */
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	/* A receive buffer deep enough that, when the daemon cannot keep up, the
+	 * backlog waits where the receive-side CoDel sees its age (kernel
+	 * timestamps) instead of overflowing as uncontrolled tail drops. As root
+	 * we may exceed net.core.rmem_max. */
+	int rcvbuf = settings.udp_rcvbuf ? settings.udp_rcvbuf : UDP_RCVBUF_DEFAULT;
+	if(setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* A small send buffer is local backpressure: when the outer interface's
+	 * queue is full the socket stops taking datagrams and the backlog waits in
+	 * our FQ-CoDel instead of in a kernel FIFO (UDPSndBuf overrides). */
+	int sndbuf = settings.udp_sndbuf ? settings.udp_sndbuf : UDP_SNDBUF_DEFAULT;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	bool pmtu = myself->options & OPTION_PMTU_DISCOVERY;
+	if(sa->sa.sa_family == AF_INET) {
+		/* outer TOS and TTL of every datagram travel into the daemon (RFC 6040 decap) */
+		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+		if(pmtu) {
+			int v = IP_PMTUDISC_DO;
+			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+		}
+	} else if(sa->sa.sa_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
+		if(pmtu) {
+			int v = IPV6_PMTUDISC_DO;
+			setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof(v));
+		}
+	}
+	if(!bind_to_interface(fd) || bind(fd, &sa->sa, sockaddr_len(sa)) < 0) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Can't bind to %s/udp: %s", sockaddr2hostname(sa), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void handle_new_meta_connection(void *data, uint32_t events);
+
+/* Port 0: the kernel picks the port of the first listener; every other
+ * socket (its UDP twin, the other families' listeners) and our ACKs use
+ * that same port.  tinc 1.0.36 lets each socket get a port of its own. */
+static uint16_t chosen_port;
+
+static void adopt_kernel_port(int tcp, sockaddr_u *sa) {
+	sockaddr_u bound;
+	socklen_t len = sizeof(bound);
+	if(getsockname(tcp, &bound.sa, &len) < 0)
+		return;
+	chosen_port = sockaddr_port(&bound);
+	sockaddr_set_port(sa, chosen_port);
+	if(!strcmp(settings.myport, "0")) {
+		free(settings.myport);
+		settings.myport = xasprintf("%u", chosen_port);
+		logger(DEBUG_ALWAYS, LOG_NOTICE, "Port 0: listening on port %u", chosen_port);
+	}
+}
+
+static bool add_listen_address(const char *address, const char *port, int af, bool bindto) {
+	struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP, .ai_flags = AI_PASSIVE};
+	struct addrinfo *ai;
+	int err = getaddrinfo(address && strcmp(address, "*") ? address : NULL, port, &hints, &ai);
+	if(err) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "System call `getaddrinfo' failed for %s port %s: %s",
+		       address ? address : "*", port, gai_strerror(err));
+		return false;
+	}
+	for(struct addrinfo *a = ai; a; a = a->ai_next) {
+		if(listen_sockets >= MAXSOCKETS) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Too many listening sockets (max %d)", MAXSOCKETS);
+			break;
+		}
+		sockaddr_u sa = {0};
+		memcpy(&sa, a->ai_addr, a->ai_addrlen);
+		bool any_port = !sockaddr_port(&sa);
+		if(any_port && chosen_port)
+			sockaddr_set_port(&sa, chosen_port);
+		int tcp = open_tcp_listener(&sa);
+		if(tcp < 0)
+			continue;
+		if(!sockaddr_port(&sa))
+			adopt_kernel_port(tcp, &sa);
+		int udp = open_udp_socket(&sa);
+		if(udp < 0) {
+			close(tcp);
+			continue;
+		}
+		listen_socket_t *ls = &listen_socket[listen_sockets];
+		ls->sa = sa;
+		ls->bindto = bindto;
+		io_add(&ls->tcp, tcp, EPOLLIN, handle_new_meta_connection, ls);
+		io_add(&ls->udp, udp, EPOLLIN, handle_incoming_vpn_data, ls);
+		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr2hostname(&sa));
+		listen_sockets++;
+	}
+	freeaddrinfo(ai);
+	return true;
+}
+
+bool setup_listen_sockets(void) {
+	int af = address_family();
+	listen_sockets = 0;
+	chosen_port = 0;
+	config_t *cfg = lookup_config(settings.config, "BindToAddress");
+	if(!cfg) {
+		add_listen_address(NULL, settings.myport, af, false);
+	} else {
+		for(; cfg; cfg = lookup_config_next(settings.config, cfg)) {
+			char *addr = xstrdup(cfg->value);
+			char *space = strchr(addr, ' ');
+			const char *port = settings.myport;
+			if(space) {
+				*space = 0;
+				port = space + 1;
+				while(*port == ' ')
+					port++;
+			}
+			/* "*" is the wildcard address with an explicit port */
+			add_listen_address(addr, port, af, strcmp(addr, "*") != 0);
+			free(addr);
+		}
+	}
+	if(!listen_sockets) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Unable to create any listening socket!");
+		return false;
+	}
+	return true;
+}
+
+void close_listen_sockets(void) {
+	for(int i = 0; i < listen_sockets; i++) {
+		int tcp = listen_socket[i].tcp.fd, udp = listen_socket[i].udp.fd;
+		io_del(&listen_socket[i].tcp);
+		io_del(&listen_socket[i].udp);
+		close(tcp);
+		close(udp);
+	}
+	listen_sockets = 0;
+}
+
+/* ---- incoming meta connections ---- */
+
+static void handle_new_meta_connection(void *data, uint32_t events) {
+	(void)events;
+	listen_socket_t *ls = data;
+	static time_t last_second;
+	static int accepted_this_second;
+
+	sockaddr_u sa;
+	socklen_t len = sizeof(sa);
+	int fd = accept4(ls->tcp.fd, &sa.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if(fd < 0) {
+		if(errno != EAGAIN && errno != EINTR)
+			logger(DEBUG_ALWAYS, LOG_ERR, "Accepting a new connection failed: %s", strerror(errno));
+		return;
+	}
+	sockaddr_unmap(&sa);
+
+	/* Like tinc: more than 10 connections in one second go straight to the tarpit. */
+	time_t now = time(NULL);
+	if(now != last_second) {
+		last_second = now;
+		accepted_this_second = 0;
+	}
+	connection_t *c = connection_new();
+	c->address = sa;
+	free(c->hostname);
+	c->hostname = xstrdup(sockaddr2hostname(&sa));
+	c->socket = fd;
+	c->state = CONN_ID;
+	if(++accepted_this_second > 10) {
+		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Too many connections this second, tarpitting %s", c->hostname);
+		c->status.tarpit = true;
+		connection_add(c);
+		connection_close(c);
+		return;
+	}
+	set_meta_socket_options(fd, sa.sa.sa_family);
+	io_add(&c->io, fd, EPOLLIN, handle_meta_io, c);
+	connection_add(c);
+	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Connection from %s", c->hostname);
+}
+
+/* ---- outgoing connections ---- */
+
+static int outgoing_cmp(const void *a, const void *b) {
+	return strcmp(((const outgoing_t *)a)->name, ((const outgoing_t *)b)->name);
+}
+
+static void outgoing_reset_addresses(outgoing_t *o) {
+	if(o->ai)
+		freeaddrinfo(o->ai);
+	o->ai = o->aip = NULL;
+	o->cfg = NULL;
+}
+
+static void outgoing_free(outgoing_t *o) {
+	timer_del(&o->ev);
+	outgoing_reset_addresses(o);
+	if(o->config_tree)
+		config_tree_free(o->config_tree);
+	free(o->name);
+	free(o);
+}
+
+static void retry_timer(void *data) {
+	setup_outgoing_connection(data);
+}
+
+void retry_outgoing(outgoing_t *o) {
+	o->timeout += 5;
+	if(o->timeout < settings.mintimeout)
+		o->timeout = settings.mintimeout;
+	if(o->timeout > settings.maxtimeout)
+		o->timeout = settings.maxtimeout;
+	outgoing_reset_addresses(o);
+	timer_set(&o->ev, sec_to_ns((uint64_t)o->timeout), retry_timer, o);
+	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Trying to re-establish outgoing connection in %d seconds", o->timeout);
+}
+
+void outgoing_reset_backoff(outgoing_t *o) {
+	o->timeout = 0;
+	outgoing_reset_addresses(o);
+}
+
+void outgoing_connection_lost(outgoing_t *o) {
+	if(!sset_find(&outgoing_list, o))
+		return;
+	if(o->cfg || o->aip)
+		do_outgoing_connection(o);
+	else
+		retry_outgoing(o);
+}
+
+/* "HOST [PORT]" of an Address line; PORT defaults to the host file's Port,
+ * else 655 (spec §2.5). */
+static void split_address(const char *value, config_tree_t *tree, char **host, char **port) {
+	*host = xstrdup(value);
+	char *space = strchr(*host, ' ');
+	*port = NULL;
+	if(space) {
+		*space++ = 0;
+		while(*space == ' ')
+			space++;
+		*port = xstrdup(space);
+	} else if(!conf_string(tree, "Port", port)) {
+		*port = xstrdup("655");
+	}
+}
+
+/* Advance to the next resolved address of the current or the next Address line. */
+static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
+	for(;;) {
+		if(o->aip) {
+			struct addrinfo *a = o->aip;
+			o->aip = a->ai_next;
+			memset(sa, 0, sizeof(*sa));
+			memcpy(sa, a->ai_addr, a->ai_addrlen);
+			return true;
+		}
+		config_t *cfg = o->cfg ? lookup_config_next(o->config_tree, o->cfg)
+		                       : (o->ai ? NULL : lookup_config(o->config_tree, "Address"));
+		if(o->ai) {
+			freeaddrinfo(o->ai);
+			o->ai = NULL;
+		}
+		if(!cfg) {
+			o->cfg = NULL;
+			return false;
+		}
+		o->cfg = cfg;
+		char *host, *port;
+		split_address(cfg->value, o->config_tree, &host, &port);
+		struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
+		int err = getaddrinfo(host, port, &hints, &o->ai);
+		if(err) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Error looking up %s port %s: %s", host, port, gai_strerror(err));
+			o->ai = NULL;
+		}
+		free(host);
+		free(port);
+		o->aip = o->ai;
+		if(!o->ai) {
+			/* keep o->cfg so the next round moves past this entry */
+			continue;
+		}
+	}
+}
+
+/* If exactly one BindToAddress listener exists for this family, outgoing
+ * meta connections of the family leave from that address (spec §2.4). */
+static void bind_outgoing(int fd, int family) {
+	int found = -1;
+	for(int i = 0; i < listen_sockets; i++) {
+		if(!listen_socket[i].bindto || listen_socket[i].sa.sa.sa_family != family)
+			continue;
+		if(found >= 0)
+			return;
+		found = i;
+	}
+	if(found < 0)
+		return;
+	sockaddr_u sa = listen_socket[found].sa;
+	sockaddr_set_port(&sa, 0);
+	if(bind(fd, &sa.sa, sockaddr_len(&sa)) < 0)
+		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Can't bind outgoing socket to %s: %s", sockaddr2hostname(&sa), strerror(errno));
+}
+
+/* Through a proxy (proxy.c), one attempt per Address line: the proxy gets
+ * the line's host as written.  Only a numeric host tells us the peer's
+ * address (for our edge and UDP); names are never resolved here, so that
+ * asking the proxy to resolve them leaks nothing. */
+static void do_outgoing_via_proxy(outgoing_t *o, int af) {
+	for(;;) {
+		config_t *cfg = o->cfg ? lookup_config_next(o->config_tree, o->cfg) : lookup_config(o->config_tree, "Address");
+		o->cfg = cfg;
+		if(!cfg) {
+			logger(DEBUG_CONNECTIONS, LOG_ERR, "Could not set up a meta connection to %s", o->name);
+			retry_outgoing(o);
+			return;
+		}
+		char *host, *port;
+		split_address(cfg->value, o->config_tree, &host, &port);
+		bool connecting;
+		sockaddr_u proxy_sa;
+		int fd = proxy_open(o->name, host, port, af, &connecting, &proxy_sa);
+		if(fd < 0) {
+			free(host);
+			free(port);
+			continue;
+		}
+		connection_t *c = connection_new();
+		free(c->name);
+		c->name = xstrdup(o->name);
+		sockaddr_u target;
+		if(str2sockaddr(host, port, &target))
+			c->address = target;
+		free(c->hostname);
+		c->hostname = xasprintf("%s port %s", host, port);
+		c->socket = fd;
+		c->outgoing = o;
+		c->status.outgoing = true;
+		c->state = CONN_ID;
+		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Trying to connect to %s (%s) through the proxy", o->name, c->hostname);
+		free(host);
+		free(port);
+		if(connecting) {
+			set_meta_socket_options(fd, proxy_sa.sa.sa_family);
+			bind_to_interface(fd);
+			c->status.connecting = true;
+			io_add(&c->io, fd, EPOLLIN | EPOLLOUT, handle_meta_io, c);
+			connection_add(c);
+			return;
+		}
+		/* exec: the command's stdin/stdout is the connection */
+		io_add(&c->io, fd, EPOLLIN, handle_meta_io, c);
+		connection_add(c);
+		c->last_ping_ns = now_ns;
+		if(!send_id(c))
+			terminate_connection(c, false);
+		return;
+	}
+}
+
+void do_outgoing_connection(outgoing_t *o) {
+	int af = address_family();
+	sockaddr_u sa;
+	if(proxy_enabled()) {
+		do_outgoing_via_proxy(o, af);
+		return;
+	}
+	for(;;) {
+		if(!next_address(o, af, &sa)) {
+			logger(DEBUG_CONNECTIONS, LOG_ERR, "Could not set up a meta connection to %s", o->name);
+			retry_outgoing(o);
+			return;
+		}
+		int fd = socket(sa.sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
+		if(fd < 0) {
+			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Creating socket for %s failed: %s", sockaddr2hostname(&sa), strerror(errno));
+			continue;
+		}
+		set_nonblock_cloexec(fd);
+		set_meta_socket_options(fd, sa.sa.sa_family);
+		bind_to_interface(fd);
+		bind_outgoing(fd, sa.sa.sa_family);
+
+		connection_t *c = connection_new();
+		free(c->name);
+		c->name = xstrdup(o->name);
+		c->address = sa;
+		free(c->hostname);
+		c->hostname = xstrdup(sockaddr2hostname(&sa));
+		c->socket = fd;
+		c->outgoing = o;
+		c->status.outgoing = true;
+		c->state = CONN_ID;
+		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Trying to connect to %s (%s)", o->name, c->hostname);
+
+		if(connect(fd, &sa.sa, sockaddr_len(&sa)) < 0 && errno != EINPROGRESS) {
+			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Could not connect to %s (%s): %s", o->name, c->hostname, strerror(errno));
+			close(fd);
+			c->socket = -1;
+			connection_free(c);
+			continue;
+		}
+		c->status.connecting = true;
+		io_add(&c->io, fd, EPOLLIN | EPOLLOUT, handle_meta_io, c);
+		connection_add(c);
+		return;
+	}
+}
+
+void finish_connecting(connection_t *c) {
+	int err = 0;
+	socklen_t len = sizeof(err);
+	getsockopt(c->socket, SOL_SOCKET, SO_ERROR, &err, &len);
+	if(err) {
+		LOG(DEBUG_CONNECTIONS, LOG_ERR, "Error while connecting to %s (%s): %s", c->name, c->hostname, strerror(err));
+		outgoing_t *o = c->outgoing;
+		c->outgoing = NULL;
+		connection_close(c);
+		if(o)
+			do_outgoing_connection(o);
+		return;
+	}
+	c->status.connecting = false;
+	io_set(&c->io, EPOLLIN);
+	LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connected to %s (%s)", c->name, c->hostname);
+	c->last_ping_ns = now_ns;
+	if(proxy_needs_handshake() && c->outgoing && c->outgoing->cfg) {
+		/* ID waits until the proxy has granted the connection */
+		char *host, *port;
+		split_address(((config_t *)c->outgoing->cfg)->value, c->outgoing->config_tree, &host, &port);
+		bool ok = proxy_start(c, host, port);
+		free(host);
+		free(port);
+		if(!ok)
+			terminate_connection(c, false);
+		return;
+	}
+	if(!send_id(c))
+		terminate_connection(c, false);
+}
+
+void setup_outgoing_connection(outgoing_t *o) {
+	timer_del(&o->ev);
+	node_t *n = lookup_node(o->name);
+	if(n && n->connection) {
+		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Already connected to %s", o->name);
+		n->connection->outgoing = o;
+		return;
+	}
+	if(o->config_tree)
+		config_tree_free(o->config_tree);
+	o->config_tree = config_tree_new();
+	if(!read_host_config(o->config_tree, settings.confbase, o->name)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "No host configuration file for %s; retrying later", o->name);
+		o->timeout = settings.maxtimeout - 5;
+		retry_outgoing(o);
+		return;
+	}
+	apply_cmdline_host_options(o->config_tree, o->name);
+	if(!lookup_config(o->config_tree, "Address")) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "No address specified for %s", o->name);
+		o->timeout = settings.maxtimeout - 5;
+		retry_outgoing(o);
+		return;
+	}
+	outgoing_reset_addresses(o);
+	do_outgoing_connection(o);
+}
+
+/* A connection of ours for o is being set up or authenticated. */
+static bool outgoing_in_progress(const outgoing_t *o) {
+	sset_foreach(connection_t, c, &connection_list)
+		if(c->outgoing == o && !c->status.dead)
+			return true;
+	return false;
+}
+
+/* HUP: connection attempts still in connect() are given up; the following
+ * try_outgoing_connections() starts them again (spec §2.9). */
+void cancel_pending_connects(void) {
+	for(size_t i = 0; i < connection_list.count;) {
+		connection_t *c = connection_list.items[i];
+		if(c->status.connecting && !c->status.dead) {
+			LOG(DEBUG_CONNECTIONS, LOG_INFO, "Cancelling the connection attempt to %s (%s)", c->name, c->hostname);
+			c->outgoing = NULL;
+			connection_close(c);
+			continue;
+		}
+		i++;
+	}
+}
+
+void try_outgoing_connections(void) {
+	if(!outgoing_list.cmp)
+		sset_init(&outgoing_list, outgoing_cmp);
+
+	/* Forget outgoing entries whose ConnectTo line is gone. */
+	for(size_t i = 0; i < outgoing_list.count;) {
+		outgoing_t *o = outgoing_list.items[i];
+		bool still = false;
+		for(config_t *cfg = lookup_config(settings.config, "ConnectTo"); cfg; cfg = lookup_config_next(settings.config, cfg))
+			if(!strcmp(cfg->value, o->name))
+				still = true;
+		if(still) {
+			i++;
+			continue;
+		}
+		sset_foreach(connection_t, c, &connection_list)
+			if(c->outgoing == o)
+				c->outgoing = NULL;
+		sset_remove(&outgoing_list, o);
+		outgoing_free(o);
+	}
+
+	for(config_t *cfg = lookup_config(settings.config, "ConnectTo"); cfg; cfg = lookup_config_next(settings.config, cfg)) {
+		if(!check_id(cfg->value)) {
+			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid name for outgoing connection in %s line %d", cfg->file ? cfg->file : "command line", cfg->line);
+			continue;
+		}
+		if(!strcmp(cfg->value, myself->name))
+			continue;
+		outgoing_t key = {.name = cfg->value};
+		outgoing_t *o = sset_find(&outgoing_list, &key);
+		if(o) {
+			/* HUP: a connected entry stays; one waiting for its back-off, or
+			 * whose connection was just closed, starts afresh as in tinc,
+			 * which rebuilds the whole list. */
+			node_t *n = lookup_node(o->name);
+			if(n && n->connection) {
+				LOG(DEBUG_CONNECTIONS, LOG_INFO, "Already connected to %s", o->name);
+				n->connection->outgoing = o;
+			} else if(!outgoing_in_progress(o)) {
+				o->timeout = 0;
+				setup_outgoing_connection(o);
+			}
+			continue;
+		}
+		o = xzalloc(sizeof(*o));
+		o->name = xstrdup(cfg->value);
+		sset_insert(&outgoing_list, o);
+		setup_outgoing_connection(o);
+	}
+}
+
+void net_socket_exit(void) {
+	sset_clear(&outgoing_list, (void (*)(void *))outgoing_free);
+}

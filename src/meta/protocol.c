@@ -1,0 +1,143 @@
+/* Dispatching received requests (spec §3.3, §3.9): parse the request
+ * number, check it is allowed in the connection's state, log and call the
+ * handler. Also the daemon's past-request cache (spec §3.6). */
+#include "util/compat.h"
+
+#include <string.h>
+
+#include "util/clock.h"
+#include "meta/connection.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "meta/protocol.h"
+
+static const request_handler_t handlers[REQ_LAST] = {
+	[REQ_ID] = id_h,
+	[REQ_METAKEY] = metakey_h,
+	[REQ_CHALLENGE] = challenge_h,
+	[REQ_CHAL_REPLY] = chal_reply_h,
+	[REQ_ACK] = ack_h,
+	[REQ_TERMREQ] = termreq_h,
+	[REQ_PING] = ping_h,
+	[REQ_PONG] = pong_h,
+	[REQ_ADD_SUBNET] = add_subnet_h,
+	[REQ_DEL_SUBNET] = del_subnet_h,
+	[REQ_ADD_EDGE] = add_edge_h,
+	[REQ_DEL_EDGE] = del_edge_h,
+	[REQ_KEY_CHANGED] = key_changed_h,
+	[REQ_REQ_KEY] = req_key_h,
+	[REQ_ANS_KEY] = ans_key_h,
+	[REQ_PACKET] = tcppacket_h,
+	[REQ_SPTPS_PACKET] = sptps_packet_h,
+};
+
+bool bad_request(const connection_t *c, int request, const char *why) {
+	if(why)
+		logger(DEBUG_ALWAYS, LOG_ERR, "Got bad %s from %s (%s): %s", request_name(request), c->name,
+		       c->hostname, why);
+	else
+		logger(DEBUG_ALWAYS, LOG_ERR, "Got bad %s from %s (%s)", request_name(request), c->name,
+		       c->hostname);
+	return false;
+}
+
+/* Requests a peer may send in each state (spec §3.9): exactly the next step
+ * of the handshake before activation, anything but the handshake after. */
+static bool request_allowed(const connection_t *c, int request) {
+	if(c->state != CONN_ACTIVE)
+		return request == (int)c->state;
+	return request > REQ_ACK;
+}
+
+static void log_unknown(const connection_t *c, const char *line) {
+	if(debug_level >= DEBUG_META)
+		logger(DEBUG_META, LOG_DEBUG, "Unknown request from %s (%s): %s", c->name, c->hostname, line);
+	else
+		logger(DEBUG_ALWAYS, LOG_ERR, "Unknown request from %s (%s)", c->name, c->hostname);
+}
+
+bool receive_request(connection_t *c, char *line) {
+	request_fields_t rf;
+	int request;
+	split_result_t split = request_split(&rf, line);
+	if(split != SPLIT_OK || rf.count < 1 || !parse_request_number(rf.f[0], &request)) {
+		if(split == SPLIT_OK && rf.count >= 1 && rf.f[0][0] == '-') {
+			log_unknown(c, line);
+			return false;
+		}
+		if(split == SPLIT_FIELD_TOO_LONG)
+			logger(DEBUG_ALWAYS, LOG_ERR, "Got request with an overlong field from %s (%s)", c->name,
+			       c->hostname);
+		else
+			logger(DEBUG_ALWAYS, LOG_ERR, "Bogus data received from %s (%s)", c->name, c->hostname);
+		return false;
+	}
+
+	bool known = request < REQ_LAST;
+	/* 1.0.36 has no handler for these and drops the connection; a TERMREQ
+	 * is a polite goodbye though, handled quietly by termreq_h. */
+	if(!known || request == REQ_STATUS || request == REQ_ERROR) {
+		log_unknown(c, line);
+		return false;
+	}
+
+	if(debug_level >= DEBUG_META)
+		logger(DEBUG_META, LOG_DEBUG, "Got %s from %s (%s): %s", request_name(request), c->name,
+		       c->hostname, line);
+	else
+		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Got %s from %s (%s)", request_name(request), c->name,
+		    c->hostname);
+
+	if(!request_allowed(c, request)) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Unauthorized request from %s (%s)", c->name, c->hostname);
+		return false;
+	}
+
+	request_handler_t h = handlers[request];
+	if(!h) {
+		/* tinc 1.1 requests (spec §9): a node announcing minor 0 should never
+		 * get them; ignoring is kinder than dropping the link. */
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring unsupported request %s from %s (%s)",
+		    request_name(request), c->name, c->hostname);
+		return true;
+	}
+	if(!h(c, &rf, line)) {
+		if(!c->status.dead)
+			logger(DEBUG_ALWAYS, LOG_ERR, "Error while processing %s from %s (%s)",
+			       request_name(request), c->name, c->hostname);
+		return false;
+	}
+	return true;
+}
+
+/* ---- past requests ---- */
+
+static past_cache_t *past_requests;
+
+void past_request_init(void) {
+	if(!past_requests)
+		past_requests = past_cache_new(PAST_REQUEST_CAP);
+}
+
+void past_request_exit(void) {
+	past_cache_free(past_requests);
+	past_requests = NULL;
+}
+
+void past_request_age(void) {
+	if(!past_requests)
+		return;
+	size_t deleted = past_cache_age(past_requests, now_ns, sec_to_ns((uint64_t)settings.pinginterval));
+	size_t left = past_cache_count(past_requests);
+	if(deleted || left)
+		LOG(DEBUG_SCARY_THINGS, LOG_DEBUG, "Aging past requests: deleted %zu, left %zu", deleted, left);
+}
+
+bool seen_request(const char *line) {
+	past_request_init();
+	if(past_cache_seen(past_requests, line, now_ns)) {
+		LOG(DEBUG_SCARY_THINGS, LOG_DEBUG, "Already seen request");
+		return true;
+	}
+	return false;
+}

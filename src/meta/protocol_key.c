@@ -1,0 +1,253 @@
+/* Packet keys (spec §5.4): KEY_CHANGED, REQ_KEY and ANS_KEY.
+ *
+ * Unlike tinc 1.0.36 we never route a key request towards a node we cannot
+ * reach: its next hop is unknown then, and 1.0.36 crashes on exactly that. */
+#include "util/compat.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "meta/connection.h"
+#include "util/hex.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "packet/packet_codec.h"
+#include "meta/protocol.h"
+#include "packet/replay.h"
+
+/* The meta connection that leads towards n, or NULL (logged). */
+static connection_t *route_to(const node_t *n, const char *what) {
+	connection_t *c = n->status.reachable && n->nexthop ? n->nexthop->connection : NULL;
+	if(!c || !c->status.active) {
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Cannot send %s to %s: no route to it", what, n->name);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- KEY_CHANGED ---- */
+
+/* Only the flood; the daemon sends the fresh ANS_KEYs itself (keyexpire_now). */
+void send_key_changed(void) {
+	send_request(everyone, "%d %x %s", REQ_KEY_CHANGED, request_nonce(), myself->name);
+}
+
+bool key_changed_h(connection_t *c, request_fields_t *rf, const char *line) {
+	uint32_t nonce;
+	if(rf->count < 3 || !parse_hex32_field(rf->f[1], &nonce))
+		return bad_request(c, REQ_KEY_CHANGED, NULL);
+	const char *name = rf->f[2];
+	if(!check_id(name))
+		return bad_request(c, REQ_KEY_CHANGED, "invalid name");
+
+	if(seen_request(line))
+		return true;
+
+	node_t *n = lookup_node(name);
+	if(!n) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Got %s from %s (%s) origin %s which does not exist",
+		       "KEY_CHANGED", c->name, c->hostname, name);
+		return true;
+	}
+	if(n != myself) {
+		/* Stop using the old key; the next packet for n asks for a new one. */
+		packet_key_clear(&n->outkey);
+		n->status.validkey = false;
+		n->status.waitingforkey = false;
+		n->last_req_key = 0;
+	}
+
+	if(!settings.tunnelserver)
+		forward_request(c, line);
+	return true;
+}
+
+/* ---- REQ_KEY ---- */
+
+bool send_req_key(node_t *to) {
+	connection_t *c = route_to(to, "REQ_KEY");
+	if(!c)
+		return false;
+	to->status.waitingforkey = true;
+	to->last_req_key = now_ns;
+	return send_request(c, "%d %s %s", REQ_REQ_KEY, myself->name, to->name);
+}
+
+/* FROM and TO of a REQ_KEY or ANS_KEY, both known; NULL-safe logging. */
+static bool lookup_key_nodes(connection_t *c, int request, const char *from_name, const char *to_name,
+                             node_t **from, node_t **to) {
+	*from = lookup_node(from_name);
+	if(!*from) {
+		logger(DEBUG_ALWAYS, LOG_ERR,
+		       "Got %s from %s (%s) origin %s which does not exist in our connection list",
+		       request_name(request), c->name, c->hostname, from_name);
+		return false;
+	}
+	*to = lookup_node(to_name);
+	if(!*to) {
+		logger(DEBUG_ALWAYS, LOG_ERR,
+		       "Got %s from %s (%s) destination %s which does not exist in our connection list",
+		       request_name(request), c->name, c->hostname, to_name);
+		return false;
+	}
+	return true;
+}
+
+bool req_key_h(connection_t *c, request_fields_t *rf, const char *line) {
+	if(rf->count < 3)
+		return bad_request(c, REQ_REQ_KEY, NULL);
+	const char *from_name = rf->f[1], *to_name = rf->f[2];
+	if(!check_id(from_name) || !check_id(to_name))
+		return bad_request(c, REQ_REQ_KEY, "invalid name");
+
+	node_t *from, *to;
+	if(!lookup_key_nodes(c, REQ_REQ_KEY, from_name, to_name, &from, &to))
+		return true;
+
+	if(to == myself) {
+		if(from == myself)
+			return true;
+		if(!from->status.reachable) {
+			logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) origin %s which is not reachable",
+			       "REQ_KEY", c->name, c->hostname, from_name);
+			return true;
+		}
+		send_ans_key(from);
+		return true;
+	}
+
+	if(settings.tunnelserver)
+		return true;
+	if(!to->status.reachable) {
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) destination %s which is not reachable",
+		       "REQ_KEY", c->name, c->hostname, to_name);
+		return true;
+	}
+	connection_t *next = route_to(to, "REQ_KEY");
+	if(next)
+		send_request(next, "%s", line);
+	return true;
+}
+
+/* ---- ANS_KEY ---- */
+
+bool send_ans_key(node_t *to) {
+	connection_t *c = route_to(to, "ANS_KEY");
+	if(!c)
+		return false;
+
+	char err[256] = "";
+	if(!packet_key_generate(&to->inkey, settings.cipher.nid, settings.digest.nid, settings.maclength,
+	                        settings.compression, err, sizeof(err))) {
+		logger(DEBUG_ALWAYS, LOG_ERR, "Could not generate a packet key for %s: %s", to->name, err);
+		return false;
+	}
+	/* A new key starts a new sequence number space. */
+	if(to->replay.bytes != (size_t)settings.replaywindow) {
+		replay_free(&to->replay);
+		replay_init(&to->replay, settings.replaywindow > 0 ? (size_t)settings.replaywindow : 0);
+	} else {
+		replay_reset(&to->replay);
+	}
+
+	char hex[2 * PACKET_KEY_MAX + 1];
+	bin2hex(to->inkey.material, to->inkey.material_len, hex);
+	return send_request(c, "%d %s %s %s %d %d %d %d", REQ_ANS_KEY, myself->name, to->name, hex,
+	                    to->inkey.cipher_nid, to->inkey.digest_nid, to->inkey.maclength,
+	                    to->inkey.compression);
+}
+
+/* Relay an ANS_KEY for somebody else, adding FROM's UDP address as we see
+ * it if the originator's relay did not (spec §5.4). */
+static void relay_ans_key(connection_t *c, request_fields_t *rf, const char *line, node_t *from,
+                          node_t *to) {
+	if(settings.tunnelserver)
+		return;
+	if(!to->status.reachable) {
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) destination %s which is not reachable",
+		       "ANS_KEY", c->name, c->hostname, to->name);
+		return;
+	}
+	connection_t *next = route_to(to, "ANS_KEY");
+	if(!next)
+		return;
+	char host[SOCKADDR_STRLEN], port[16];
+	if(rf->count < 9 && to->minmtu > 0 &&
+	   sockaddr2str(&from->address, host, sizeof(host), port, sizeof(port))) {
+		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Appending reflexive UDP address to ANS_KEY from %s to %s",
+		    from->name, to->name);
+		send_request(next, "%s %s %s", line, host, port);
+		return;
+	}
+	send_request(next, "%s", line);
+}
+
+bool ans_key_h(connection_t *c, request_fields_t *rf, const char *line) {
+	int cipher, digest, maclength, compression;
+	if(rf->count < 8 || !parse_int_field(rf->f[4], &cipher) || !parse_int_field(rf->f[5], &digest) ||
+	   !parse_int_field(rf->f[6], &maclength) || !parse_int_field(rf->f[7], &compression))
+		return bad_request(c, REQ_ANS_KEY, NULL);
+	const char *from_name = rf->f[1], *to_name = rf->f[2], *hexkey = rf->f[3];
+	if(!check_id(from_name) || !check_id(to_name))
+		return bad_request(c, REQ_ANS_KEY, "invalid name");
+
+	node_t *from, *to;
+	if(!lookup_key_nodes(c, REQ_ANS_KEY, from_name, to_name, &from, &to))
+		return true;
+
+	if(to != myself) {
+		relay_ans_key(c, rf, line, from, to);
+		return true;
+	}
+	if(from == myself)
+		return true;
+	if(!from->status.reachable) {
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) origin %s which is not reachable",
+		       "ANS_KEY", c->name, c->hostname, from_name);
+		return true;
+	}
+
+	/* Nothing of the old key may be used once a new one is announced. */
+	packet_key_clear(&from->outkey);
+	from->status.validkey = false;
+
+	uint8_t material[PACKET_KEY_MAX];
+	char err[256] = "";
+	ssize_t len = hex2bin(hexkey, material, sizeof(material));
+	bool ok = len >= 0;
+	if(!ok)
+		snprintf(err, sizeof(err), "invalid key material");
+	else
+		ok = packet_key_set(&from->outkey, material, (size_t)len, cipher, digest, maclength,
+		                    compression, err, sizeof(err));
+	memset(material, 0, sizeof(material));
+	if(!ok) {
+		/* Loud on purpose: this is where an OpenSSL without the legacy
+		 * provider meets a Blowfish peer (spec §2.10), and the only symptom
+		 * otherwise is traffic silently going over TCP. */
+		logger(DEBUG_ALWAYS, LOG_ERR,
+		       "Unusable packet key from %s (%s): %s; packets to it will go over TCP",
+		       from->name, from->hostname, err);
+		return true;
+	}
+
+	from->status.validkey = true;
+	from->status.waitingforkey = false;
+	from->sent_seqno = 0;
+
+	if(rf->count >= 10) {
+		sockaddr_u sa;
+		if(str2sockaddr(rf->f[8], rf->f[9], &sa)) {
+			LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Using reflexive UDP address from %s: %s port %s",
+			    from->name, rf->f[8], rf->f[9]);
+			sockaddr_unmap(&sa);
+			update_node_udp(from, &sa);
+		}
+	}
+
+	if((from->options & OPTION_PMTU_DISCOVERY) && !timer_armed(&from->mtutimer))
+		pmtu_start(from);
+	return true;
+}

@@ -1,0 +1,133 @@
+/* PING, PONG, PACKET, TERMREQ, tinc 1.1's SPTPS_PACKET framing, and the end
+ * of a connection (spec §3.9). */
+#include "util/compat.h"
+
+#include "util/clock.h"
+#include "meta/connection.h"
+#include "mesh/edge.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "packet/packet.h"
+#include "meta/protocol.h"
+
+/* ---- PING / PONG ---- */
+
+bool send_ping(connection_t *c) {
+	c->status.pinged = true;
+	c->last_ping_ns = now_ns;
+	return send_request(c, "%d", REQ_PING);
+}
+
+bool send_pong(connection_t *c) {
+	return send_request(c, "%d", REQ_PONG);
+}
+
+bool ping_h(connection_t *c, request_fields_t *rf, const char *line) {
+	(void)rf;
+	(void)line;
+	return send_pong(c);
+}
+
+bool pong_h(connection_t *c, request_fields_t *rf, const char *line) {
+	(void)rf;
+	(void)line;
+	c->status.pinged = false;
+	/* The link has proven itself: reconnect quickly next time (spec §6.9). */
+	if(c->outgoing)
+		outgoing_reset_backoff(c->outgoing);
+	return true;
+}
+
+/* ---- PACKET and SPTPS_PACKET framing ---- */
+
+/* "NN LEN" announces LEN raw bytes; they must fit our receive buffer. */
+static bool expect_payload(connection_t *c, request_fields_t *rf, int request, bool discard) {
+	int len;
+	if(rf->count < 2 || !parse_int_field(rf->f[1], &len) || len < 0)
+		return bad_request(c, request, NULL);
+	if(len > MAXBUFSIZE)
+		return bad_request(c, request, "payload larger than the receive buffer");
+	c->tcplen = len;
+	c->tcp_discard = discard;
+	return true;
+}
+
+bool tcppacket_h(connection_t *c, request_fields_t *rf, const char *line) {
+	(void)line;
+	if(!expect_payload(c, rf, REQ_PACKET, false))
+		return false;
+	/* Larger than any frame: 1.0.36 consumes and ignores it (spec §5.9). */
+	if(c->tcplen > MAXSIZE) {
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Discarding oversized PACKET of %d bytes from %s (%s)",
+		    c->tcplen, c->name, c->hostname);
+		c->tcp_discard = true;
+	}
+	return true;
+}
+
+bool sptps_packet_h(connection_t *c, request_fields_t *rf, const char *line) {
+	(void)line;
+	LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring unsupported request %s from %s (%s)", "SPTPS_PACKET",
+	    c->name, c->hostname);
+	return expect_payload(c, rf, REQ_SPTPS_PACKET, true);
+}
+
+/* ---- TERMREQ ---- */
+
+bool termreq_h(connection_t *c, request_fields_t *rf, const char *line) {
+	(void)rf;
+	(void)line;
+	/* 1.0.36 has no handler and drops the link; a peer asking to end it gets
+	 * that without an error message or the tarpit. */
+	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) asked to close the connection", c->name, c->hostname);
+	terminate_connection(c, c->status.active);
+	return true;
+}
+
+/* ---- the end of a connection ---- */
+
+void terminate_connection(connection_t *c, bool report) {
+	if(!c || c == everyone || c->status.dead)
+		return;
+	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Closing connection with %s (%s)", c->name, c->hostname);
+
+	c->status.active = false;
+	node_t *peer = c->node;
+	if(peer && peer->connection == c)
+		peer->connection = NULL;
+
+	if(c->edge) {
+		if(report && !settings.tunnelserver)
+			send_del_edge(everyone, c->edge);
+		edge_del(c->edge);
+		c->edge = NULL;
+		graph_changed();
+
+		/* The peer's own edge to us would keep a half link alive in every
+		 * graph until it times out: remove and announce it as well. */
+		if(report && peer && !peer->status.reachable) {
+			edge_t *back = lookup_edge(peer, myself);
+			if(back) {
+				if(!settings.tunnelserver)
+					send_del_edge(everyone, back);
+				edge_del(back);
+			}
+		}
+	}
+
+	outgoing_t *o = c->outgoing;
+	c->outgoing = NULL;
+	connection_close(c);
+
+	/* Like tinc: once the last connection is gone, forget what we knew about
+	 * unreachable nodes, so stale edges cannot resurrect them later. Any
+	 * connection still open (say, the one replacing this one right now, whose
+	 * ACK is being processed) may refer to a node: then purge nothing. */
+	if(!connection_list.count)
+		purge();
+
+	/* only now: a reconnect attempt is a connection too */
+	if(o)
+		outgoing_connection_lost(o);
+}

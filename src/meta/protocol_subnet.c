@@ -1,0 +1,176 @@
+/* ADD_SUBNET and DEL_SUBNET (spec §3.5): flooding who owns which address. */
+#include "util/compat.h"
+
+#include <string.h>
+
+#include "util/clock.h"
+#include "meta/connection.h"
+#include "util/log.h"
+#include "daemon/net.h"
+#include "mesh/node.h"
+#include "meta/protocol.h"
+#include "mesh/subnet.h"
+
+static bool send_subnet(connection_t *c, int request, const subnet_t *s) {
+	char netstr[MAXNETSTR];
+	if(!s->owner || !net2str(netstr, sizeof(netstr), s))
+		return false;
+	return send_request(c, "%d %x %s %s", request, request_nonce(), s->owner->name, netstr);
+}
+
+bool send_add_subnet(connection_t *c, const subnet_t *s) {
+	return send_subnet(c, REQ_ADD_SUBNET, s);
+}
+
+bool send_del_subnet(connection_t *c, const subnet_t *s) {
+	return send_subnet(c, REQ_DEL_SUBNET, s);
+}
+
+/* What ADD_SUBNET and DEL_SUBNET both carry: "NN NONCE OWNER SUBNET". */
+typedef struct subnet_request {
+	const char *owner_name;
+	const char *subnetstr;
+	node_t *owner; /* NULL while the owner is not in our node tree */
+	subnet_t subnet;
+} subnet_request_t;
+
+typedef enum subnet_request_verdict {
+	SUBNET_REQUEST_BAD,  /* malformed: drop the connection */
+	SUBNET_REQUEST_DONE, /* already seen, or not ours to act on */
+	SUBNET_REQUEST_ACT,  /* go on with the request */
+} subnet_request_verdict_t;
+
+/* Parse and validate the fields. */
+static bool parse_subnet_request(connection_t *c, int request, request_fields_t *rf,
+                                 subnet_request_t *req) {
+	uint32_t nonce;
+	if(rf->count < 4 || !parse_hex32_field(rf->f[1], &nonce))
+		return bad_request(c, request, NULL);
+	req->owner_name = rf->f[2];
+	if(!check_id(req->owner_name))
+		return bad_request(c, request, "invalid name");
+	req->subnetstr = rf->f[3];
+	memset(&req->subnet, 0, sizeof(req->subnet));
+	if(!str2net(&req->subnet, req->subnetstr))
+		return bad_request(c, request, "invalid subnet string");
+	return true;
+}
+
+/* The steps both handlers take before they differ: parse, drop a request we
+ * have already seen, look up the owner, and as a tunnel server ignore
+ * requests about nodes other than us and the peer (they would leak the
+ * topology a tunnel server is meant to hide). */
+static subnet_request_verdict_t begin_subnet_request(connection_t *c, int request,
+                                                     request_fields_t *rf, const char *line,
+                                                     subnet_request_t *req) {
+	if(!parse_subnet_request(c, request, rf, req))
+		return SUBNET_REQUEST_BAD;
+	if(seen_request(line))
+		return SUBNET_REQUEST_DONE;
+
+	req->owner = lookup_node(req->owner_name);
+	if(settings.tunnelserver && req->owner != myself && req->owner != c->node) {
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring indirect %s from %s (%s) for %s",
+		    request_name(request), c->name, c->hostname, req->subnetstr);
+		return SUBNET_REQUEST_DONE;
+	}
+	return SUBNET_REQUEST_ACT;
+}
+
+bool add_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
+	subnet_request_t req;
+	subnet_request_verdict_t verdict = begin_subnet_request(c, REQ_ADD_SUBNET, rf, line, &req);
+	if(verdict != SUBNET_REQUEST_ACT)
+		return verdict == SUBNET_REQUEST_DONE;
+	node_t *owner = req.owner;
+
+	if(!owner) {
+		owner = node_new(req.owner_name);
+		node_add(owner);
+	}
+
+	if(lookup_subnet(owner, &req.subnet))
+		return true;
+
+	/* Nobody but us can tell what we own: contradict. */
+	if(owner == myself) {
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for ourself", "ADD_SUBNET", c->name,
+		    c->hostname);
+		req.subnet.owner = myself;
+		send_del_subnet(c, &req.subnet);
+		return true;
+	}
+
+	if(settings.tunnelserver) {
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Ignoring unauthorized %s from %s (%s): %s", "ADD_SUBNET",
+		       c->name, c->hostname, req.subnetstr);
+		return true;
+	}
+	if(settings.strictsubnets) {
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Ignoring unauthorized %s from %s (%s): %s", "ADD_SUBNET",
+		       c->name, c->hostname, req.subnetstr);
+		forward_request(c, line);
+		return true;
+	}
+
+	subnet_t *added = subnet_new();
+	*added = req.subnet;
+	added->owner = NULL;
+	subnet_add(owner, added);
+	if(owner->status.reachable)
+		subnet_update(owner, added, true);
+
+	forward_request(c, line);
+
+	/* Switch mode: a MAC we learned locally now lives behind another node;
+	 * let our copy expire at the next aging pass (fast handoff). */
+	if(req.subnet.type == SUBNET_MAC) {
+		subnet_t *old = lookup_subnet(myself, &req.subnet);
+		if(old && old->expires)
+			old->expires = now_ns ? now_ns : 1;
+	}
+	return true;
+}
+
+bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
+	subnet_request_t req;
+	subnet_request_verdict_t verdict = begin_subnet_request(c, REQ_DEL_SUBNET, rf, line, &req);
+	if(verdict != SUBNET_REQUEST_ACT)
+		return verdict == SUBNET_REQUEST_DONE;
+	node_t *owner = req.owner;
+
+	if(!owner) {
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for %s which is not in our node tree",
+		    "DEL_SUBNET", c->name, c->hostname, req.owner_name);
+		return true;
+	}
+
+	subnet_t *found = lookup_subnet(owner, &req.subnet);
+	if(!found) {
+		LOG(DEBUG_PROTOCOL, LOG_WARNING,
+		    "Got %s from %s (%s) for %s which does not appear in his subnet tree", "DEL_SUBNET",
+		    c->name, c->hostname, req.owner_name);
+		if(settings.strictsubnets)
+			forward_request(c, line);
+		return true;
+	}
+
+	if(owner == myself) {
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for ourself", "DEL_SUBNET", c->name,
+		    c->hostname);
+		send_add_subnet(c, found);
+		return true;
+	}
+
+	if(settings.tunnelserver)
+		return true;
+
+	forward_request(c, line);
+	if(settings.strictsubnets)
+		return true;
+
+	if(owner->status.reachable)
+		subnet_update(owner, found, false);
+	subnet_del(owner, found);
+	return true;
+}
