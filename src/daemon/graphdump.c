@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "util/clock.h"
-#include "util/conf.h"
+#include "config/conf.h"
 #include "mesh/edge.h"
 #include "daemon/graphdump.h"
 #include "util/log.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
-#include "util/conf.h"
+#include "config/conf.h"
 #include "packet/crypto.h"
 #include "io/device.h"
 #include "mesh/edge.h"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "packet/compress.h"
-#include "util/conf.h"
+#include "config/conf.h"
 #include "packet/crypto.h"
 #include "util/event.h"
 #include "util/log.h"

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "util/conf.h"
+#include "config/conf.h"
 #include "io/device.h"
 #include "util/log.h"
 #include "daemon/net.h"

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/conf.h"
+#include "config/conf.h"
 #include "meta/connection.h"
 #include "util/log.h"
 #include "daemon/net.h"

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "util/compat.h"
-#include "util/conf.h"
+#include "config/conf.h"
 #include "packet/crypto.h"
 #include "util/event.h"
 #include "util/sockaddr.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
-#include "util/conf.h"
+#include "config/conf.h"
 #include "meta/connection.h"
 #include "util/log.h"
 #include "daemon/net.h"

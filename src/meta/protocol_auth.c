@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "util/clock.h"
-#include "util/conf.h"
+#include "config/conf.h"
 #include "meta/connection.h"
 #include "packet/crypto.h"
 #include "mesh/edge.h"

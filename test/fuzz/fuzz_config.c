@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "util/conf.h"
+#include "config/conf.h"
 #include "util/log.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"

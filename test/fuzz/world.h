@@ -25,7 +25,7 @@
 
 #include "util/clock.h"
 #include "packet/compress.h"
-#include "util/conf.h"
+#include "config/conf.h"
 #include "packet/crypto.h"
 #include "mesh/edge.h"
 #include "util/event.h"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Documentation keeps up with the code:
-#   * every variable in src/util/conf_options.c has an entry in doc/tinc.conf.5;
+#   * every variable in src/config/conf_options.c has an entry in doc/tinc.conf.5;
 #     one marked not implemented there says "not yet implemented" in its
 #     entry, one marked implemented does not; extensions say "fqtinc extension";
 #   * every long option of src/daemon/tincd.c appears in doc/tincd.8;
@@ -10,7 +10,7 @@
 # Needs no root and no daemon.
 . "$(dirname "$0")/lib.sh"
 
-OPTS="$top_srcdir/src/util/conf_options.c"
+OPTS="$top_srcdir/src/config/conf_options.c"
 PAGE5="$top_srcdir/doc/tinc.conf.5"
 PAGE8="$top_srcdir/doc/tincd.8"
 INIT="$top_srcdir/openwrt/files/tinc.init"

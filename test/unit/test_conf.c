@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/conf.h"
+#include "config/conf.h"
 #include "util/log.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"

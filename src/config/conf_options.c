@@ -7,7 +7,7 @@
 
 #include <strings.h>
 
-#include "util/conf.h"
+#include "config/conf.h"
 #include "util/log.h"
 
 #define SERVER(name, multiple, implemented) {name, OPT_SERVER, multiple, implemented, false}

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/conf.h"
+#include "config/conf.h"
 #include "util/log.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
