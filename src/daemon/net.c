@@ -3,6 +3,7 @@
  * PMTU), purging unreachable nodes, and the USR1/USR2 dumps. */
 #include "util/compat.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +30,12 @@
 extern bool keyexpire_requested;        /* net_packet.c */
 void age_subnets(void);                 /* route.c */
 void net_socket_exit(void);             /* net_socket.c */
+int edge_storm_tick(int window_s);      /* protocol_edge.c */
 
 static io_t device_io;
 static ev_timer_t housekeeping_timer;
 static uint64_t last_key_expiry;
+static uint64_t last_edge_storm_check;
 
 /* ---- scripts for nodes and subnets ---- */
 
@@ -231,8 +234,31 @@ static void check_connections(void) {
 	}
 }
 
+/* The contradiction-storm pause: like tinc 1.0.36 the daemon handles no
+ * network at all for the pause, but a pending TERM or QUIT ends the pause
+ * early, so that stopping the daemon never waits for it. */
+static void pause_network(int seconds) {
+	uint64_t end = clock_now_ns() + sec_to_ns((uint64_t)seconds);
+	for(uint64_t t = clock_now_ns(); t < end; t = clock_now_ns()) {
+		sigset_t pending;
+		if(!sigpending(&pending) && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGQUIT)))
+			break;
+		uint64_t step = MIN(end - t, 200 * NSEC_PER_MSEC);
+		struct timespec ts = {(time_t)(step / NSEC_PER_SEC), (long)(step % NSEC_PER_SEC)};
+		nanosleep(&ts, NULL);
+	}
+	now_ns = clock_now_ns();
+}
+
 static void housekeeping(void *data) {
 	(void)data;
+	/* tinc 1.0.36 counts contradictions per PingTimeout; so do we. */
+	if(now_ns - last_edge_storm_check >= sec_to_ns((uint64_t)settings.pingtimeout)) {
+		last_edge_storm_check = now_ns;
+		int pause = edge_storm_tick(settings.pingtimeout);
+		if(pause)
+			pause_network(pause);
+	}
 	check_connections();
 	past_request_age();
 	if(settings.routing_mode == RMODE_SWITCH)
@@ -260,6 +286,7 @@ static bool end_of_turn(void) {
 
 void net_start(void) {
 	last_key_expiry = now_ns;
+	last_edge_storm_check = now_ns;
 	if(device.fd >= 0)
 		io_add(&device_io, device.fd, EPOLLIN, handle_device_data, NULL);
 	udp_tx_resume_hook = resume_egress;

@@ -14,6 +14,23 @@
 
 int contradicting_add_edge;
 int contradicting_del_edge;
+static int edge_storm_pause_s = EDGE_STORM_PAUSE_MIN;
+
+int edge_storm_tick(int window_s) {
+	edge_storm_verdict_t v = edge_storm_decide(contradicting_add_edge, contradicting_del_edge,
+	                                           edge_storm_pause_s);
+	if(v.pause_s)
+		logger(DEBUG_ALWAYS, LOG_WARNING,
+		       "Another daemon seems to use our Name %s: peers contradicted our edges %d times with ADD_EDGE "
+		       "and %d times with DEL_EDGE in %d s; pausing the network for %d s (next storm: %d s); "
+		       "make sure Name = %s runs on one host only",
+		       myself->name, contradicting_add_edge, contradicting_del_edge, window_s, v.pause_s,
+		       v.next_pause_s, myself->name);
+	edge_storm_pause_s = v.next_pause_s;
+	contradicting_add_edge = 0;
+	contradicting_del_edge = 0;
+	return v.pause_s;
+}
 
 /* The address fields of an edge as they go on the wire. */
 static void edge_address_strings(const edge_t *e, char *host, size_t hostlen, char *port,
