@@ -268,7 +268,7 @@ stream_cipher_t *stream_cipher_new(int nid, const uint8_t *material, size_t len,
 	stream_cipher_t *sc = xzalloc(sizeof(*sc));
 	sc->ctx = EVP_CIPHER_CTX_new();
 	if(!sc->ctx || !EVP_CipherInit_ex(sc->ctx, c, NULL, key, iv, encrypt ? 1 : 0)) {
-		crypto_error(err, errlen, "Error during initialisation of cipher %s", OBJ_nid2sn(nid));
+		crypto_error(err, errlen, "Cannot set up cipher %s", OBJ_nid2sn(nid));
 		EVP_CIPHER_free(c);
 		stream_cipher_free(sc);
 		return NULL;
