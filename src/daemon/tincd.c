@@ -61,8 +61,9 @@ static void usage(bool status_ok) {
 	}
 	printf("Usage: tincd [option]... [generate-keys [BITS]]\n"
 	       "Runs a node of a tinc 1.0 VPN (protocol 17).\n\n"
-	       "  -c, --config=DIR              configuration directory (default: under %s/tinc)\n"
-	       "  -n, --net=NETNAME             the VPN to join: configuration in %s/tinc/NETNAME\n"
+	       "  -c, --config=DIR              read the configuration from DIR instead\n"
+	       "  -n, --net=NETNAME             the VPN to join, configured in %s/tinc/NETNAME\n"
+	       "                                (without -n and -c: %s/tinc)\n"
 	       "  -D, --no-detach               stay in the foreground and log to stderr\n"
 	       "  -d, --debug[=LEVEL]           log more: each -d adds a level, -d LEVEL sets one\n"
 	       "  -k, --kill[=SIGNAL]           signal the running daemon of this net (TERM if none given),\n"
@@ -563,7 +564,7 @@ int main(int argc, char **argv) {
 out_network:
 	close_network();
 out:
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Stopped");
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "Daemon stopped");
 	if(pidfile_fd >= 0) {
 		unlink(opt.pidfilename);
 		close(pidfile_fd);
