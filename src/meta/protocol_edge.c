@@ -21,9 +21,9 @@ int edge_storm_tick(int window_s) {
 	                                           edge_storm_pause_s);
 	if(v.pause_s)
 		logger(DEBUG_ALWAYS, LOG_WARNING,
-		       "Another daemon seems to use our Name %s: peers contradicted our edges %d times with ADD_EDGE "
-		       "and %d times with DEL_EDGE in %d s; pausing the network for %d s (next storm: %d s); "
-		       "make sure Name = %s runs on one host only",
+		       "Another daemon seems to use our Name %s: %d ADD_EDGE and %d DEL_EDGE contradicted our "
+		       "edges within %d s, so we handle no network for %d s (%d s if it goes on); make sure "
+		       "only one daemon runs as %s",
 		       myself->name, contradicting_add_edge, contradicting_del_edge, window_s, v.pause_s,
 		       v.next_pause_s, myself->name);
 	edge_storm_pause_s = v.next_pause_s;
