@@ -519,7 +519,7 @@ static void load_all_host_subnets(bool announce) {
 	char *dir = confpath("hosts");
 	DIR *d = opendir(dir);
 	if(!d) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not open %s: %s", dir, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read the host files in %s: %s", dir, strerror(errno));
 		free(dir);
 		return;
 	}

@@ -136,7 +136,7 @@ static void start_next(void) {
 			queue_tail = NULL;
 		pid_t pid = spawn(job->path, job->env);
 		if(pid < 0) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Could not run %s: %s", job->path, strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot run script %s: %s", job->path, strerror(errno));
 		} else {
 			int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 			if(fd < 0) {
@@ -160,7 +160,7 @@ static void start_next(void) {
 static bool run_sync(const char *path, char **env) {
 	pid_t pid = spawn(path, env);
 	if(pid < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not run %s: %s", path, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot run script %s: %s", path, strerror(errno));
 		return false;
 	}
 	int status = 0;

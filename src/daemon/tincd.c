@@ -448,7 +448,6 @@ static void on_int(int sig) {
 static void on_alrm(int sig) {
 	(void)sig;
 	logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal ALRM: running every timer now and pinging all peers");
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Flushing event queue");
 	timer_expire_all();
 	sset_foreach(connection_t, c, &connection_list)
 		if(c->status.active)

@@ -230,7 +230,7 @@ bool setup_listen_sockets(void) {
 		}
 	}
 	if(!listen_sockets) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not listen on any address; check Port, BindToAddress and ListenAddress");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot listen on any address; check Port, BindToAddress and ListenAddress");
 		return false;
 	}
 	return true;

@@ -103,7 +103,7 @@ bool receive_request(connection_t *c, char *line) {
 	}
 	if(!h(c, &rf, line)) {
 		if(!c->status.dead)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Could not handle %s from %s (%s): closing the connection",
+			logger(DEBUG_ALWAYS, LOG_ERR, "Handling %s from %s (%s) failed: closing the connection",
 			       request_name(request), c->name, c->hostname);
 		return false;
 	}

@@ -384,7 +384,7 @@ static bool append_pem(const char *path, mode_t mode, bool force_mode, BIO *bio,
 	char *data = NULL;
 	long n = BIO_get_mem_data(bio, &data);
 	if(n <= 0 || !data) {
-		crypto_error(err, errlen, "Could not encode key for %s", path);
+		crypto_error(err, errlen, "Cannot encode the key for %s", path);
 		return false;
 	}
 	return append_all(path, mode, force_mode, "\n", 1, err, errlen) &&
@@ -414,7 +414,7 @@ bool rsa_generate_keyfiles(int bits, const char *private_path, const char *publi
 	if(!priv || !pub || derlen <= 0 ||
 	   !PEM_write_bio_PrivateKey_traditional(priv, pkey, NULL, NULL, 0, NULL, NULL) ||
 	   !PEM_write_bio(pub, "RSA PUBLIC KEY", "", der, derlen)) {
-		crypto_error(err, errlen, "Could not encode the new RSA key");
+		crypto_error(err, errlen, "Cannot encode the new RSA key");
 		goto out;
 	}
 	if(!disable_old_keys(private_path, err, errlen) || !disable_old_keys(public_path, err, errlen))
