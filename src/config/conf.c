@@ -145,8 +145,8 @@ static const char *where(const config_t *cfg, char *buf, size_t buflen) {
 
 static void expected(const config_t *cfg, const char *what) {
 	char buf[PATH_MAX + 64];
-	logger(DEBUG_ALWAYS, LOG_ERR, "%s expected for %s %s", what, cfg->variable,
-	       where(cfg, buf, sizeof(buf)));
+	logger(DEBUG_ALWAYS, LOG_ERR, "%s = %s %s: expected %s", cfg->variable, cfg->value,
+	       where(cfg, buf, sizeof(buf)), what);
 }
 
 bool get_config_bool(const config_t *cfg, bool *result) {
@@ -160,7 +160,7 @@ bool get_config_bool(const config_t *cfg, bool *result) {
 		*result = false;
 		return true;
 	}
-	expected(cfg, "Boolean (yes or no)");
+	expected(cfg, "yes or no");
 	return false;
 }
 
@@ -179,21 +179,21 @@ bool get_config_int(const config_t *cfg, int *result) {
 		p++;
 	}
 	if(*p < '0' || *p > '9') {
-		expected(cfg, "Integer");
+		expected(cfg, "a whole number");
 		return false;
 	}
 	long long value = 0;
 	for(; *p >= '0' && *p <= '9'; p++) {
 		value = value * 10 + (*p - '0');
 		if(value > (long long)INT_MAX + 1) {
-			expected(cfg, "Integer in range");
+			expected(cfg, "a whole number of at most 2147483647");
 			return false;
 		}
 	}
 	if(negative)
 		value = -value;
 	if(value > INT_MAX) {
-		expected(cfg, "Integer in range");
+		expected(cfg, "a whole number of at most 2147483647");
 		return false;
 	}
 	*result = (int)value;
@@ -213,15 +213,15 @@ bool get_config_subnet(const config_t *cfg, subnet_t **result) {
 	subnet_t parsed;
 	memset(&parsed, 0, sizeof(parsed));
 	if(!str2net(&parsed, cfg->value)) {
-		expected(cfg, "Subnet");
+		expected(cfg, "a subnet such as 10.1.0.0/16");
 		return false;
 	}
 	/* A configured prefix like 10.1.2.3/24 is almost always a typo for
 	 * 10.1.2.0/24; tinc refuses it, and so do we. */
 	if(!subnet_hostbits_zero(&parsed)) {
 		char buf[PATH_MAX + 64];
-		logger(DEBUG_ALWAYS, LOG_ERR, "Network address and prefix length do not match for %s %s",
-		       cfg->variable, where(cfg, buf, sizeof(buf)));
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s = %s %s: the address has host bits set beyond the prefix; write the network address",
+		       cfg->variable, cfg->value, where(cfg, buf, sizeof(buf)));
 		return false;
 	}
 	/* Same shape as subnet_new() (zeroed, no owner): release with subnet_free().
@@ -269,13 +269,13 @@ static bool split_line(char *line, char **variable, char **value, const char **p
 	var[varlen] = '\0';
 
 	if(!varlen) {
-		*problem = "No variable name";
+		*problem = "a value without a variable name";
 		return false;
 	}
 	*variable = var;
 	*value = val;
 	if(!*val) {
-		*problem = "No value for variable";
+		*problem = "no value given for";
 		return false;
 	}
 	return true;
@@ -284,7 +284,7 @@ static bool split_line(char *line, char **variable, char **value, const char **p
 bool read_config_file(config_tree_t *tree, const char *path) {
 	FILE *fp = fopen(path, "r");
 	if(!fp) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open config file %s: %s", path, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open configuration file %s: %s", path, strerror(errno));
 		return false;
 	}
 
@@ -302,14 +302,14 @@ bool read_config_file(config_tree_t *tree, const char *path) {
 		if(got < 0) {
 			/* not at end of file: a read error, or no memory for the line */
 			if(ferror(fp) || !feof(fp)) {
-				logger(DEBUG_ALWAYS, LOG_ERR, "Error reading config file %s: %s", path,
+				logger(DEBUG_ALWAYS, LOG_ERR, "Read error in configuration file %s: %s", path,
 				       strerror(errno ? errno : EIO));
 				ok = false;
 			}
 			break;
 		}
 		if(lineno == INT_MAX) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Too many lines in config file %s", path);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Configuration file %s has too many lines", path);
 			ok = false;
 			break;
 		}
@@ -321,8 +321,8 @@ bool read_config_file(config_tree_t *tree, const char *path) {
 		if(len && line[len - 1] == '\r')
 			line[--len] = '\0';
 		if(strlen(line) != len) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "NUL byte on line %d while reading config file %s",
-			       lineno, path);
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: the line contains a NUL byte",
+			       path, lineno);
 			ok = false;
 			break;
 		}
@@ -351,11 +351,11 @@ bool read_config_file(config_tree_t *tree, const char *path) {
 		const char *problem = NULL;
 		if(!split_line(text, &variable, &value, &problem)) {
 			if(variable)
-				logger(DEBUG_ALWAYS, LOG_ERR, "%s `%s' on line %d while reading config file %s",
-				       problem, variable, lineno, path);
+				logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s %s",
+				       path, lineno, problem, variable);
 			else
-				logger(DEBUG_ALWAYS, LOG_ERR, "%s on line %d while reading config file %s",
-				       problem, lineno, path);
+				logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s",
+				       path, lineno, problem);
 			ok = false;
 			break;
 		}
@@ -431,7 +431,7 @@ bool read_server_config(config_tree_t *tree, const char *confbase) {
 bool read_host_config(config_tree_t *tree, const char *confbase, const char *name) {
 	/* The name becomes a path component: never let it leave hosts/. */
 	if(!check_id(name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid node name `%s'", name ? name : "");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Node name %s is not valid: use letters, digits and _ only", name ? name : "(none)");
 		return false;
 	}
 	char *path = xasprintf("%s/hosts/%s", confbase, name);
@@ -451,10 +451,10 @@ bool parse_cmdline_option(const char *arg, char **host, config_t **cfg) {
 	const char *problem = NULL;
 	if(!split_line(copy, &variable, &value, &problem)) {
 		if(variable)
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s `%s' in command line option `%s'", problem,
-			       variable, arg);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: %s %s", arg,
+			       problem, variable);
 		else
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s in command line option `%s'", problem, arg);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: %s", arg, problem);
 		free(copy);
 		return false;
 	}
@@ -466,13 +466,13 @@ bool parse_cmdline_option(const char *arg, char **host, config_t **cfg) {
 		*dot = '\0';
 		const char *key = dot + 1;
 		if(!check_id(variable)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid host name `%s' in command line option `%s'",
-			       variable, arg);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: %s is not a valid node name",
+			       arg, variable);
 			free(copy);
 			return false;
 		}
 		if(!*key || strchr(key, '.')) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid variable name in command line option `%s'",
+			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: no variable name after the node name, or more than one dot",
 			       arg);
 			free(copy);
 			return false;

@@ -109,13 +109,13 @@ void config_warn_unknown(const config_tree_t *tree) {
 		const option_info_t *info = option_lookup(cfg->variable);
 		if(!info) {
 			if(cfg->file)
-				logger(DEBUG_ALWAYS, LOG_WARNING, "Unknown variable `%s' in %s line %d",
-				       cfg->variable, cfg->file, cfg->line);
+				logger(DEBUG_ALWAYS, LOG_WARNING, "%s line %d: unknown variable %s; ignored",
+				       cfg->file, cfg->line, cfg->variable);
 			else
-				logger(DEBUG_ALWAYS, LOG_WARNING, "Unknown variable `%s' on the command line",
+				logger(DEBUG_ALWAYS, LOG_WARNING, "Option -o: unknown variable %s; ignored",
 				       cfg->variable);
 		} else if(!info->implemented) {
-			logger(DEBUG_ALWAYS, LOG_WARNING, "%s is not implemented yet in fqtinc; ignored",
+			logger(DEBUG_ALWAYS, LOG_WARNING, "%s is not implemented in fqtinc yet: ignored",
 			       info->name);
 		}
 	}

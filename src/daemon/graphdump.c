@@ -81,7 +81,7 @@ static bool write_file(const char *path, const char *text) {
 	if(ok && rename(tmp, path) < 0)
 		ok = false;
 	if(!ok) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not write graph dump %s: %s", path, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write the graph to %s: %s", path, strerror(errno));
 		remove(tmp);
 	}
 	free(tmp);
@@ -91,13 +91,13 @@ static bool write_file(const char *path, const char *text) {
 static bool write_pipe(const char *command, const char *text) {
 	FILE *p = popen(command, "w");
 	if(!p) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not run graph dump command `%s': %s", command, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot start the GraphDumpFile command %s: %s", command, strerror(errno));
 		return false;
 	}
 	fputs(text, p);
 	int status = pclose(p);
 	if(status != 0)
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Graph dump command `%s' exited with status %d", command, status);
+		logger(DEBUG_ALWAYS, LOG_WARNING, "GraphDumpFile command %s failed with status %d", command, status);
 	return true;
 }
 
@@ -110,7 +110,7 @@ void graphdump_now(void) {
 	if(!last_text || strcmp(text, last_text)) {
 		bool ok = *target == '|' ? write_pipe(target + 1, text) : write_file(target, text);
 		if(ok) {
-			LOG(DEBUG_STATUS, LOG_INFO, "Graph dumped to %s", target);
+			LOG(DEBUG_STATUS, LOG_INFO, "Wrote the graph to %s", target);
 			free(last_text);
 			last_text = text;
 			text = NULL;

@@ -3,6 +3,7 @@
  * PMTU), purging unreachable nodes, and the USR1/USR2 dumps. */
 #include "util/compat.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +30,12 @@
 extern bool keyexpire_requested;        /* net_packet.c */
 void age_subnets(void);                 /* route.c */
 void net_socket_exit(void);             /* net_socket.c */
+int edge_storm_tick(int window_s);      /* protocol_edge.c */
 
 static io_t device_io;
 static ev_timer_t housekeeping_timer;
 static uint64_t last_key_expiry;
+static uint64_t last_edge_storm_check;
 
 /* ---- scripts for nodes and subnets ---- */
 
@@ -90,10 +93,10 @@ static void reachability_changed(node_t *n) {
 	if(n == myself)
 		return;
 	if(n->status.reachable)
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) became reachable", n->name, n->hostname ? n->hostname : "unknown");
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can be reached now", n->name, n->hostname ? n->hostname : "unknown");
 	else
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) became unreachable", n->name, n->hostname ? n->hostname : "unknown");
-	logger(DEBUG_STATUS, LOG_INFO, "Node %s became %s", n->name, n->status.reachable ? "reachable" : "unreachable");
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can no longer be reached", n->name, n->hostname ? n->hostname : "unknown");
+	logger(DEBUG_STATUS, LOG_INFO, "Node %s is now %s", n->name, n->status.reachable ? "reachable" : "unreachable");
 
 	/* A flip invalidates the key for sending and the PMTU probing state;
 	 * n->mtu stays, as in 1.0.36, so a PMTU from the ACK (which comes
@@ -124,12 +127,12 @@ void graph_changed(void) {
 
 /* Forget unreachable nodes (WINCH, or when the last connection closes). */
 void purge(void) {
-	LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Purging unreachable nodes");
+	LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Forgetting the unreachable nodes");
 	for(size_t i = 0; i < node_tree.count; i++) {
 		node_t *n = node_tree.items[i];
 		if(n->status.reachable || n == myself)
 			continue;
-		LOG(DEBUG_STATUS, LOG_DEBUG, "Purging node %s (%s)", n->name, n->hostname ? n->hostname : "unknown");
+		LOG(DEBUG_STATUS, LOG_DEBUG, "Forgetting unreachable node %s (%s)", n->name, n->hostname ? n->hostname : "unknown");
 		if(!settings.strictsubnets) {
 			while(n->subnets.count) {
 				subnet_t *s = n->subnets.items[0];
@@ -202,9 +205,9 @@ static void check_connections(void) {
 		if(!c->status.active) {
 			if(now_ns - c->created_ns >= timeout) {
 				if(c->status.connecting)
-					LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Timeout while connecting to %s (%s)", c->name, c->hostname);
+					LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Connecting to %s (%s) took longer than %d s: giving up on this address", c->name, c->hostname, settings.pingtimeout);
 				else
-					LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Timeout from %s (%s) during authentication", c->name, c->hostname);
+					LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Authentication of %s (%s) took longer than %d s: closing the connection", c->name, c->hostname, settings.pingtimeout);
 				if(c->status.connecting) {
 					outgoing_t *o = c->outgoing;
 					c->outgoing = NULL;
@@ -217,10 +220,10 @@ static void check_connections(void) {
 				}
 			}
 		} else if(c->status.pinged && now_ns - c->last_ping_ns >= timeout) {
-			LOG(DEBUG_CONNECTIONS, LOG_INFO, "%s (%s) didn't respond to PING in %d seconds", c->name, c->hostname, settings.pingtimeout);
+			LOG(DEBUG_CONNECTIONS, LOG_INFO, "No PONG from %s (%s) within %d s: closing the connection", c->name, c->hostname, settings.pingtimeout);
 			terminate_connection(c, true);
 		} else if(c->outlen > c->outstart && now_ns - c->last_flushed_ns >= timeout) {
-			LOG(DEBUG_CONNECTIONS, LOG_INFO, "%s (%s) could not flush for %d seconds (%zu bytes remaining)",
+			LOG(DEBUG_CONNECTIONS, LOG_INFO, "Nothing could be sent to %s (%s) for %d s, %zu bytes still queued: closing the connection",
 			    c->name, c->hostname, settings.pingtimeout, c->outlen - c->outstart);
 			terminate_connection(c, true);
 		} else if(!c->status.pinged && now_ns - c->last_ping_ns >= interval) {
@@ -231,8 +234,31 @@ static void check_connections(void) {
 	}
 }
 
+/* The contradiction-storm pause: like tinc 1.0.36 the daemon handles no
+ * network at all for the pause, but a pending TERM or QUIT ends the pause
+ * early, so that stopping the daemon never waits for it. */
+static void pause_network(int seconds) {
+	uint64_t end = clock_now_ns() + sec_to_ns((uint64_t)seconds);
+	for(uint64_t t = clock_now_ns(); t < end; t = clock_now_ns()) {
+		sigset_t pending;
+		if(!sigpending(&pending) && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGQUIT)))
+			break;
+		uint64_t step = MIN(end - t, 200 * NSEC_PER_MSEC);
+		struct timespec ts = {(time_t)(step / NSEC_PER_SEC), (long)(step % NSEC_PER_SEC)};
+		nanosleep(&ts, NULL);
+	}
+	now_ns = clock_now_ns();
+}
+
 static void housekeeping(void *data) {
 	(void)data;
+	/* tinc 1.0.36 counts contradictions per PingTimeout; so do we. */
+	if(now_ns - last_edge_storm_check >= sec_to_ns((uint64_t)settings.pingtimeout)) {
+		last_edge_storm_check = now_ns;
+		int pause = edge_storm_tick(settings.pingtimeout);
+		if(pause)
+			pause_network(pause);
+	}
 	check_connections();
 	past_request_age();
 	if(settings.routing_mode == RMODE_SWITCH)
@@ -260,6 +286,7 @@ static bool end_of_turn(void) {
 
 void net_start(void) {
 	last_key_expiry = now_ns;
+	last_edge_storm_check = now_ns;
 	if(device.fd >= 0)
 		io_add(&device_io, device.fd, EPOLLIN, handle_device_data, NULL);
 	udp_tx_resume_hook = resume_egress;
@@ -289,9 +316,9 @@ void dump_connections(void) {
 }
 
 void dump_nodes_edges_subnets(void) {
-	logger(DEBUG_ALWAYS, LOG_DEBUG, "Statistics for %s %s:", device.type == DEVICE_TUN ? "tun" : "device", device.iface ? device.iface : "");
-	logger(DEBUG_ALWAYS, LOG_DEBUG, " total bytes in:  %10llu", (unsigned long long)device.in_bytes);
-	logger(DEBUG_ALWAYS, LOG_DEBUG, " total bytes out: %10llu", (unsigned long long)device.out_bytes);
+	logger(DEBUG_ALWAYS, LOG_DEBUG, "Traffic through %s %s:", device.type == DEVICE_TUN ? "tun" : "device", device.iface ? device.iface : "");
+	logger(DEBUG_ALWAYS, LOG_DEBUG, " bytes read:    %10llu", (unsigned long long)device.in_bytes);
+	logger(DEBUG_ALWAYS, LOG_DEBUG, " bytes written: %10llu", (unsigned long long)device.out_bytes);
 
 	const datapath_stats_t *d = &datapath_stats;
 	logger(DEBUG_ALWAYS, LOG_DEBUG, " udp dropped: unknown source %llu, no key %llu, bad MAC %llu, decrypt %llu, decompress %llu",
@@ -347,11 +374,11 @@ void dump_nodes_edges_subnets(void) {
 	}
 	logger(DEBUG_ALWAYS, LOG_DEBUG, "End of edges.");
 
-	logger(DEBUG_ALWAYS, LOG_DEBUG, "Subnet list:");
+	logger(DEBUG_ALWAYS, LOG_DEBUG, "Subnets:");
 	sset_foreach(subnet_t, s, &subnet_tree) {
 		char net[MAXNETSTR];
 		net2str(net, sizeof(net), s);
 		logger(DEBUG_ALWAYS, LOG_DEBUG, " %s owner %s", net, s->owner ? s->owner->name : "-");
 	}
-	logger(DEBUG_ALWAYS, LOG_DEBUG, "End of subnet list.");
+	logger(DEBUG_ALWAYS, LOG_DEBUG, "End of subnets.");
 }

@@ -72,9 +72,9 @@ static bool conf_keyword(const char *var, const keyword_t *words, size_t n, int 
 		}
 	}
 	if(cfg->file)
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: invalid value `%s' for %s", cfg->file, cfg->line, cfg->value, var);
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s is not a valid value for %s", cfg->file, cfg->line, cfg->value, var);
 	else
-		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid value `%s' for %s on the command line", cfg->value, var);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s=%s: not a valid value", var, cfg->value);
 	return false;
 }
 
@@ -97,7 +97,7 @@ static bool get_int_min(const char *var, int *result, int min) {
 	if(!get_config_int(cfg, &v))
 		return false;
 	if(v < min) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s must be at least %d", cfg->file ? cfg->file : "command line", cfg->line, var, min);
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s is below its minimum %d", cfg->file ? cfg->file : "command line", cfg->line, var, min);
 		return false;
 	}
 	*result = v;
@@ -108,7 +108,7 @@ static bool get_int_min(const char *var, int *result, int min) {
 static char *get_name(void) {
 	char *name = NULL;
 	if(!conf_string(settings.config, "Name", &name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Name for tinc daemon required!");
+		logger(DEBUG_ALWAYS, LOG_ERR, "tinc.conf sets no Name: every node needs one");
 		return NULL;
 	}
 	if(*name == '$') {
@@ -119,7 +119,7 @@ static char *get_name(void) {
 				env = hostname;
 		}
 		if(!env) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid Name: environment variable %s does not exist", name + 1);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Name = $%s, but the environment has no variable %s", name + 1, name + 1);
 			free(name);
 			return NULL;
 		}
@@ -131,7 +131,7 @@ static char *get_name(void) {
 		name = expanded;
 	}
 	if(!check_id(name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid name for myself: `%s' (letters, digits and _ only)", name);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Name %s is not usable: a name has letters, digits and _ only", name);
 		free(name);
 		return NULL;
 	}
@@ -143,7 +143,7 @@ static bool read_private_key(void) {
 	char *hex_d = NULL, *hex_n = NULL;
 	if(conf_string(settings.config, "PrivateKey", &hex_d)) {
 		if(!conf_string(settings.config, "PublicKey", &hex_n)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "PrivateKey used but no PublicKey found!");
+			logger(DEBUG_ALWAYS, LOG_ERR, "PrivateKey is set but PublicKey is not: the key needs both halves");
 			free(hex_d);
 			return false;
 		}
@@ -151,7 +151,7 @@ static bool read_private_key(void) {
 		xfree_secret(hex_d, strlen(hex_d));
 		free(hex_n);
 		if(!settings.privkey) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid PrivateKey/PublicKey: %s", err);
+			logger(DEBUG_ALWAYS, LOG_ERR, "PrivateKey and PublicKey do not form a key: %s", err);
 			return false;
 		}
 		return true;
@@ -161,7 +161,7 @@ static bool read_private_key(void) {
 		path = confpath("rsa_key.priv");
 	settings.privkey = rsa_read_private(path, err, sizeof(err));
 	if(!settings.privkey)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error reading RSA private key file `%s': %s", path, err);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot load the private key from %s: %s", path, err);
 	free(path);
 	return settings.privkey != NULL;
 }
@@ -177,7 +177,7 @@ static bool read_port(void) {
 	} else {
 		struct servent *se = getservbyname(port, "tcp");
 		if(!se) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid Port `%s': not a number or a known service name", port);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Port %s is neither a number nor a service name known to this system", port);
 			free(port);
 			return false;
 		}
@@ -192,28 +192,28 @@ static bool read_crypto_settings(void) {
 	char *s = NULL;
 	if(conf_string(settings.config, "Cipher", &s)) {
 		if(!cipher_by_name(s, &settings.cipher, err, sizeof(err))) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Unrecognized cipher type `%s': %s", s, err);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cipher %s is not available: %s", s, err);
 			free(s);
 			return false;
 		}
 		free(s);
 	} else if(!cipher_by_name("aes-256-cbc", &settings.cipher, err, sizeof(err))) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "aes-256-cbc unavailable: %s", err);
+		logger(DEBUG_ALWAYS, LOG_ERR, "The default cipher aes-256-cbc is not available: %s", err);
 		return false;
 	}
 	if(settings.cipher.nid && settings.cipher.blocklen <= 1)
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Cipher has no blocks (stream or CTR mode): with tinc's fixed per-key IV this reuses keystream; use a CBC cipher");
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Cipher is a stream or CTR mode: with the protocol's fixed IV per key it repeats keystream; choose a CBC cipher");
 	settings.meta_cipher_nid = meta_cipher_nid_for_keylen(settings.cipher.keylen);
 
 	if(conf_string(settings.config, "Digest", &s)) {
 		if(!digest_by_name(s, &settings.digest, err, sizeof(err))) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Unrecognized digest type `%s': %s", s, err);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Digest %s is not available: %s", s, err);
 			free(s);
 			return false;
 		}
 		free(s);
 	} else if(!digest_by_name("sha256", &settings.digest, err, sizeof(err))) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "sha256 unavailable: %s", err);
+		logger(DEBUG_ALWAYS, LOG_ERR, "The default digest sha256 is not available: %s", err);
 		return false;
 	}
 
@@ -223,7 +223,7 @@ static bool read_crypto_settings(void) {
 		if(!get_config_int(cfg, &settings.maclength))
 			return false;
 		if(settings.maclength < 0 || (size_t)settings.maclength > settings.digest.length) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: MACLength must be between 0 and %zu for this digest",
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: MACLength is out of range: this digest allows 0 to %zu",
 			       cfg->file ? cfg->file : "command line", cfg->line, settings.digest.length);
 			return false;
 		}
@@ -239,7 +239,7 @@ static bool read_crypto_settings(void) {
 		if(!get_config_int(cfg, &settings.compression))
 			return false;
 		if(settings.compression < 0 || settings.compression > 11) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: Compression must be between 0 and 11",
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: Compression is out of range: the levels are 0 to 11",
 			       cfg->file ? cfg->file : "command line", cfg->line);
 			return false;
 		}
@@ -330,7 +330,7 @@ static bool get_size(const char *var, uint64_t *result) {
 	else if(*end == 'g' || *end == 'G')
 		mult = 1ULL << 30, end++;
 	if(end == cfg->value || *end || !v) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s expects a size in bytes (e.g. 32M), not `%s'",
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s takes a size in bytes such as 32M, not %s",
 		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
 		return false;
 	}
@@ -351,7 +351,7 @@ static bool get_ms_decimal(const char *var, uint64_t *result_ns) {
 	errno = 0;
 	double ms = strtod(cfg->value, &end);
 	if(end == cfg->value || *end || errno || !(ms >= 0 && ms <= 60000)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: %s expects milliseconds from 0 to 60000 (e.g. 1.5) or no, not `%s'",
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s takes milliseconds from 0 to 60000 (such as 1.5) or no, not %s",
 		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
 		return false;
 	}
@@ -373,7 +373,7 @@ static bool read_aqm_settings(egress_config_t *e) {
 	if(!get_ms_decimal("IngressCEThreshold", &e->ingress_ce_threshold_ns))
 		return false;
 	if(flows > 65536) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "FQCoDelFlows must be at most 65536");
+		logger(DEBUG_ALWAYS, LOG_ERR, "FQCoDelFlows is too large: the most is 65536");
 		return false;
 	}
 	e->target_ns = (uint64_t)target_ms * NSEC_PER_MSEC;
@@ -387,7 +387,7 @@ static bool read_aqm_settings(egress_config_t *e) {
 	if(cfg && strcasecmp(cfg->value, "no") && strcasecmp(cfg->value, "off")) {
 		const char *err = shaper_parse_rate(cfg->value, &e->shaper_bps);
 		if(err) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s:%d: invalid Shaper rate `%s': %s",
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: Shaper rate %s is not usable: %s",
 			       cfg->file ? cfg->file : "command line", cfg->line, cfg->value, err);
 			return false;
 		}
@@ -519,7 +519,7 @@ static void load_all_host_subnets(bool announce) {
 	char *dir = confpath("hosts");
 	DIR *d = opendir(dir);
 	if(!d) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not open %s: %s", dir, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read the host files in %s: %s", dir, strerror(errno));
 		free(dir);
 		return;
 	}
@@ -560,7 +560,7 @@ static bool setup_myself(void) {
 
 	/* The own host file joins the server configuration (spec §2.3). */
 	if(!read_host_config(settings.config, settings.confbase, myself->name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open host configuration file for myself!");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read our own host file hosts/%s; is the Name right?", myself->name);
 		return false;
 	}
 	apply_cmdline_host_options(settings.config, myself->name);
@@ -582,12 +582,12 @@ static bool setup_myself(void) {
 		else if(!strcasecmp(priority, "high"))
 			prio = -10;
 		else {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid priority `%s': expected low, normal or high", priority);
+			logger(DEBUG_ALWAYS, LOG_ERR, "ProcessPriority %s is unknown: use low, normal or high", priority);
 			free(priority);
 			return false;
 		}
 		if(setpriority(PRIO_PROCESS, 0, prio) < 0)
-			logger(DEBUG_ALWAYS, LOG_WARNING, "setpriority(%d) failed: %s", prio, strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_WARNING, "Cannot set the process priority to %d: %s", prio, strerror(errno));
 		free(priority);
 	}
 	free(myself->hostname);
@@ -658,7 +658,7 @@ static void close_changed_connections(void) {
 			struct stat st;
 			bool gone = stat(path, &st) < 0;
 			if(gone || later(&st.st_mtim, &last_config_check)) {
-				logger(DEBUG_ALWAYS, LOG_NOTICE, "Host file %s was %s: closing the connection with %s (%s)",
+				logger(DEBUG_ALWAYS, LOG_NOTICE, "Host file %s was %s: dropping the connection to %s (%s) to start over with it",
 				       path, gone ? "removed" : "modified", c->name, c->hostname);
 				c->outgoing = NULL;
 				terminate_connection(c, c->status.active);
@@ -685,7 +685,7 @@ static bool host_allows_ecn(const node_t *n) {
 	}
 	config_tree_free(tree);
 	if(!on)
-		logger(DEBUG_ALWAYS, LOG_INFO, "ECN = no for %s: packets to it stay in RFC 6040 compatibility mode", n->name);
+		logger(DEBUG_ALWAYS, LOG_INFO, "ECN = no for %s: the tunnel to it uses RFC 6040 compatibility mode", n->name);
 	return on;
 }
 

@@ -93,9 +93,9 @@ static pid_t spawn(const char *path, char **env) {
 static void log_exit_status(const char *name, int status) {
 	if(WIFEXITED(status)) {
 		if(WEXITSTATUS(status))
-			logger(DEBUG_ALWAYS, LOG_ERR, "Script %s exited with non-zero status %d", name, WEXITSTATUS(status));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Script %s failed with exit status %d", name, WEXITSTATUS(status));
 	} else if(WIFSIGNALED(status)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Script %s was killed by signal %d (%s)", name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Script %s died of signal %d (%s)", name, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	}
 }
 
@@ -136,7 +136,7 @@ static void start_next(void) {
 			queue_tail = NULL;
 		pid_t pid = spawn(job->path, job->env);
 		if(pid < 0) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Could not run %s: %s", job->path, strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot run script %s: %s", job->path, strerror(errno));
 		} else {
 			int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 			if(fd < 0) {
@@ -160,7 +160,7 @@ static void start_next(void) {
 static bool run_sync(const char *path, char **env) {
 	pid_t pid = spawn(path, env);
 	if(pid < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not run %s: %s", path, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot run script %s: %s", path, strerror(errno));
 		return false;
 	}
 	int status = 0;
@@ -176,7 +176,7 @@ bool run_script(const char *name, char **extra_env) {
 		free(path);
 		return true;
 	}
-	LOG(DEBUG_STATUS, LOG_INFO, "Executing script %s", name);
+	LOG(DEBUG_STATUS, LOG_INFO, "Running script %s", name);
 	char **env = build_env(extra_env);
 	if(!strcmp(name, "tinc-up") || !strcmp(name, "tinc-down")) {
 		/* wait for queued event scripts first so the order stays the one tinc has */

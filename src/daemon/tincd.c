@@ -56,27 +56,34 @@ static size_t n_host_options;
 
 static void usage(bool status_ok) {
 	if(!status_ok) {
-		fprintf(stderr, "Try `tincd --help' for more information.\n");
+		fprintf(stderr, "Run tincd --help to list the options\n");
 		return;
 	}
-	printf("Usage: tincd [option]...\n\n"
-	       "  -c, --config=DIR              Read configuration options from DIR.\n"
-	       "  -D, --no-detach               Don't fork and detach.\n"
-	       "  -d, --debug[=LEVEL]           Increase debug level or set it to LEVEL.\n"
-	       "  -k, --kill[=SIGNAL]           Attempt to kill a running tincd and exit.\n"
-	       "  -n, --net=NETNAME             Connect to net NETNAME.\n"
-	       "  -K, --generate-keys[=BITS]    Generate public/private RSA keypair.\n"
-	       "  -L, --mlock                   Lock tinc into main memory.\n"
-	       "      --logfile[=FILENAME]      Write log entries to a logfile.\n"
-	       "      --pidfile=FILENAME        Write PID to FILENAME.\n"
-	       "  -o, --option=[HOST.]KEY=VALUE Set global/host configuration value.\n"
-	       "  -R, --chroot                  chroot to NET dir at startup.\n"
-	       "  -U, --user=USER               setuid to given USER at startup.\n"
-	       "      --help                    Display this help and exit.\n"
-	       "      --version                 Output version information and exit.\n"
+	printf("Usage: tincd [option]... [generate-keys [BITS]]\n"
+	       "Runs a node of a tinc 1.0 VPN (protocol 17).\n\n"
+	       "  -c, --config=DIR              read the configuration from DIR instead\n"
+	       "  -n, --net=NETNAME             the VPN to join, configured in %s/tinc/NETNAME\n"
+	       "                                (without -n and -c: %s/tinc)\n"
+	       "  -D, --no-detach               stay in the foreground and log to stderr\n"
+	       "  -d, --debug[=LEVEL]           log more: each -d adds a level, -d LEVEL sets one\n"
+	       "  -k, --kill[=SIGNAL]           signal the running daemon of this net (TERM if none given),\n"
+	       "                                then exit\n"
+	       "  -K, --generate-keys[=BITS]    write a new RSA key pair (2048 bits if none given), then exit\n"
+	       "  -L, --mlock                   keep all memory of the daemon out of swap\n"
+	       "      --logfile[=FILENAME]      log to FILENAME (default: %s/log/tinc.NETNAME.log)\n"
+	       "                                instead of syslog\n"
+	       "      --pidfile=FILENAME        where to keep the process id (default: %s/tinc.NETNAME.pid)\n"
+	       "  -o, --option=[HOST.]KEY=VALUE as if KEY = VALUE stood in tinc.conf, or in hosts/HOST\n"
+	       "  -R, --chroot                  confine the daemon to its configuration directory once\n"
+	       "                                it is running\n"
+	       "  -U, --user=USER               give up root and run as USER once the network is set up\n"
+	       "      --help                    print these lines\n"
+	       "      --version                 print the version\n"
 	       "\n"
-	       "  generate-keys [BITS]          Same as --generate-keys (for init scripts).\n\n"
-	       "fqtinc extensions are documented in tinc.conf(5) and README.ecn.\n");
+	       "  generate-keys [BITS]          as --generate-keys; the form OpenWrt's init script uses\n\n"
+	       "tincd(8) explains the options, tinc.conf(5) the configuration; the fqtinc\n"
+	       "extensions are marked there and in README.ecn.\n",
+	       SYSCONFDIR, SYSCONFDIR, LOCALSTATEDIR, RUNSTATEDIR);
 }
 
 static int signal_by_name(const char *s) {
@@ -104,7 +111,7 @@ static bool parse_keybits(const char *s, int *bits) {
 	char *end;
 	long n = strtol(s, &end, 10);
 	if(!*s || *end || n < 512 || n > 16384) {
-		fprintf(stderr, "Invalid key size %s: expected a number of bits from 512 to 16384.\n", s);
+		fprintf(stderr, "Key size %s is not usable: give a number of bits from 512 to 16384\n", s);
 		return false;
 	}
 	*bits = (int)(n & ~7L);
@@ -152,7 +159,7 @@ static bool parse_options(int argc, char **argv) {
 				char *end;
 				long n = strtol(optarg, &end, 10);
 				if(*end || n < 0) {
-					fprintf(stderr, "Invalid debug level %s.\n", optarg);
+					fprintf(stderr, "Debug level %s is not a number from 0 up\n", optarg);
 					return false;
 				}
 				debug_level = (int)n;
@@ -167,7 +174,7 @@ static bool parse_options(int argc, char **argv) {
 			if(optarg) {
 				opt.kill_signal = signal_by_name(optarg);
 				if(opt.kill_signal < 0) {
-					fprintf(stderr, "Invalid argument `%s'; SIGNAL must be a number or one of HUP, TERM, KILL, USR1, USR2, WINCH, INT or ALRM.\n", optarg);
+					fprintf(stderr, "Unknown signal %s: use a number or a name such as HUP, TERM, KILL, USR1, USR2, WINCH, INT, ALRM\n", optarg);
 					return false;
 				}
 			}
@@ -180,7 +187,7 @@ static bool parse_options(int argc, char **argv) {
 			char *host = NULL;
 			config_t *cfg = NULL;
 			if(!parse_cmdline_option(optarg, &host, &cfg)) {
-				fprintf(stderr, "Invalid option `%s': expected [HOST.]KEY=VALUE.\n", optarg);
+				fprintf(stderr, "Cannot use -o %s: the form is [HOST.]KEY=VALUE\n", optarg);
 				return false;
 			}
 			if(host) {
@@ -209,9 +216,10 @@ static bool parse_options(int argc, char **argv) {
 			usage(true);
 			exit(0);
 		case OPT_VERSION:
-			printf("tinc version 1.0.36 (fqtinc %s)\n"
-			       "Protocol 17. fqtinc is a clean-room implementation compatible with tinc 1.0.\n"
-			       "This is free software; see the source for copying conditions.\n",
+			printf("fqtinc %s: tincd for tinc 1.0 networks, protocol 17\n"
+			       "Written from the protocol's facts, without tinc's source code.\n"
+			       "Free software under the GNU GPL version 2 or later, without any warranty;\n"
+			       "COPYING in the source has the terms.\n",
 			       PACKAGE_VERSION);
 			exit(0);
 		case OPT_LOGFILE:
@@ -226,7 +234,7 @@ static bool parse_options(int argc, char **argv) {
 			opt.pidfilename = xstrdup(optarg);
 			break;
 		case OPT_BYPASS:
-			fprintf(stderr, "--bypass-security is not supported by fqtinc (it disables all authentication).\n");
+			fprintf(stderr, "Refusing --bypass-security: fqtinc never runs without authentication\n");
 			return false;
 		default:
 			usage(false);
@@ -242,7 +250,7 @@ static bool parse_options(int argc, char **argv) {
 			return false;
 	}
 	if(optind < argc) {
-		fprintf(stderr, "Unexpected argument `%s'.\n", argv[optind]);
+		fprintf(stderr, "Unknown argument %s\n", argv[optind]);
 		usage(false);
 		return false;
 	}
@@ -252,7 +260,7 @@ static bool parse_options(int argc, char **argv) {
 		opt.netname = NULL;
 	}
 	if(opt.netname && (strpbrk(opt.netname, "\\/") || *opt.netname == '.')) {
-		fprintf(stderr, "Invalid character in netname!\n");
+		fprintf(stderr, "Net name %s contains a slash or backslash or starts with a dot: use a plain directory name\n", opt.netname);
 		return false;
 	}
 	return true;
@@ -321,14 +329,14 @@ static pid_t read_pidfile(void) {
 static int kill_other(void) {
 	pid_t pid = read_pidfile();
 	if(pid <= 0) {
-		fprintf(stderr, "No other tincd is running for %s (no pid in %s).\n",
+		fprintf(stderr, "Found no running daemon for %s: %s holds no process id\n",
 		        opt.netname ? opt.netname : "the default net", opt.pidfilename);
 		return 1;
 	}
 	if(kill(pid, opt.kill_signal) < 0) {
-		fprintf(stderr, "Cannot send signal %d to tincd (pid %ld): %s\n", opt.kill_signal, (long)pid, strerror(errno));
+		fprintf(stderr, "Cannot signal the daemon (signal %d, pid %ld): %s\n", opt.kill_signal, (long)pid, strerror(errno));
 		if(errno == ESRCH) {
-			fprintf(stderr, "Removing stale lock file.\n");
+			fprintf(stderr, "That daemon is gone; deleting its leftover pid file\n");
 			unlink(opt.pidfilename);
 		}
 		return 1;
@@ -340,11 +348,11 @@ static int kill_other(void) {
 static bool write_pidfile(void) {
 	pidfile_fd = open(opt.pidfilename, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if(pidfile_fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not write pid file %s: %s", opt.pidfilename, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pidfilename, strerror(errno));
 		return false;
 	}
 	if(flock(pidfile_fd, LOCK_EX | LOCK_NB) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "A tincd is already running for this net (pid file %s is locked)", opt.pidfilename);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Another daemon is already running for this net: it holds the lock on %s; stop it first (tincd -k)", opt.pidfilename);
 		close(pidfile_fd);
 		pidfile_fd = -1;
 		return false;
@@ -352,7 +360,7 @@ static bool write_pidfile(void) {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if(ftruncate(pidfile_fd, 0) < 0 || write(pidfile_fd, buf, (size_t)n) != n) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not write pid file %s: %s", opt.pidfilename, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pidfilename, strerror(errno));
 		return false;
 	}
 	return true;
@@ -363,7 +371,7 @@ static bool detach(void) {
 		return true;
 	pid_t pid = fork();
 	if(pid < 0) {
-		fprintf(stderr, "fork: %s\n", strerror(errno));
+		fprintf(stderr, "Cannot go to the background: fork failed: %s\n", strerror(errno));
 		return false;
 	}
 	if(pid > 0)
@@ -385,41 +393,41 @@ static bool drop_privileges(void) {
 	if(opt.switchuser) {
 		pw = getpwnam(opt.switchuser);
 		if(!pw) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Unknown user `%s'", opt.switchuser);
+			logger(DEBUG_ALWAYS, LOG_ERR, "User %s does not exist; check the -U option", opt.switchuser);
 			return false;
 		}
 		if(initgroups(opt.switchuser, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Could not switch group of user %s: %s", opt.switchuser, strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot take on the groups of user %s: %s", opt.switchuser, strerror(errno));
 			return false;
 		}
 	}
 	if(opt.do_chroot) {
 		tzset(); /* keep the time zone for log stamps after the chroot */
 		if(chroot(settings.confbase) < 0 || chdir("/") < 0) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Could not chroot to %s: %s", settings.confbase, strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot confine the daemon to %s (chroot): %s", settings.confbase, strerror(errno));
 			return false;
 		}
 		free(settings.confbase);
 		settings.confbase = xstrdup("");
 	}
 	if(pw && setuid(pw->pw_uid) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not switch to user %s: %s", opt.switchuser, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot become user %s: %s", opt.switchuser, strerror(errno));
 		return false;
 	}
 	return true;
 }
 
 static void on_term(int sig) {
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Got %s signal", strsignal(sig));
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal %s: shutting down", sig == SIGQUIT ? "QUIT" : "TERM");
 	event_exit();
 }
 
 static void on_hup(int sig) {
 	(void)sig;
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Got HUP signal");
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal HUP: reopening the log and re-reading the configuration");
 	log_reopen();
 	if(!reload_configuration())
-		logger(DEBUG_ALWAYS, LOG_ERR, "Unable to reread configuration file, keeping the old one");
+		logger(DEBUG_ALWAYS, LOG_ERR, "The new configuration has errors (see above): keeping the one in use; fix it and send HUP again");
 }
 
 static int saved_debug_level = -1;
@@ -427,11 +435,11 @@ static int saved_debug_level = -1;
 static void on_int(int sig) {
 	(void)sig;
 	if(saved_debug_level != -1) {
-		logger(DEBUG_ALWAYS, LOG_NOTICE, "Reverting to old debug level (%d)", saved_debug_level);
+		logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal INT: debug level back to %d", saved_debug_level);
 		debug_level = saved_debug_level;
 		saved_debug_level = -1;
 	} else {
-		logger(DEBUG_ALWAYS, LOG_NOTICE, "Temporarily setting debug level to 5.  Kill me with SIGINT again to go back to level %d.", debug_level);
+		logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal INT: debug level 5 until the next INT, which restores %d", debug_level);
 		saved_debug_level = debug_level;
 		debug_level = DEBUG_TRAFFIC;
 	}
@@ -439,8 +447,7 @@ static void on_int(int sig) {
 
 static void on_alrm(int sig) {
 	(void)sig;
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Got ALRM signal");
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Flushing event queue");
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal ALRM: running every timer now and pinging all peers");
 	timer_expire_all();
 	sset_foreach(connection_t, c, &connection_list)
 		if(c->status.active)
@@ -486,12 +493,12 @@ static int generate_keys(void) {
 		pub = xasprintf("%s/hosts/%s", settings.confbase, name);
 	else
 		pub = confpath("rsa_key.pub");
-	fprintf(stderr, "Generating %d bits keys:\n", opt.keybits);
+	fprintf(stderr, "Making a %d-bit RSA key pair\n", opt.keybits);
 	if(!rsa_generate_keyfiles(opt.keybits, priv, pub, err, sizeof(err))) {
-		fprintf(stderr, "Error generating keys: %s\n", err);
+		fprintf(stderr, "Cannot make the key pair: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "Done.\nPrivate key written to %s\nPublic key written to %s\n", priv, pub);
+	fprintf(stderr, "Wrote the private key to %s and the public key to %s\n", priv, pub);
 	free(name);
 	free(priv);
 	free(pub);
@@ -508,7 +515,7 @@ int main(int argc, char **argv) {
 
 	crypto_init();
 	if(!compress_init()) {
-		fprintf(stderr, "Could not initialise compression.\n");
+		fprintf(stderr, "Cannot set up the compression libraries\n");
 		return 1;
 	}
 
@@ -524,7 +531,7 @@ int main(int argc, char **argv) {
 		return generate_keys();
 
 	if(opt.do_mlock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "System call `mlockall' failed: %s", strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot lock the daemon's memory (mlockall, for -L): %s", strerror(errno));
 		return 1;
 	}
 
@@ -538,7 +545,7 @@ int main(int argc, char **argv) {
 	if(!write_pidfile())
 		return 1;
 
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "tincd %s (fqtinc) starting, debug level %d", PACKAGE_VERSION, debug_level);
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "fqtinc %s starting at debug level %d", PACKAGE_VERSION, debug_level);
 
 	if(!event_init())
 		return 1;
@@ -556,7 +563,7 @@ int main(int argc, char **argv) {
 out_network:
 	close_network();
 out:
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Terminating");
+	logger(DEBUG_ALWAYS, LOG_NOTICE, "Daemon stopped");
 	if(pidfile_fd >= 0) {
 		unlink(opt.pidfilename);
 		close(pidfile_fd);

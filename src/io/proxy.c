@@ -457,7 +457,3 @@ bool proxy_receive(connection_t *c) {
 void proxy_free(struct proxy_state *st) {
 	free(st);
 }
-
-void proxy_exit(void) {
-	clear_settings();
-}

@@ -26,6 +26,5 @@ bool proxy_start(struct connection *c, const char *host, const char *port);
  * because the proxy refused. */
 bool proxy_receive(struct connection *c);
 void proxy_free(struct proxy_state *st);
-void proxy_exit(void);
 
 #endif

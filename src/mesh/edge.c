@@ -60,11 +60,11 @@ static void remove_ptr(sset_t *s, const edge_t *e) {
 
 void edge_add(edge_t *e) {
 	if(e->from == e->to) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Internal error: edge from %s to itself", e->from->name);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: an edge from %s to itself", e->from->name);
 		return;
 	}
 	if(lookup_edge(e->from, e->to)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Internal error: edge %s to %s added twice",
+		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: the edge from %s to %s was added twice",
 		       e->from->name, e->to->name);
 		return;
 	}

@@ -86,7 +86,7 @@ void node_free(node_t *n) {
 
 void node_add(node_t *n) {
 	if(!sset_insert(&node_tree, n))
-		logger(DEBUG_ALWAYS, LOG_ERR, "Internal error: node %s added twice", n->name);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: node %s was added twice", n->name);
 }
 
 /* Remove n from the UDP index. The comparator reads n->address, so if some
@@ -164,7 +164,7 @@ node_t *lookup_node_udp(const sockaddr_u *sa) {
 
 void update_node_udp(node_t *n, const sockaddr_u *sa) {
 	if(n == myself) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring attempt to set the UDP address of myself");
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Not setting a UDP address for ourselves");
 		return;
 	}
 	udp_index_remove(n);
@@ -177,9 +177,9 @@ void update_node_udp(node_t *n, const sockaddr_u *sa) {
 	free(n->hostname);
 	n->hostname = xstrdup(sockaddr2hostname(&n->address));
 	if(n->address.sa.sa_family)
-		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "UDP address of %s set to %s", n->name, n->hostname);
+		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "%s is now reached by UDP at %s", n->name, n->hostname);
 	else
-		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "UDP address of %s cleared", n->name);
+		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "%s has no known UDP address now", n->name);
 }
 
 unsigned node_status_bits(const node_t *n) {

@@ -137,7 +137,7 @@ void subnet_table_exit(void) {
 void subnet_add(node_t *owner, subnet_t *subnet) {
 	subnet->owner = owner;
 	if(!sset_insert(&owner->subnets, subnet)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Internal error: duplicate subnet added to %s", owner->name);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: the same subnet was added twice to %s", owner->name);
 		return;
 	}
 	sset_insert(&subnet_tree, subnet);

@@ -36,14 +36,14 @@ static bool flush_meta(connection_t *c) {
 			if(errno == EINTR)
 				continue;
 			if(errno == EAGAIN || errno == EWOULDBLOCK) {
-				LOG(DEBUG_META, LOG_DEBUG, "Flushing %zu bytes to %s (%s) would block",
+				LOG(DEBUG_META, LOG_DEBUG, "%zu bytes for %s (%s) wait: the socket is full",
 				    c->outlen, c->name, c->hostname);
 				break;
 			}
 			if(errno == EPIPE || errno == ECONNRESET)
-				LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Connection closed by %s (%s)", c->name, c->hostname);
+				LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
 			else
-				logger(DEBUG_ALWAYS, LOG_ERR, "Flushing meta data to %s (%s) failed: %s", c->name,
+				logger(DEBUG_ALWAYS, LOG_ERR, "Cannot send to %s (%s): %s", c->name,
 				       c->hostname, strerror(errno));
 			return false;
 		}
@@ -86,7 +86,7 @@ static bool queue_meta(connection_t *c, const uint8_t *data, size_t len) {
 	uint8_t *dst = outbuf_reserve(c, len);
 	if(c->status.encrypt_out) {
 		if(!stream_cipher_update(c->outcipher, data, len, dst)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Error while encrypting metadata to %s (%s)", c->name,
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot encrypt the meta stream to %s (%s)", c->name,
 			       c->hostname);
 			return false;
 		}
@@ -131,7 +131,7 @@ static int leading_request(const char *line) {
 
 bool send_request(connection_t *c, const char *fmt, ...) {
 	if(!c) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Internal error: request sent to no connection");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: a request was sent without a connection");
 		return false;
 	}
 	char buf[MAXBUFSIZE];
@@ -141,7 +141,7 @@ bool send_request(connection_t *c, const char *fmt, ...) {
 	va_end(ap);
 	/* The line plus its '\n' must fit the peer's receive buffer (spec §3.2). */
 	if(len < 0 || (size_t)len > sizeof(buf) - 1) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Output buffer overflow while sending request to %s (%s)",
+		logger(DEBUG_ALWAYS, LOG_ERR, "Request to %s (%s) does not fit in the send buffer",
 		       c->name, c->hostname);
 		return false;
 	}
@@ -192,7 +192,7 @@ bool send_tcppacket(connection_t *c, const vpn_packet_t *packet) {
 	double limit = settings.maxoutbufsize > 0 ? (double)settings.maxoutbufsize : 10.0 * MTU;
 	double p = 2.0 * (double)c->outlen / limit - 1.0;
 	if(p > 0 && (p >= 1.0 || drop_random() < p)) {
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Dropping packet for %s (%s): output buffer of %zu bytes",
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Dropping a packet for %s (%s): %zu bytes already wait to be sent",
 		    c->name, c->hostname, c->outlen);
 		return true;
 	}
@@ -213,7 +213,7 @@ static bool decrypt_in_place(connection_t *c, size_t from, size_t len) {
 	if(!len)
 		return true;
 	if(!stream_cipher_update(c->incipher, c->inbuf + from, len, c->inbuf + from)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error while decrypting metadata from %s (%s)", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot decrypt the meta stream from %s (%s)", c->name,
 		       c->hostname);
 		return false;
 	}
@@ -248,7 +248,7 @@ static input_result_t process_input(connection_t *c) {
 		size_t linelen = (size_t)(nl - (c->inbuf + pos));
 		pos += linelen + 1;
 		if(memchr(line, '\0', linelen)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Bogus data received from %s (%s)", c->name, c->hostname);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Unreadable data from %s (%s): not a request line", c->name, c->hostname);
 			return INPUT_BAD;
 		}
 		bool was_decrypting = c->status.decrypt_in;
@@ -266,7 +266,7 @@ static input_result_t process_input(connection_t *c) {
 		c->inlen -= pos;
 	}
 	if(c->inlen >= MAXBUFSIZE) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Metadata read buffer overflow for %s (%s)", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Line from %s (%s) is too long for the receive buffer", c->name,
 		       c->hostname);
 		return INPUT_BAD;
 	}
@@ -305,15 +305,15 @@ static void receive_meta(connection_t *c) {
 		if(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		if(errno == ECONNRESET)
-			LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Connection closed by %s (%s)", c->name, c->hostname);
+			LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
 		else
-			logger(DEBUG_ALWAYS, LOG_ERR, "Metadata socket read error for %s (%s): %s", c->name,
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read from %s (%s): %s", c->name,
 			       c->hostname, strerror(errno));
 		terminate_connection(c, c->status.active);
 		return;
 	}
 	if(n == 0) {
-		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Connection closed by %s (%s)", c->name, c->hostname);
+		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
 		terminate_connection(c, c->status.active);
 		return;
 	}

@@ -38,7 +38,7 @@ static int address_family(void) {
 		else if(!strcasecmp(s, "ipv6"))
 			af = AF_INET6;
 		else if(strcasecmp(s, "any"))
-			logger(DEBUG_ALWAYS, LOG_WARNING, "Invalid AddressFamily `%s', using any", s);
+			logger(DEBUG_ALWAYS, LOG_WARNING, "AddressFamily %s is unknown: using any; the choices are ipv4, ipv6 and any", s);
 		free(s);
 	}
 	return af;
@@ -55,7 +55,7 @@ static bool bind_to_interface(int fd) {
 		return true;
 	bool ok = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface, (socklen_t)strlen(iface)) == 0;
 	if(!ok)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Can't bind to interface %s: %s", iface, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot tie the socket to interface %s (BindToInterface): %s", iface, strerror(errno));
 	free(iface);
 	return ok;
 }
@@ -73,7 +73,7 @@ static void set_meta_socket_options(int fd, int family) {
 static int open_tcp_listener(const sockaddr_u *sa) {
 	int fd = socket(sa->sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
 	if(fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Creating metasocket failed: %s", strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open a TCP socket: %s", strerror(errno));
 		return -1;
 	}
 	set_nonblock_cloexec(fd);
@@ -82,12 +82,12 @@ static int open_tcp_listener(const sockaddr_u *sa) {
 	if(sa->sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if(!bind_to_interface(fd) || bind(fd, &sa->sa, sockaddr_len(sa)) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Can't bind to %s/tcp: %s", sockaddr2hostname(sa), strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot listen on %s (TCP): %s; is another daemon using the port?", sockaddr2hostname(sa), strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if(listen(fd, 3) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "System call `listen' failed: %s", strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot listen on the TCP socket: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -97,7 +97,7 @@ static int open_tcp_listener(const sockaddr_u *sa) {
 static int open_udp_socket(const sockaddr_u *sa) {
 	int fd = socket(sa->sa.sa_family, SOCK_DGRAM, IPPROTO_UDP);
 	if(fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Creating UDP socket failed: %s", strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open a UDP socket: %s", strerror(errno));
 		return -1;
 	}
 	set_nonblock_cloexec(fd);
@@ -137,7 +137,7 @@ static int open_udp_socket(const sockaddr_u *sa) {
 		}
 	}
 	if(!bind_to_interface(fd) || bind(fd, &sa->sa, sockaddr_len(sa)) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Can't bind to %s/udp: %s", sockaddr2hostname(sa), strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot use %s (UDP): %s; is another daemon using the port?", sockaddr2hostname(sa), strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -170,13 +170,13 @@ static bool add_listen_address(const char *address, const char *port, int af, bo
 	struct addrinfo *ai;
 	int err = getaddrinfo(address && strcmp(address, "*") ? address : NULL, port, &hints, &ai);
 	if(err) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "System call `getaddrinfo' failed for %s port %s: %s",
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot resolve the listening address %s port %s: %s",
 		       address ? address : "*", port, gai_strerror(err));
 		return false;
 	}
 	for(struct addrinfo *a = ai; a; a = a->ai_next) {
 		if(listen_sockets >= MAXSOCKETS) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Too many listening sockets (max %d)", MAXSOCKETS);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Too many addresses to listen on: the most is %d", MAXSOCKETS);
 			break;
 		}
 		sockaddr_u sa = {0};
@@ -230,7 +230,7 @@ bool setup_listen_sockets(void) {
 		}
 	}
 	if(!listen_sockets) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Unable to create any listening socket!");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot listen on any address; check Port, BindToAddress and ListenAddress");
 		return false;
 	}
 	return true;
@@ -260,7 +260,7 @@ static void handle_new_meta_connection(void *data, uint32_t events) {
 	int fd = accept4(ls->tcp.fd, &sa.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if(fd < 0) {
 		if(errno != EAGAIN && errno != EINTR)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Accepting a new connection failed: %s", strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot accept an incoming connection: %s", strerror(errno));
 		return;
 	}
 	sockaddr_unmap(&sa);
@@ -278,7 +278,7 @@ static void handle_new_meta_connection(void *data, uint32_t events) {
 	c->socket = fd;
 	c->state = CONN_ID;
 	if(++accepted_this_second > 10) {
-		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Too many connections this second, tarpitting %s", c->hostname);
+		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Too many connections this second: holding %s in the tarpit", c->hostname);
 		c->status.tarpit = true;
 		connection_add(c);
 		connection_close(c);
@@ -324,7 +324,7 @@ void retry_outgoing(outgoing_t *o) {
 		o->timeout = settings.maxtimeout;
 	outgoing_reset_addresses(o);
 	timer_set(&o->ev, sec_to_ns((uint64_t)o->timeout), retry_timer, o);
-	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Trying to re-establish outgoing connection in %d seconds", o->timeout);
+	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Will try to connect to %s again in %d s", o->name, o->timeout);
 }
 
 void outgoing_reset_backoff(outgoing_t *o) {
@@ -383,7 +383,7 @@ static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
 		struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
 		int err = getaddrinfo(host, port, &hints, &o->ai);
 		if(err) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Error looking up %s port %s: %s", host, port, gai_strerror(err));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot resolve %s port %s: %s", host, port, gai_strerror(err));
 			o->ai = NULL;
 		}
 		free(host);
@@ -412,7 +412,7 @@ static void bind_outgoing(int fd, int family) {
 	sockaddr_u sa = listen_socket[found].sa;
 	sockaddr_set_port(&sa, 0);
 	if(bind(fd, &sa.sa, sockaddr_len(&sa)) < 0)
-		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Can't bind outgoing socket to %s: %s", sockaddr2hostname(&sa), strerror(errno));
+		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Cannot send from %s (BindToAddress): %s", sockaddr2hostname(&sa), strerror(errno));
 }
 
 /* Through a proxy (proxy.c), one attempt per Address line: the proxy gets
@@ -424,7 +424,7 @@ static void do_outgoing_via_proxy(outgoing_t *o, int af) {
 		config_t *cfg = o->cfg ? lookup_config_next(o->config_tree, o->cfg) : lookup_config(o->config_tree, "Address");
 		o->cfg = cfg;
 		if(!cfg) {
-			logger(DEBUG_CONNECTIONS, LOG_ERR, "Could not set up a meta connection to %s", o->name);
+			logger(DEBUG_CONNECTIONS, LOG_ERR, "No address of %s can be reached just now", o->name);
 			retry_outgoing(o);
 			return;
 		}
@@ -450,7 +450,7 @@ static void do_outgoing_via_proxy(outgoing_t *o, int af) {
 		c->outgoing = o;
 		c->status.outgoing = true;
 		c->state = CONN_ID;
-		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Trying to connect to %s (%s) through the proxy", o->name, c->hostname);
+		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connecting to %s (%s) through the proxy", o->name, c->hostname);
 		free(host);
 		free(port);
 		if(connecting) {
@@ -480,13 +480,13 @@ void do_outgoing_connection(outgoing_t *o) {
 	}
 	for(;;) {
 		if(!next_address(o, af, &sa)) {
-			logger(DEBUG_CONNECTIONS, LOG_ERR, "Could not set up a meta connection to %s", o->name);
+			logger(DEBUG_CONNECTIONS, LOG_ERR, "No address of %s can be reached just now", o->name);
 			retry_outgoing(o);
 			return;
 		}
 		int fd = socket(sa.sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
 		if(fd < 0) {
-			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Creating socket for %s failed: %s", sockaddr2hostname(&sa), strerror(errno));
+			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Cannot open a socket for %s: %s", sockaddr2hostname(&sa), strerror(errno));
 			continue;
 		}
 		set_nonblock_cloexec(fd);
@@ -504,10 +504,10 @@ void do_outgoing_connection(outgoing_t *o) {
 		c->outgoing = o;
 		c->status.outgoing = true;
 		c->state = CONN_ID;
-		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Trying to connect to %s (%s)", o->name, c->hostname);
+		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connecting to %s (%s)", o->name, c->hostname);
 
 		if(connect(fd, &sa.sa, sockaddr_len(&sa)) < 0 && errno != EINPROGRESS) {
-			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Could not connect to %s (%s): %s", o->name, c->hostname, strerror(errno));
+			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Cannot connect to %s (%s): %s", o->name, c->hostname, strerror(errno));
 			close(fd);
 			c->socket = -1;
 			connection_free(c);
@@ -525,7 +525,7 @@ void finish_connecting(connection_t *c) {
 	socklen_t len = sizeof(err);
 	getsockopt(c->socket, SOL_SOCKET, SO_ERROR, &err, &len);
 	if(err) {
-		LOG(DEBUG_CONNECTIONS, LOG_ERR, "Error while connecting to %s (%s): %s", c->name, c->hostname, strerror(err));
+		LOG(DEBUG_CONNECTIONS, LOG_ERR, "Connection to %s (%s) failed: %s", c->name, c->hostname, strerror(err));
 		outgoing_t *o = c->outgoing;
 		c->outgoing = NULL;
 		connection_close(c);
@@ -564,14 +564,14 @@ void setup_outgoing_connection(outgoing_t *o) {
 		config_tree_free(o->config_tree);
 	o->config_tree = config_tree_new();
 	if(!read_host_config(o->config_tree, settings.confbase, o->name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "No host configuration file for %s; retrying later", o->name);
+		logger(DEBUG_ALWAYS, LOG_ERR, "ConnectTo = %s, but hosts/%s cannot be read; trying again later", o->name, o->name);
 		o->timeout = settings.maxtimeout - 5;
 		retry_outgoing(o);
 		return;
 	}
 	apply_cmdline_host_options(o->config_tree, o->name);
 	if(!lookup_config(o->config_tree, "Address")) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "No address specified for %s", o->name);
+		logger(DEBUG_ALWAYS, LOG_ERR, "ConnectTo = %s, but its host file gives no Address", o->name);
 		o->timeout = settings.maxtimeout - 5;
 		retry_outgoing(o);
 		return;
@@ -627,7 +627,7 @@ void try_outgoing_connections(void) {
 
 	for(config_t *cfg = lookup_config(settings.config, "ConnectTo"); cfg; cfg = lookup_config_next(settings.config, cfg)) {
 		if(!check_id(cfg->value)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid name for outgoing connection in %s line %d", cfg->file ? cfg->file : "command line", cfg->line);
+			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: ConnectTo names no valid node", cfg->file ? cfg->file : "command line", cfg->line);
 			continue;
 		}
 		if(!strcmp(cfg->value, myself->name))

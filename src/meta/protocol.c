@@ -33,10 +33,10 @@ static const request_handler_t handlers[REQ_LAST] = {
 
 bool bad_request(const connection_t *c, int request, const char *why) {
 	if(why)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Got bad %s from %s (%s): %s", request_name(request), c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Malformed %s from %s (%s): %s", request_name(request), c->name,
 		       c->hostname, why);
 	else
-		logger(DEBUG_ALWAYS, LOG_ERR, "Got bad %s from %s (%s)", request_name(request), c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Malformed %s from %s (%s)", request_name(request), c->name,
 		       c->hostname);
 	return false;
 }
@@ -51,9 +51,9 @@ static bool request_allowed(const connection_t *c, int request) {
 
 static void log_unknown(const connection_t *c, const char *line) {
 	if(debug_level >= DEBUG_META)
-		logger(DEBUG_META, LOG_DEBUG, "Unknown request from %s (%s): %s", c->name, c->hostname, line);
+		logger(DEBUG_META, LOG_DEBUG, "Request of unknown type from %s (%s): %s", c->name, c->hostname, line);
 	else
-		logger(DEBUG_ALWAYS, LOG_ERR, "Unknown request from %s (%s)", c->name, c->hostname);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Request of unknown type from %s (%s)", c->name, c->hostname);
 }
 
 bool receive_request(connection_t *c, char *line) {
@@ -66,10 +66,10 @@ bool receive_request(connection_t *c, char *line) {
 			return false;
 		}
 		if(split == SPLIT_FIELD_TOO_LONG)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Got request with an overlong field from %s (%s)", c->name,
+			logger(DEBUG_ALWAYS, LOG_ERR, "Request from %s (%s) has an overlong field", c->name,
 			       c->hostname);
 		else
-			logger(DEBUG_ALWAYS, LOG_ERR, "Bogus data received from %s (%s)", c->name, c->hostname);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Unreadable data from %s (%s): not a request line", c->name, c->hostname);
 		return false;
 	}
 
@@ -89,7 +89,7 @@ bool receive_request(connection_t *c, char *line) {
 		    c->hostname);
 
 	if(!request_allowed(c, request)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Unauthorized request from %s (%s)", c->name, c->hostname);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Out-of-order %s from %s (%s): not allowed at this stage", request_name(request), c->name, c->hostname);
 		return false;
 	}
 
@@ -97,13 +97,13 @@ bool receive_request(connection_t *c, char *line) {
 	if(!h) {
 		/* tinc 1.1 requests (spec §9): a node announcing minor 0 should never
 		 * get them; ignoring is kinder than dropping the link. */
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring unsupported request %s from %s (%s)",
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring %s from %s (%s): a tinc 1.1 request we do not speak",
 		    request_name(request), c->name, c->hostname);
 		return true;
 	}
 	if(!h(c, &rf, line)) {
 		if(!c->status.dead)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Error while processing %s from %s (%s)",
+			logger(DEBUG_ALWAYS, LOG_ERR, "Handling %s from %s (%s) failed: closing the connection",
 			       request_name(request), c->name, c->hostname);
 		return false;
 	}
@@ -130,13 +130,13 @@ void past_request_age(void) {
 	size_t deleted = past_cache_age(past_requests, now_ns, sec_to_ns((uint64_t)settings.pinginterval));
 	size_t left = past_cache_count(past_requests);
 	if(deleted || left)
-		LOG(DEBUG_SCARY_THINGS, LOG_DEBUG, "Aging past requests: deleted %zu, left %zu", deleted, left);
+		LOG(DEBUG_SCARY_THINGS, LOG_DEBUG, "Seen-request cache: %zu expired, %zu kept", deleted, left);
 }
 
 bool seen_request(const char *line) {
 	past_request_init();
 	if(past_cache_seen(past_requests, line, now_ns)) {
-		LOG(DEBUG_SCARY_THINGS, LOG_DEBUG, "Already seen request");
+		LOG(DEBUG_SCARY_THINGS, LOG_DEBUG, "Request seen before: not handled again");
 		return true;
 	}
 	return false;

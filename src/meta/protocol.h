@@ -171,10 +171,34 @@ bool send_chal_reply(connection_t *c);
 bool send_ack(connection_t *c);
 bool send_pong(connection_t *c);
 
-/* Counted per housekeeping tick for the contradiction-storm guard (spec
- * §3.5); the daemon reads and resets them. */
+/* Counted for the contradiction-storm guard: an ADD_EDGE for an edge of ours
+ * we do not have, a DEL_EDGE for one we do have. edge_storm_tick() reads and
+ * resets them. */
 extern int contradicting_add_edge;
 extern int contradicting_del_edge;
+
+/* The contradiction-storm guard. Two daemons that share a Name keep denying
+ * each other's edges, so both kinds of contradiction pile up; tinc 1.0.36
+ * then stops handling the network for a while, 10 s at first and twice as
+ * long on each storm in a row. We cap the pause at 640 s (10 s doubled six
+ * times): long enough that a duplicate barely disturbs the mesh, short
+ * enough that the daemon is back within minutes once the duplicate is gone.
+ * A calm window halves the pause again, down to 10 s. */
+enum {
+	EDGE_STORM_LIMIT = 100,     /* more than this many of each kind per window */
+	EDGE_STORM_PAUSE_MIN = 10,  /* seconds */
+	EDGE_STORM_PAUSE_MAX = 640, /* seconds */
+};
+typedef struct edge_storm_verdict {
+	int pause_s;      /* stop handling the network this long now; 0 = no storm */
+	int next_pause_s; /* the pause the next storm will get */
+} edge_storm_verdict_t;
+/* Pure: the counts of one window and the current pause length in, the
+ * action and the next pause length out. */
+edge_storm_verdict_t edge_storm_decide(int adds, int dels, int pause_s);
+/* Once per window of window_s seconds: decides from the counters, logs a
+ * storm, resets the counters; returns the seconds to pause (0 = none). */
+int edge_storm_tick(int window_s);
 
 /* "Got bad REQ from NAME (HOST)[: why]" at DEBUG_ALWAYS; returns false. */
 bool bad_request(const connection_t *c, int request, const char *why);

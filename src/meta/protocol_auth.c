@@ -58,21 +58,21 @@ static rsa_key_t *load_peer_key(connection_t *c) {
 	if(conf_string(c->config_tree, "PublicKey", &value)) {
 		key = rsa_from_hex(value, NULL, err, sizeof(err));
 		if(!key)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Invalid PublicKey for %s: %s", c->name, err);
+			logger(DEBUG_ALWAYS, LOG_ERR, "PublicKey of %s is not usable: %s", c->name, err);
 		free(value);
 		return key;
 	}
 	if(conf_string(c->config_tree, "PublicKeyFile", &value)) {
 		key = rsa_read_public(value, err, sizeof(err));
 		if(!key)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Reading RSA public key file `%s' failed: %s", value, err);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot load a public key from %s: %s", value, err);
 		free(value);
 		return key;
 	}
 	char *path = xasprintf("%s/hosts/%s", settings.confbase, c->name);
 	key = rsa_read_public(path, err, sizeof(err));
 	if(!key)
-		logger(DEBUG_ALWAYS, LOG_ERR, "No public key for %s specified! (%s)", c->name, err);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Found no public key for %s: %s; add one to its host file", c->name, err);
 	free(path);
 	return key;
 }
@@ -90,7 +90,7 @@ bool id_h(connection_t *c, request_fields_t *rf, const char *line) {
 	if(connection_is_initiator(c)) {
 		const char *expected = c->outgoing ? c->outgoing->name : c->name;
 		if(strcmp(expected, name)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Peer %s is %s instead of %s", c->hostname, name, expected);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Expected %s at %s, but it says it is %s", expected, c->hostname, name);
 			return false;
 		}
 	}
@@ -102,7 +102,7 @@ bool id_h(connection_t *c, request_fields_t *rf, const char *line) {
 	c->protocol_minor = minor;
 
 	if(major != PROTOCOL_MAJOR) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Peer %s (%s) uses incompatible version %d", c->name, c->hostname,
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s (%s) speaks protocol %d, we speak 17: closing the connection", c->name, c->hostname,
 		       major);
 		return false;
 	}
@@ -111,7 +111,7 @@ bool id_h(connection_t *c, request_fields_t *rf, const char *line) {
 		config_tree_t *tree = config_tree_new();
 		if(!read_host_config(tree, settings.confbase, c->name)) {
 			config_tree_free(tree);
-			logger(DEBUG_ALWAYS, LOG_ERR, "Peer %s had unknown identity (%s)", c->hostname, c->name);
+			logger(DEBUG_ALWAYS, LOG_ERR, "Connection from %s claims to be %s, which has no host file here", c->hostname, c->name);
 			return false;
 		}
 		apply_cmdline_host_options(tree, c->name);
@@ -139,7 +139,7 @@ bool send_metakey(connection_t *c) {
 	rsa_key_t *key = c->rsa;
 	size_t k = key ? rsa_size(key) : 0;
 	if(!k || 2 * k > MAX_FIELD_LEN) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Public key of %s (%s) has an unusable size (%zu bytes)", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Public key of %s (%s) has an unusable size of %zu bytes", c->name,
 		       c->hostname, k);
 		return false;
 	}
@@ -158,16 +158,16 @@ bool send_metakey(connection_t *c) {
 	plain[0] &= 0x7F;
 	if(debug_level >= DEBUG_SCARY_THINGS) {
 		bin2hex(plain, k, hex);
-		logger(DEBUG_SCARY_THINGS, LOG_DEBUG, "Generated random meta key (unencrypted): %s", hex);
+		logger(DEBUG_SCARY_THINGS, LOG_DEBUG, "Our meta key in the clear: %s", hex);
 	}
 	if(!rsa_public_encrypt_raw(key, plain, sealed)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error during encryption of meta key for %s (%s)", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot encrypt the meta key for %s (%s)", c->name,
 		       c->hostname);
 		goto out;
 	}
 	sc = stream_cipher_new(nid, plain, k, true, err, sizeof(err));
 	if(!sc) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error during initialisation of cipher for %s (%s): %s", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot set up the meta cipher to %s (%s): %s", c->name,
 		       c->hostname, err);
 		goto out;
 	}
@@ -202,32 +202,32 @@ bool metakey_h(connection_t *c, request_fields_t *rf, const char *line) {
 	rsa_key_t *priv = my_private_key();
 	size_t k = priv ? rsa_size(priv) : 0;
 	if(!k || strlen(hexkey) != 2 * k) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Possible intruder %s (%s): %s", c->name, c->hostname,
-		       "wrong keylength");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): %s", c->name, c->hostname,
+		       "its meta key does not match the length of our RSA key");
 		return false;
 	}
 
 	if(!cipher) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s (%s) uses null cipher!", c->name, c->hostname);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): it wants no meta cipher", c->name, c->hostname);
 		return false;
 	}
 	char err[256] = "";
 	cipher_info_t ci;
 	if(!cipher_by_nid(cipher, &ci, err, sizeof(err))) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s (%s) uses unknown cipher! (%s)", c->name, c->hostname, err);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): its meta cipher is not available: %s", c->name, c->hostname, err);
 		return false;
 	}
 	if(!digest) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s (%s) uses null digest!", c->name, c->hostname);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): it wants no meta digest", c->name, c->hostname);
 		return false;
 	}
 	digest_info_t di;
 	if(!digest_by_nid(digest, &di, err, sizeof(err))) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Node %s (%s) uses unknown digest! (%s)", c->name, c->hostname, err);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): its meta digest is not available: %s", c->name, c->hostname, err);
 		return false;
 	}
 	if(maclength < 0 || (size_t)maclength > di.length) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s (%s) uses bogus MAC length!", c->name, c->hostname);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): its MAC length does not fit the digest", c->name, c->hostname);
 		return false;
 	}
 
@@ -239,19 +239,19 @@ bool metakey_h(connection_t *c, request_fields_t *rf, const char *line) {
 		goto out;
 	}
 	if(!rsa_private_decrypt_raw(priv, sealed, plain)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error during decryption of meta key for %s (%s)", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot decrypt the meta key from %s (%s)", c->name,
 		       c->hostname);
 		goto out;
 	}
 	if(debug_level >= DEBUG_SCARY_THINGS) {
 		char *hex = xmalloc(2 * k + 1);
 		bin2hex(plain, k, hex);
-		logger(DEBUG_SCARY_THINGS, LOG_DEBUG, "Received random meta key (unencrypted): %s", hex);
+		logger(DEBUG_SCARY_THINGS, LOG_DEBUG, "Peer's meta key in the clear: %s", hex);
 		free(hex);
 	}
 	stream_cipher_t *sc = stream_cipher_new(cipher, plain, k, false, err, sizeof(err));
 	if(!sc) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error during initialisation of cipher from %s (%s): %s", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot set up the meta cipher from %s (%s): %s", c->name,
 		       c->hostname, err);
 		goto out;
 	}
@@ -294,8 +294,8 @@ bool challenge_h(connection_t *c, request_fields_t *rf, const char *line) {
 	rsa_key_t *priv = my_private_key();
 	size_t k = priv ? rsa_size(priv) : 0;
 	if(!k || strlen(hex) != 2 * k) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Possible intruder %s (%s): %s", c->name, c->hostname,
-		       "wrong challenge length");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): %s", c->name, c->hostname,
+		       "its challenge does not match the length of our RSA key");
 		return false;
 	}
 	uint8_t *challenge = xmalloc(k);
@@ -326,7 +326,7 @@ bool send_chal_reply(connection_t *c) {
 	if(!c->mychallenge || !digest_by_nid(c->indigest_nid, &di, err, sizeof(err)) ||
 	   di.length > sizeof(hash) ||
 	   !digest_oneshot(c->indigest_nid, c->mychallenge, c->mychallenge_len, hash, &hashlen)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error during calculation of response for %s (%s)", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot compute the challenge answer for %s (%s)", c->name,
 		       c->hostname);
 		return false;
 	}
@@ -344,13 +344,13 @@ bool chal_reply_h(connection_t *c, request_fields_t *rf, const char *line) {
 	digest_info_t di;
 	char err[256] = "";
 	if(!digest_by_nid(c->outdigest_nid, &di, err, sizeof(err)) || di.length > MAX_DIGEST_BYTES) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error during calculation of response from %s (%s): %s", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot compute the expected answer of %s (%s): %s", c->name,
 		       c->hostname, err);
 		return false;
 	}
 	if(strlen(hex) != 2 * di.length) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Possible intruder %s (%s): %s", c->name, c->hostname,
-		       "wrong challenge reply length");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): %s", c->name, c->hostname,
+		       "its challenge answer has the wrong length");
 		return false;
 	}
 	uint8_t theirs[MAX_DIGEST_BYTES], mine[MAX_DIGEST_BYTES];
@@ -360,13 +360,13 @@ bool chal_reply_h(connection_t *c, request_fields_t *rf, const char *line) {
 	if(!c->hischallenge ||
 	   !digest_oneshot(c->outdigest_nid, c->hischallenge, c->hischallenge_len, mine, &minelen) ||
 	   minelen != di.length) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error during calculation of response from %s (%s)", c->name,
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot compute the expected answer of %s (%s)", c->name,
 		       c->hostname);
 		return false;
 	}
 	if(!equal_ct(theirs, mine, di.length)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Possible intruder %s (%s): %s", c->name, c->hostname,
-		       "wrong challenge reply");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Rejecting %s (%s): %s", c->name, c->hostname,
+		       "its challenge answer is wrong; does its host file hold the right key?");
 		return false;
 	}
 
@@ -428,7 +428,7 @@ bool ack_h(connection_t *c, request_fields_t *rf, const char *line) {
 	} else if(n->connection && n->connection != c) {
 		connection_t *old = n->connection;
 		LOG(DEBUG_CONNECTIONS, LOG_DEBUG,
-		    "Established a second connection with %s (%s), closing old connection", n->name,
+		    "A second connection with %s (%s) is up: closing the older one", n->name,
 		    old->hostname);
 		/* Keep the ConnectTo on the surviving connection instead of
 		 * reconnecting at once, which would replace this one in turn. */

@@ -14,6 +14,23 @@
 
 int contradicting_add_edge;
 int contradicting_del_edge;
+static int edge_storm_pause_s = EDGE_STORM_PAUSE_MIN;
+
+int edge_storm_tick(int window_s) {
+	edge_storm_verdict_t v = edge_storm_decide(contradicting_add_edge, contradicting_del_edge,
+	                                           edge_storm_pause_s);
+	if(v.pause_s)
+		logger(DEBUG_ALWAYS, LOG_WARNING,
+		       "Another daemon seems to use our Name %s: %d ADD_EDGE and %d DEL_EDGE contradicted our "
+		       "edges within %d s, so we handle no network for %d s (%d s if it goes on); make sure "
+		       "only one daemon runs as %s",
+		       myself->name, contradicting_add_edge, contradicting_del_edge, window_s, v.pause_s,
+		       v.next_pause_s, myself->name);
+	edge_storm_pause_s = v.next_pause_s;
+	contradicting_add_edge = 0;
+	contradicting_del_edge = 0;
+	return v.pause_s;
+}
 
 /* The address fields of an edge as they go on the wire. */
 static void edge_address_strings(const edge_t *e, char *host, size_t hostlen, char *port,
@@ -102,7 +119,7 @@ bool add_edge_h(connection_t *c, request_fields_t *rf, const char *line) {
 	node_t *from = lookup_node(from_name);
 	node_t *to = lookup_node(to_name);
 	if(tunnelserver_ignores(c, from, to)) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring indirect %s from %s (%s)", "ADD_EDGE", c->name,
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s) about other nodes", "ADD_EDGE", c->name,
 		    c->hostname);
 		return true;
 	}
@@ -118,12 +135,12 @@ bool add_edge_h(connection_t *c, request_fields_t *rf, const char *line) {
 			return true;
 		if(from == myself) {
 			LOG(DEBUG_PROTOCOL, LOG_WARNING,
-			    "Got %s from %s (%s) for ourself which does not match existing entry", "ADD_EDGE",
+			    "%s from %s (%s) misstates one of our own edges: sending the right one back", "ADD_EDGE",
 			    c->name, c->hostname);
 			send_add_edge(c, e);
 			return true;
 		}
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) which does not match existing entry",
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) changes a known edge: updating it",
 		    "ADD_EDGE", c->name, c->hostname);
 		e->options = options;
 		if(!edge_address_equal(e, &addr))
@@ -135,7 +152,7 @@ bool add_edge_h(connection_t *c, request_fields_t *rf, const char *line) {
 			sset_insert(&edge_weight_tree, e);
 		}
 	} else if(from == myself) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for ourself which does not exist",
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) adds an edge of ours we do not have: denying it",
 		    "ADD_EDGE", c->name, c->hostname);
 		contradicting_add_edge++;
 		send_request(c, "%d %x %s %s", REQ_DEL_EDGE, request_nonce(), from->name, to->name);
@@ -170,18 +187,18 @@ bool del_edge_h(connection_t *c, request_fields_t *rf, const char *line) {
 	node_t *from = lookup_node(from_name);
 	node_t *to = lookup_node(to_name);
 	if(tunnelserver_ignores(c, from, to)) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring indirect %s from %s (%s)", "DEL_EDGE", c->name,
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s) about other nodes", "DEL_EDGE", c->name,
 		    c->hostname);
 		return true;
 	}
 	edge_t *e = lookup_edge(from, to);
 	if(!e) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) which does not appear in the edge tree",
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) removes an edge we do not know: ignored",
 		    "DEL_EDGE", c->name, c->hostname);
 		return true;
 	}
 	if(from == myself) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for ourself", "DEL_EDGE", c->name,
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) removes one of our own edges: announcing it again", "DEL_EDGE", c->name,
 		    c->hostname);
 		contradicting_del_edge++;
 		send_add_edge(c, e);

@@ -47,7 +47,7 @@ bool key_changed_h(connection_t *c, request_fields_t *rf, const char *line) {
 
 	node_t *n = lookup_node(name);
 	if(!n) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Got %s from %s (%s) origin %s which does not exist",
+		logger(DEBUG_ALWAYS, LOG_ERR, "%s from %s (%s) names the unknown node %s as its origin",
 		       "KEY_CHANGED", c->name, c->hostname, name);
 		return true;
 	}
@@ -81,14 +81,14 @@ static bool lookup_key_nodes(connection_t *c, int request, const char *from_name
 	*from = lookup_node(from_name);
 	if(!*from) {
 		logger(DEBUG_ALWAYS, LOG_ERR,
-		       "Got %s from %s (%s) origin %s which does not exist in our connection list",
+		       "%s from %s (%s) names the unknown node %s as its origin",
 		       request_name(request), c->name, c->hostname, from_name);
 		return false;
 	}
 	*to = lookup_node(to_name);
 	if(!*to) {
 		logger(DEBUG_ALWAYS, LOG_ERR,
-		       "Got %s from %s (%s) destination %s which does not exist in our connection list",
+		       "%s from %s (%s) names the unknown node %s as its destination",
 		       request_name(request), c->name, c->hostname, to_name);
 		return false;
 	}
@@ -110,7 +110,7 @@ bool req_key_h(connection_t *c, request_fields_t *rf, const char *line) {
 		if(from == myself)
 			return true;
 		if(!from->status.reachable) {
-			logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) origin %s which is not reachable",
+			logger(DEBUG_ALWAYS, LOG_WARNING, "%s from %s (%s) comes from %s, which is not reachable",
 			       "REQ_KEY", c->name, c->hostname, from_name);
 			return true;
 		}
@@ -121,7 +121,7 @@ bool req_key_h(connection_t *c, request_fields_t *rf, const char *line) {
 	if(settings.tunnelserver)
 		return true;
 	if(!to->status.reachable) {
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) destination %s which is not reachable",
+		logger(DEBUG_ALWAYS, LOG_WARNING, "%s from %s (%s) is for %s, which is not reachable",
 		       "REQ_KEY", c->name, c->hostname, to_name);
 		return true;
 	}
@@ -141,7 +141,7 @@ bool send_ans_key(node_t *to) {
 	char err[256] = "";
 	if(!packet_key_generate(&to->inkey, settings.cipher.nid, settings.digest.nid, settings.maclength,
 	                        settings.compression, err, sizeof(err))) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not generate a packet key for %s: %s", to->name, err);
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot make a packet key for %s: %s", to->name, err);
 		return false;
 	}
 	/* A new key starts a new sequence number space. */
@@ -166,7 +166,7 @@ static void relay_ans_key(connection_t *c, request_fields_t *rf, const char *lin
 	if(settings.tunnelserver)
 		return;
 	if(!to->status.reachable) {
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) destination %s which is not reachable",
+		logger(DEBUG_ALWAYS, LOG_WARNING, "%s from %s (%s) is for %s, which is not reachable",
 		       "ANS_KEY", c->name, c->hostname, to->name);
 		return;
 	}
@@ -176,7 +176,7 @@ static void relay_ans_key(connection_t *c, request_fields_t *rf, const char *lin
 	char host[SOCKADDR_STRLEN], port[16];
 	if(rf->count < 9 && to->minmtu > 0 &&
 	   sockaddr2str(&from->address, host, sizeof(host), port, sizeof(port))) {
-		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Appending reflexive UDP address to ANS_KEY from %s to %s",
+		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Adding the UDP address we see for %s to its ANS_KEY for %s",
 		    from->name, to->name);
 		send_request(next, "%s %s %s", line, host, port);
 		return;
@@ -204,7 +204,7 @@ bool ans_key_h(connection_t *c, request_fields_t *rf, const char *line) {
 	if(from == myself)
 		return true;
 	if(!from->status.reachable) {
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Got %s from %s (%s) origin %s which is not reachable",
+		logger(DEBUG_ALWAYS, LOG_WARNING, "%s from %s (%s) comes from %s, which is not reachable",
 		       "ANS_KEY", c->name, c->hostname, from_name);
 		return true;
 	}
@@ -240,7 +240,7 @@ bool ans_key_h(connection_t *c, request_fields_t *rf, const char *line) {
 	if(rf->count >= 10) {
 		sockaddr_u sa;
 		if(str2sockaddr(rf->f[8], rf->f[9], &sa)) {
-			LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Using reflexive UDP address from %s: %s port %s",
+			LOG(DEBUG_PROTOCOL, LOG_DEBUG, "%s is reachable by UDP at %s port %s, as a relay saw it",
 			    from->name, rf->f[8], rf->f[9]);
 			sockaddr_unmap(&sa);
 			update_node_udp(from, &sa);

@@ -59,7 +59,7 @@ bool tcppacket_h(connection_t *c, request_fields_t *rf, const char *line) {
 		return false;
 	/* Larger than any frame: 1.0.36 consumes and ignores it (spec §5.9). */
 	if(c->tcplen > MAXSIZE) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Discarding oversized PACKET of %d bytes from %s (%s)",
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Dropping a PACKET of %d bytes from %s (%s): larger than a frame can be",
 		    c->tcplen, c->name, c->hostname);
 		c->tcp_discard = true;
 	}
@@ -68,7 +68,7 @@ bool tcppacket_h(connection_t *c, request_fields_t *rf, const char *line) {
 
 bool sptps_packet_h(connection_t *c, request_fields_t *rf, const char *line) {
 	(void)line;
-	LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring unsupported request %s from %s (%s)", "SPTPS_PACKET",
+	LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring %s from %s (%s): a tinc 1.1 request we do not speak", "SPTPS_PACKET",
 	    c->name, c->hostname);
 	return expect_payload(c, rf, REQ_SPTPS_PACKET, true);
 }
@@ -80,7 +80,7 @@ bool termreq_h(connection_t *c, request_fields_t *rf, const char *line) {
 	(void)line;
 	/* 1.0.36 has no handler and drops the link; a peer asking to end it gets
 	 * that without an error message or the tarpit. */
-	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) asked to close the connection", c->name, c->hostname);
+	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) said goodbye (TERMREQ)", c->name, c->hostname);
 	terminate_connection(c, c->status.active);
 	return true;
 }
@@ -90,7 +90,7 @@ bool termreq_h(connection_t *c, request_fields_t *rf, const char *line) {
 void terminate_connection(connection_t *c, bool report) {
 	if(!c || c == everyone || c->status.dead)
 		return;
-	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Closing connection with %s (%s)", c->name, c->hostname);
+	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Closing the connection with %s (%s)", c->name, c->hostname);
 
 	c->status.active = false;
 	node_t *peer = c->node;

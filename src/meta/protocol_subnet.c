@@ -70,7 +70,7 @@ static subnet_request_verdict_t begin_subnet_request(connection_t *c, int reques
 
 	req->owner = lookup_node(req->owner_name);
 	if(settings.tunnelserver && req->owner != myself && req->owner != c->node) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Ignoring indirect %s from %s (%s) for %s",
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s) for %s",
 		    request_name(request), c->name, c->hostname, req->subnetstr);
 		return SUBNET_REQUEST_DONE;
 	}
@@ -94,7 +94,7 @@ bool add_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 
 	/* Nobody but us can tell what we own: contradict. */
 	if(owner == myself) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for ourself", "ADD_SUBNET", c->name,
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) gives us a subnet we do not have: denying it", "ADD_SUBNET", c->name,
 		    c->hostname);
 		req.subnet.owner = myself;
 		send_del_subnet(c, &req.subnet);
@@ -102,12 +102,12 @@ bool add_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 	}
 
 	if(settings.tunnelserver) {
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Ignoring unauthorized %s from %s (%s): %s", "ADD_SUBNET",
+		logger(DEBUG_ALWAYS, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s): %s", "ADD_SUBNET",
 		       c->name, c->hostname, req.subnetstr);
 		return true;
 	}
 	if(settings.strictsubnets) {
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Ignoring unauthorized %s from %s (%s): %s", "ADD_SUBNET",
+		logger(DEBUG_ALWAYS, LOG_WARNING, "StrictSubnets: ignoring %s from %s (%s): %s is not in our host files", "ADD_SUBNET",
 		       c->name, c->hostname, req.subnetstr);
 		forward_request(c, line);
 		return true;
@@ -140,7 +140,7 @@ bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 	node_t *owner = req.owner;
 
 	if(!owner) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for %s which is not in our node tree",
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) is about the unknown node %s: ignored",
 		    "DEL_SUBNET", c->name, c->hostname, req.owner_name);
 		return true;
 	}
@@ -148,7 +148,7 @@ bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 	subnet_t *found = lookup_subnet(owner, &req.subnet);
 	if(!found) {
 		LOG(DEBUG_PROTOCOL, LOG_WARNING,
-		    "Got %s from %s (%s) for %s which does not appear in his subnet tree", "DEL_SUBNET",
+		    "%s from %s (%s) removes a subnet %s does not have: ignored", "DEL_SUBNET",
 		    c->name, c->hostname, req.owner_name);
 		if(settings.strictsubnets)
 			forward_request(c, line);
@@ -156,7 +156,7 @@ bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 	}
 
 	if(owner == myself) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "Got %s from %s (%s) for ourself", "DEL_SUBNET", c->name,
+		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) removes one of our own subnets: announcing it again", "DEL_SUBNET", c->name,
 		    c->hostname);
 		send_add_subnet(c, found);
 		return true;

@@ -27,7 +27,7 @@ static size_t lzo_scratch_size;
 
 bool compress_init(void) {
 	if(lzo_init() != LZO_E_OK) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not initialise the LZO library");
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot initialise the LZO library");
 		return false;
 	}
 	if(!lzo_work)

@@ -21,7 +21,7 @@ void crypto_init(void) {
 	 * legacy provider needed for Blowfish) take effect. */
 	if(!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_ADD_ALL_CIPHERS |
 	                        OPENSSL_INIT_ADD_ALL_DIGESTS, NULL))
-		logger(DEBUG_ALWAYS, LOG_ERR, "OpenSSL initialisation failed: %s",
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot initialise OpenSSL: %s",
 		       ERR_reason_error_string(ERR_get_error()));
 }
 
@@ -36,7 +36,7 @@ void randomize(void *buf, size_t len) {
 	while(len > 0) {
 		int chunk = len > (size_t)1 << 30 ? 1 << 30 : (int)len;
 		if(RAND_bytes(buf, chunk) != 1) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "The random number generator failed");
+			logger(DEBUG_ALWAYS, LOG_ERR, "The random number generator failed: stopping rather than use weak keys");
 			abort();
 		}
 		buf = (uint8_t *)buf + chunk;
@@ -268,7 +268,7 @@ stream_cipher_t *stream_cipher_new(int nid, const uint8_t *material, size_t len,
 	stream_cipher_t *sc = xzalloc(sizeof(*sc));
 	sc->ctx = EVP_CIPHER_CTX_new();
 	if(!sc->ctx || !EVP_CipherInit_ex(sc->ctx, c, NULL, key, iv, encrypt ? 1 : 0)) {
-		crypto_error(err, errlen, "Error during initialisation of cipher %s", OBJ_nid2sn(nid));
+		crypto_error(err, errlen, "Cannot set up cipher %s", OBJ_nid2sn(nid));
 		EVP_CIPHER_free(c);
 		stream_cipher_free(sc);
 		return NULL;

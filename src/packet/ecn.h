@@ -1,6 +1,6 @@
 /* ECN across the tunnel per RFC 6040, and the DSCP/ECN bytes of an inner
- * frame. Pure functions over values and frame bytes; the tables are in
- * /work/shared/spec/ecn-aqm-standards.md §1. */
+ * frame. Pure functions over values and frame bytes; the tables are
+ * RFC 6040's: §4.1 (encapsulation) and §4.2 Figure 4 (decapsulation). */
 #ifndef FQTINC_ECN_H
 #define FQTINC_ECN_H
 

@@ -130,13 +130,13 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u) {
 rsa_key_t *rsa_read_private(const char *path, char *err, size_t errlen) {
 	struct stat st;
 	if(stat(path, &st) == 0 && (st.st_mode & 07777 & ~(mode_t)0700))
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Warning: insecure file permissions for RSA private key file %s!",
-		       path);
+		logger(DEBUG_ALWAYS, LOG_WARNING, "Private key file %s is open to group or others (mode %04o); run chmod 600 on it",
+		       path, (unsigned)(st.st_mode & 07777));
 
 	size_t len;
 	char *text = read_file(path, &len);
 	if(!text) {
-		crypto_error(err, errlen, "Error reading RSA private key file %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Cannot read private key file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	const char *start, *stop;
@@ -148,9 +148,9 @@ rsa_key_t *rsa_read_private(const char *path, char *err, size_t errlen) {
 			pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 		BIO_free(bio);
 		if(!pkey)
-			crypto_error(err, errlen, "Reading RSA private key file %s failed", path);
+			crypto_error(err, errlen, "Private key file %s holds no readable RSA key", path);
 	} else if(find_pem_block(text, "ENCRYPTED PRIVATE KEY", &start, &stop)) {
-		crypto_error(err, errlen, "RSA private key file %s is passphrase-protected, which is not supported",
+		crypto_error(err, errlen, "Private key file %s is protected by a passphrase, which the daemon cannot ask for",
 		          path);
 	} else {
 		crypto_error(err, errlen, "No RSA private key found in %s", path);
@@ -165,7 +165,7 @@ rsa_key_t *rsa_read_public(const char *path, char *err, size_t errlen) {
 	size_t len;
 	char *text = read_file(path, &len);
 	if(!text) {
-		crypto_error(err, errlen, "Error reading RSA public key file %s: %s", path, strerror(errno));
+		crypto_error(err, errlen, "Cannot read public key file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	const char *start, *stop;
@@ -194,7 +194,7 @@ rsa_key_t *rsa_read_public(const char *path, char *err, size_t errlen) {
 	}
 	free(text);
 	if(!pkey) {
-		crypto_error(err, errlen, found ? "Reading RSA public key from %s failed"
+		crypto_error(err, errlen, found ? "The public key in %s is not readable"
 		                             : "No public key found in %s", path);
 		return NULL;
 	}
@@ -229,7 +229,7 @@ rsa_key_t *rsa_from_hex(const char *n_hex, const char *d_hex, char *err, size_t 
 	EVP_PKEY *pkey = NULL;
 
 	if(!n || (d_hex && !d)) {
-		crypto_error(err, errlen, "Invalid hexadecimal RSA %s", !n ? "modulus" : "private exponent");
+		crypto_error(err, errlen, "The RSA %s is not valid hexadecimal", !n ? "modulus" : "private exponent");
 		goto out;
 	}
 	/* 1.0.36 fixes the public exponent of inline keys at 0xFFFF, not 65537. */
@@ -240,7 +240,7 @@ rsa_key_t *rsa_from_hex(const char *n_hex, const char *d_hex, char *err, size_t 
 	   !(params = OSSL_PARAM_BLD_to_param(bld)) ||
 	   !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) || EVP_PKEY_fromdata_init(ctx) <= 0 ||
 	   EVP_PKEY_fromdata(ctx, &pkey, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) <= 0) {
-		crypto_error(err, errlen, "Could not build RSA key from hexadecimal values");
+		crypto_error(err, errlen, "The hexadecimal values do not form an RSA key");
 		pkey = NULL;
 	}
 out:
@@ -384,7 +384,7 @@ static bool append_pem(const char *path, mode_t mode, bool force_mode, BIO *bio,
 	char *data = NULL;
 	long n = BIO_get_mem_data(bio, &data);
 	if(n <= 0 || !data) {
-		crypto_error(err, errlen, "Could not encode key for %s", path);
+		crypto_error(err, errlen, "Cannot encode the key for %s", path);
 		return false;
 	}
 	return append_all(path, mode, force_mode, "\n", 1, err, errlen) &&
@@ -414,7 +414,7 @@ bool rsa_generate_keyfiles(int bits, const char *private_path, const char *publi
 	if(!priv || !pub || derlen <= 0 ||
 	   !PEM_write_bio_PrivateKey_traditional(priv, pkey, NULL, NULL, 0, NULL, NULL) ||
 	   !PEM_write_bio(pub, "RSA PUBLIC KEY", "", der, derlen)) {
-		crypto_error(err, errlen, "Could not encode the new RSA key");
+		crypto_error(err, errlen, "Cannot encode the new RSA key");
 		goto out;
 	}
 	if(!disable_old_keys(private_path, err, errlen) || !disable_old_keys(public_path, err, errlen))

@@ -120,7 +120,7 @@ void io_add(io_t *io, int fd, uint32_t events, io_cb_t cb, void *data) {
 	io->data = data;
 	struct epoll_event ev = {.events = events, .data.ptr = io};
 	if(epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		logger(DEBUG_ALWAYS, LOG_ERR, "epoll_ctl(ADD, %d): %s", fd, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot watch file descriptor %d (epoll_ctl): %s", fd, strerror(errno));
 }
 
 void io_set(io_t *io, uint32_t events) {
@@ -129,7 +129,7 @@ void io_set(io_t *io, uint32_t events) {
 	io->events = events;
 	struct epoll_event ev = {.events = events, .data.ptr = io};
 	if(epoll_ctl(epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
-		logger(DEBUG_ALWAYS, LOG_ERR, "epoll_ctl(MOD, %d): %s", io->fd, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot change the events of file descriptor %d (epoll_ctl): %s", io->fd, strerror(errno));
 }
 
 void io_del(io_t *io) {
@@ -162,7 +162,7 @@ void signal_add(int signum, signal_cb_t cb) {
 	sigprocmask(SIG_BLOCK, &sigmask, NULL);
 	int fd = signalfd(sigfd, &sigmask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if(fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "signalfd: %s", strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot receive signals through signalfd: %s", strerror(errno));
 		return;
 	}
 	if(sigfd < 0) {
@@ -178,7 +178,7 @@ bool event_init(void) {
 		return true;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if(epfd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "epoll_create1: %s", strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot create the event loop (epoll_create1): %s", strerror(errno));
 		return false;
 	}
 	sigemptyset(&sigmask);
@@ -227,7 +227,7 @@ bool event_loop(void) {
 		if(n < 0) {
 			if(errno == EINTR)
 				continue;
-			logger(DEBUG_ALWAYS, LOG_ERR, "epoll_wait: %s", strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Waiting for events failed (epoll_wait): %s", strerror(errno));
 			return false;
 		}
 		now_ns = clock_now_ns();

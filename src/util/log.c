@@ -28,7 +28,7 @@ void log_open(enum log_mode m, const char *ident, const char *logfile) {
 		log_path = xstrdup(logfile);
 		logfp = fopen(logfile, "a");
 		if(!logfp) {
-			fprintf(stderr, "Could not open log file %s: %s\n", logfile, strerror(errno));
+			fprintf(stderr, "Cannot open log file %s: %s; logging to stderr\n", logfile, strerror(errno));
 			mode = LOGMODE_STDERR;
 		} else {
 			setvbuf(logfp, NULL, _IOLBF, 0);

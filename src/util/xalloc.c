@@ -10,7 +10,7 @@
 #include "util/xalloc.h"
 
 static void out_of_memory(size_t n) {
-	fprintf(stderr, "fqtinc: out of memory allocating %zu bytes\n", n);
+	fprintf(stderr, "fqtinc: out of memory: %zu bytes could not be allocated\n", n);
 	abort();
 }
 

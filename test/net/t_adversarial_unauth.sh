@@ -45,7 +45,7 @@ note "alpha before: VmRSS ${rss0} kB, $fd0 fds"
 # The honest peer pings for the whole attack.
 honest_ping_start beta alpha 80
 
-drops_before=$(log_count alpha 'Bogus data|overlong field|Unknown request|Unauthorized request|read buffer overflow|Too many connections this second|unknown identity|Got bad ID|incompatible version')
+drops_before=$(log_count alpha 'Unreadable data|overlong field|unknown type|Out-of-order|too long for the receive buffer|Too many connections this second|has no host file here|Malformed ID|speaks protocol')
 
 r=$(adv garbage "$host" "$port" 20)
 note "$r"
@@ -57,7 +57,7 @@ r=$(adv badlines "$host" "$port")
 note "$r"
 check_eq "no bad opening line is answered" 0 "$(kv "$r" answered)"
 
-drops=$(( $(log_count alpha 'Bogus data|overlong field|Unknown request|Unauthorized request|read buffer overflow|Too many connections this second|unknown identity|Got bad ID|incompatible version') - drops_before ))
+drops=$(( $(log_count alpha 'Unreadable data|overlong field|unknown type|Out-of-order|too long for the receive buffer|Too many connections this second|has no host file here|Malformed ID|speaks protocol') - drops_before ))
 nbad=$(kv "$r" lines)
 check_cmp "every garbage, long-line and bad-line connection was dropped and logged" "$drops" -ge $((20 + 5 + nbad))
 
@@ -76,13 +76,13 @@ check_cmp "slowloris: at most the 10 tarpit slots still open ${SLOW_SECS}s after
 # a real connection in authentication that must time out (PingTimeout 5 s).
 # 40 connections in 5 s; the last one times out (PingTimeout + housekeeping)
 # within 7 s.
-timeouts0=$(log_count alpha 'Timeout from <unknown> .* during authentication')
+timeouts0=$(log_count alpha 'Authentication of <unknown> .* took longer than')
 r=$(adv slowloris "$host" "$port" 40 "$SLOW_SECS" 8)
 note "$r"
 check_eq "paced slowloris: all 40 connections accepted" 40 "$(kv "$r" connections)"
 check_cmp "paced slowloris: at most the 10 tarpit slots still open" "$(kv "$r" open_at_end)" -le 10
 check_eq "paced slowloris: every connection timed out in authentication" 40 \
-	$(( $(log_count alpha 'Timeout from <unknown> .* during authentication') - timeouts0 ))
+	$(( $(log_count alpha 'Authentication of <unknown> .* took longer than') - timeouts0 ))
 hwm_slow=$(status_kb VmHWM)
 
 r=$(adv idle "$host" "$port" 50 9)

@@ -37,9 +37,9 @@ check_ping "link up" "$NS_A" "$(vpn4 beta)" 20
 # dump NAME: USR2, then the values of the new dump in DUMP_* variables
 dump() {
 	local name=$1 before
-	before=$(log_count "$name" 'End of subnet list')
+	before=$(log_count "$name" 'End of subnets')
 	kill -USR2 "${NODE_PID[$name]}"
-	wait_for "[ \$(log_count $name 'End of subnet list') -gt $before ]" 5 || return 1
+	wait_for "[ \$(log_count $name 'End of subnets') -gt $before ]" 5 || return 1
 	local log=${NODE_DIR[$name]}/log
 	read -r DUMP_LATE DUMP_REPLAYED <<<"$(grep -E '^ *replay window: late' "$log" | tail -1 |
 		sed -E 's/.*late ([0-9]+), replayed ([0-9]+).*/\1 \2/')"
@@ -91,7 +91,7 @@ check_ping "tunnel B -> A still works" "$NS_B" "$(vpn4 alpha)" 5
 # ---- 3. junk flood
 dump beta
 unknown0=$DUMP_UNKNOWN
-closed0=$(log_count beta 'Closing connection')
+closed0=$(log_count beta 'Closing the connection')
 cpu0=$(awk '{ print $14 + $15 }' "/proc/${NODE_PID[beta]}/stat")
 ip netns exec "$NS_R" timeout $((FLOOD_SECS + 10)) "$PYTHON" "$ADV" udpjunk "$(outer4 beta)" "$beta_port" \
 	"$FLOOD_SECS" "$FLOOD_PPS" >"$TMP/flood.out" 2>&1 &
@@ -112,6 +112,6 @@ junk=$(sed -E 's/.*datagrams=([0-9]+).*/\1/' "$TMP/flood.out")
 note "beta counted $((DUMP_UNKNOWN - unknown0)) datagrams from unknown sources (${junk:-?} sent)"
 check_cmp "junk counted as from unknown sources (at least half; the rest the kernel may drop)" \
 	$((DUMP_UNKNOWN - unknown0)) -ge $(( ${junk:-2} / 2 ))
-check_eq "the meta connection survived the flood" "$closed0" "$(log_count beta 'Closing connection')"
+check_eq "the meta connection survived the flood" "$closed0" "$(log_count beta 'Closing the connection')"
 check "beta still running" node_alive beta
 finish

@@ -46,18 +46,18 @@ recovered() {
 
 # ---- 1. SIGKILL and restart
 kill_node beta
-check "alpha noticed beta's death" wait_for "[ \$(log_count alpha 'Closing connection with beta') -ge 1 ]" 10
+check "alpha noticed beta's death" wait_for "[ \$(log_count alpha 'Closing the connection with beta') -ge 1 ]" 10
 t0=$(now_ms)
 start_node beta || finish
 recovered "kill+restart" "$NS_A" "$(vpn4 beta)" "$t0"
 
 # ---- 2. link down and up, long enough for both sides to give up the
 # connection (PingInterval + PingTimeout < 8 s)
-closed_before=$(log_count alpha 'Closing connection with beta')
+closed_before=$(log_count alpha 'Closing the connection with beta')
 activated_before=$(log_count alpha 'Connection with beta .* activated')
 ip -n "$NS_R" link set "${NS_RIF[$NS_B]}" down
 sleep 8
-check_cmp "alpha dropped the dead meta connection" $(( $(log_count alpha 'Closing connection with beta') - closed_before )) -ge 1
+check_cmp "alpha dropped the dead meta connection" $(( $(log_count alpha 'Closing the connection with beta') - closed_before )) -ge 1
 ip -n "$NS_R" link set "${NS_RIF[$NS_B]}" up
 t0=$(now_ms)
 if wait_for "[ \$(log_count alpha 'Connection with beta .* activated') -gt $activated_before ]" "$RECOVERY_LIMIT"; then
@@ -71,7 +71,7 @@ recovered "link down 8s/up" "$NS_A" "$(vpn4 beta)" "$t0"
 
 # ---- 3. 5 % random loss on the outer path
 wait_for "ping_ok $NS_B $(vpn4 alpha) && ping_ok $NS_A $(vpn4 beta)" 10
-closed_before=$(log_count alpha 'Closing connection with beta')
+closed_before=$(log_count alpha 'Closing the connection with beta')
 nsx "$NS_R" nft -f - <<-EOF
 	table inet fqtloss {
 		chain forward {
@@ -86,7 +86,7 @@ dropped=$(nsx "$NS_R" nft list table inet fqtloss | grep -o -E 'packets [0-9]+' 
 note "the router dropped ${dropped:-0} outer packets"
 check_cmp "the loss rule really dropped packets" "${dropped:-0}" -gt 0
 nsx "$NS_R" nft delete table inet fqtloss
-check_eq "the meta connection survived the loss" 0 $(( $(log_count alpha 'Closing connection with beta') - closed_before ))
+check_eq "the meta connection survived the loss" 0 $(( $(log_count alpha 'Closing the connection with beta') - closed_before ))
 
 # ---- 4. beta's outer address changes
 nsx "$NS_B" sysctl -qw net.ipv4.conf.all.promote_secondaries=1 net.ipv4.conf.eth0.promote_secondaries=1
@@ -107,7 +107,7 @@ fi
 recovered "after reconnect A->B" "$NS_A" "$(vpn4 beta)"
 
 # ---- 5. SIGHUP under traffic
-closed_before=$(log_count alpha 'Closing connection with beta')$(log_count beta 'Closing connection with alpha')
+closed_before=$(log_count alpha 'Closing the connection with beta')$(log_count beta 'Closing the connection with alpha')
 XFER_TIMEOUT=60
 # paced at 5 MB/s so that the reloads happen in the middle of it
 transfer_start hup "$NS_A" "$NS_B" "$(vpn4 beta)" 5002 $((10 * MB)) --rate 5000000
@@ -116,8 +116,8 @@ for i in 1 2 3; do
 	kill -HUP "${NODE_PID[alpha]}" "${NODE_PID[beta]}"
 done
 check "10 MB transfer intact across three SIGHUPs" transfer_wait hup
-check_eq "both daemons re-read their configuration 3 times" "3 3" "$(log_count alpha 'Got HUP signal') $(log_count beta 'Got HUP signal')"
-check_eq "no connection dropped by the reloads" "$closed_before" "$(log_count alpha 'Closing connection with beta')$(log_count beta 'Closing connection with alpha')"
+check_eq "both daemons re-read their configuration 3 times" "3 3" "$(log_count alpha 'Signal HUP') $(log_count beta 'Signal HUP')"
+check_eq "no connection dropped by the reloads" "$closed_before" "$(log_count alpha 'Closing the connection with beta')$(log_count beta 'Closing the connection with alpha')"
 check "both daemons still running" eval "node_alive alpha && node_alive beta"
 
 # ---- 6. disk full: beta restarted with its log file on a full file system

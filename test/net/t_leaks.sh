@@ -59,15 +59,15 @@ node_opt alpha ConnectTo=nobody
 kill -HUP "$pid"
 kill -USR1 "$pid"
 kill -USR2 "$pid"
-check "alpha answered USR2 with a dump" wait_for "[ \$(log_count alpha 'End of subnet list') -ge 1 ]" 10
+check "alpha answered USR2 with a dump" wait_for "[ \$(log_count alpha 'End of subnets') -ge 1 ]" 10
 check_ping "ping after the reload" "$NS_B" "$(vpn4 alpha)" 10
 node_unset alpha ConnectTo
 kill -HUP "$pid"
-check "alpha re-read its configuration twice" wait_for "[ \$(log_count alpha 'Got HUP signal') -ge 2 ]" 10
+check "alpha re-read its configuration twice" wait_for "[ \$(log_count alpha 'Signal HUP') -ge 2 ]" 10
 check_ping "ping after the second reload" "$NS_B" "$(vpn4 alpha)" 10
 
 kill_node beta
-check "alpha noticed beta's death" wait_for "[ \$(log_count alpha 'Closing connection with beta') -ge 1 ]" 15
+check "alpha noticed beta's death" wait_for "[ \$(log_count alpha 'Closing the connection with beta') -ge 1 ]" 15
 start_node beta || finish
 check_ping "ping after beta restarted" "$NS_B" "$(vpn4 alpha)" 30
 

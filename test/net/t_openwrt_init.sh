@@ -268,13 +268,13 @@ check "reload regenerated tinc.conf" grep -qx 'ReplayWindow = 4096' "$RUN/vpn/ti
 check_eq "reload re-registered both instances" "vpn office" "$(sed -n 's/^instance //p' "$PROCD_LOG" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "no second key generation" "$key_sum" "$(md5sum <"$R/etc/tinc/vpn/rsa_key.priv")"
 [ -n "$pid" ] && kill -HUP "$pid"
-if wait_for "grep -q 'Got HUP signal' '$LOG'" 10; then pass "daemon took the reload signal"; else fail "no HUP in the log"; fi
+if wait_for "grep -q 'Signal HUP' '$LOG'" 10; then pass "daemon took the reload signal"; else fail "no HUP in the log"; fi
 check "daemon still running after HUP" kill -0 "${pid:-0}"
 [ -n "$pid" ] && kill -TERM "$pid"
 wait "$DPID"
 check_eq "daemon exit status after TERM" 0 "$?"
 DPID=
-check "daemon logged its shutdown" grep -q 'Terminating' "$LOG"
+check "daemon logged its shutdown" grep -q 'Daemon stopped' "$LOG"
 
 # ---------------------------------------------------------------- one net
 

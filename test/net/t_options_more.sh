@@ -119,8 +119,8 @@ exchange_hosts delta epsilon
 # ---------------------------------------------------------------- MinTimeout, ClampMSS, PMTUDiscovery
 
 retry_delay() { # NAME: the first reconnect delay in its log
-	grep -o 'Trying to re-establish outgoing connection in [0-9]* seconds' "${NODE_DIR[$1]}/log" |
-		head -n 1 | awk '{print $7}'
+	grep -o -E '(re-establish outgoing connection|again) in [0-9]+' "${NODE_DIR[$1]}/log" |
+		head -n 1 | grep -o -E '[0-9]+$'
 }
 start_node epsilon || finish
 wait_for "grep -q 'Trying to re-establish' ${NODE_DIR[epsilon]}/log" 5
@@ -184,7 +184,7 @@ exchange_hosts delta epsilon
 echo "PMTU = 1300" >>"${NODE_DIR[delta]}/hosts/epsilon"
 : >"${NODE_DIR[delta]}/log"
 start_node delta || finish
-wait_for "grep -q 'Trying to re-establish' ${NODE_DIR[delta]}/log" 5
+wait_for "grep -q 'connect to epsilon again in' ${NODE_DIR[delta]}/log" 5
 check_eq "MinTimeout = 7 (fqtinc, epsilon down): first retry in 7 s" 7 "$(retry_delay delta)"
 wait_next_second epsilon
 start_node epsilon || finish

@@ -84,9 +84,9 @@ check "the first daemon keeps running" node_alive alpha
 check_eq "the pid file still holds the first daemon's pid" "$pid" "$(cat "${NODE_DIR[alpha]}/pid")"
 
 # ---- -kUSR2 and -k
-before=$(log_count alpha 'End of subnet list')
+before=$(log_count alpha 'End of subnets')
 "$FQTINC" -c "${NODE_DIR[alpha]}" --pidfile="${NODE_DIR[alpha]}/pid" -kUSR2
-check "-kUSR2: alpha dumped its tables" wait_for "[ \$(log_count alpha 'End of subnet list') -gt $before ]" 5
+check "-kUSR2: alpha dumped its tables" wait_for "[ \$(log_count alpha 'End of subnets') -gt $before ]" 5
 check_ping "alpha -> beta after the dump" "$NS_A" "$(vpn4 beta)" 5
 "$FQTINC" -c "${NODE_DIR[alpha]}" --pidfile="${NODE_DIR[alpha]}/pid" -k
 rc=$?
@@ -99,7 +99,7 @@ else
 	fail "-k did not stop alpha within 5 s"
 fi
 check "alpha logged its shutdown" \
-	grep -q 'Terminating' "${NODE_DIR[alpha]}/log"
+	grep -q 'Daemon stopped' "${NODE_DIR[alpha]}/log"
 check "-k on a stopped daemon fails" eval '! "$FQTINC" -c "${NODE_DIR[alpha]}" --pidfile="${NODE_DIR[alpha]}/pid" -k 2>/dev/null'
 
 # ---- detached (no -D), --logfile, SIGINT and SIGWINCH
@@ -113,11 +113,11 @@ if wait_for "[ -s $dpid ] && grep -q Ready $dlog" 10; then
 	check_eq "it is a session leader (detached from the terminal)" "$pid" "$(ps -o sid= -p "$pid" | tr -d ' ')"
 	check_ping "detached alpha -> beta" "$NS_A" "$(vpn4 beta)" 15
 	kill -INT "$pid"
-	check "SIGINT: debug level 5 for now" wait_for "grep -q 'Temporarily setting debug level to 5' $dlog" 5
+	check "SIGINT: debug level 5 for now" wait_for "grep -q 'Signal INT: debug level 5 until the next INT' $dlog" 5
 	kill -INT "$pid"
-	check "SIGINT again: back to level 3" wait_for "grep -q 'Reverting to old debug level (3)' $dlog" 5
+	check "SIGINT again: back to level 3" wait_for "grep -q 'Signal INT: debug level back to 3' $dlog" 5
 	kill -WINCH "$pid"
-	check "SIGWINCH: purge" wait_for "grep -q 'Purging unreachable nodes' $dlog" 5
+	check "SIGWINCH: purge" wait_for "grep -q 'Forgetting the unreachable nodes' $dlog" 5
 	check "the daemon survived INT, INT, WINCH" kill -0 "$pid"
 	"$FQTINC" -c "${NODE_DIR[alpha]}" --pidfile="$dpid" -kTERM
 	check "-kTERM stops the detached daemon" wait_for "! kill -0 $pid 2>/dev/null" 5

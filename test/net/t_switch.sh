@@ -58,10 +58,10 @@ tinc_mac() {
 # subnet_dump NAME: USR2 the daemon (ours only) and print its subnet list
 subnet_dump() {
 	local name=$1 log=${NODE_DIR[$1]}/log before
-	before=$(grep -c 'End of subnet list' "$log")
+	before=$(grep -c -E 'End of (subnet list|subnets)' "$log")
 	kill -USR2 "${NODE_PID[$name]}"
-	wait_for "[ \$(grep -c 'End of subnet list' $log) -gt $before ]" 5 || return 1
-	awk -v n="$before" '/Subnet list:/ { k++; p = (k > n) } p' "$log" | sed -n '/Subnet list:/,/End of subnet list/p'
+	wait_for "[ \$(grep -c -E 'End of (subnet list|subnets)' $log) -gt $before ]" 5 || return 1
+	awk -v n="$before" '/Subnet list:|Subnets:/ { k++; p = (k > n) } p' "$log" | sed -n -E '/Subnet list:|Subnets:/,/End of (subnet list|subnets)/p'
 }
 
 # has_subnet NAME REGEX: NAME's USR2 dump lists a subnet matching REGEX

@@ -103,7 +103,7 @@ reload_line=${reload_line//\$MAINPID/$MAINPID}
 read -r -a argv <<<"$reload_line"
 "${argv[@]}"
 check_eq "ExecReload exit status" 0 "$?"
-if wait_for "grep -q 'Got HUP signal' '$TMP/daemon.log'" 10; then pass "reload reached the daemon"; else fail "no HUP in the daemon log"; fi
+if wait_for "grep -q 'Signal HUP' '$TMP/daemon.log'" 10; then pass "reload reached the daemon"; else fail "no HUP in the daemon log"; fi
 check "daemon still running after reload" kill -0 "$MAINPID"
 
 # stop: KillMode=mixed sends TERM to the main process first
@@ -113,6 +113,6 @@ wait "$DPID"
 check_eq "exit status after TERM (0: Restart=on-failure leaves it stopped)" 0 "$?"
 DPID=
 check "pid file gone or no longer locked" bash -c "[ ! -e '$TMP/tinc.pid' ] || flock -n -x '$TMP/tinc.pid' true"
-check "daemon logged its shutdown" grep -q 'Terminating' "$TMP/daemon.log"
+check "daemon logged its shutdown" grep -q 'Daemon stopped' "$TMP/daemon.log"
 
 finish

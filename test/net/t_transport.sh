@@ -137,17 +137,17 @@ node_opt alpha conf:MaxTimeout=3
 mark=$(wc -l <"${NODE_DIR[alpha]}/log")
 start_node alpha || finish
 log_after() { tail -n +$((mark + 1)) "${NODE_DIR[alpha]}/log"; }
-check "the failing name is reported" wait_for "log_after | grep -q 'Error looking up nosuchhost.invalid'" 10
-check "the unreachable address is tried" wait_for "log_after | grep -q 'Trying to connect to beta (10.1.9.9 port'" 5
+check "the failing name is reported" wait_for "log_after | grep -q 'Cannot resolve nosuchhost.invalid'" 10
+check "the unreachable address is tried" wait_for "log_after | grep -q 'Connecting to beta (10.1.9.9 port'" 5
 check "the name betahost is resolved (to the wrong address at first) and tried" \
-	wait_for "log_after | grep -q 'Trying to connect to beta (10.1.9.8 port'" 10
-check "MaxTimeout = 3 caps the back-off" wait_for "log_after | grep -q 're-establish outgoing connection in 3 seconds'" 10
-check_eq "... and no longer delay is ever used" 0 "$(log_after | grep -c -E 're-establish outgoing connection in ([4-9]|[0-9]{2,}) seconds')"
+	wait_for "log_after | grep -q 'Connecting to beta (10.1.9.8 port'" 10
+check "MaxTimeout = 3 caps the back-off" wait_for "log_after | grep -q 'connect to beta again in 3 s'" 10
+check_eq "... and no longer delay is ever used" 0 "$(log_after | grep -c -E 'connect to beta again in ([4-9]|[0-9]{2,}) s')"
 printf '127.0.0.1 localhost\n%s betahost\n' "$(outer4 beta)" >"$NETNS_ETC/hosts"
 fixed=$(now_ms)
 check_ping "betahost fixed in the hosts table: the retry resolves it again and connects" "$NS_A" "$(vpn4 beta)" 15
 note "connected $(ms_to_s $(($(now_ms) - fixed)))s after the fix"
-check "... to the new address" grep -q "Trying to connect to beta ($(outer4 beta) port" "${NODE_DIR[alpha]}/log"
+check "... to the new address" grep -q "Connecting to beta ($(outer4 beta) port" "${NODE_DIR[alpha]}/log"
 
 for n in alpha beta; do check "$n still running" node_alive "$n"; done
 finish

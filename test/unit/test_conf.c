@@ -246,7 +246,7 @@ static void test_errors(void) {
 	config_tree_t *tree = config_tree_new();
 	log_clear();
 	CHECK(!read_config_file(tree, path));
-	snprintf(expect, sizeof(expect), "No value for variable `Port' on line 2 while reading config file %s", path);
+	snprintf(expect, sizeof(expect), "%s line 2: no value given for Port", path);
 	CHECK_LOG(expect);
 	CHECK(lookup_config(tree, "Mode") == NULL);
 	config_tree_free(tree);
@@ -255,7 +255,7 @@ static void test_errors(void) {
 	tree = config_tree_new();
 	log_clear();
 	CHECK(!read_config_file(tree, path));
-	snprintf(expect, sizeof(expect), "No value for variable `Port' on line 4 while reading config file %s", path);
+	snprintf(expect, sizeof(expect), "%s line 4: no value given for Port", path);
 	CHECK_LOG(expect);
 	config_tree_free(tree);
 
@@ -317,7 +317,7 @@ static void test_getters(void) {
 	bool b = true;
 	log_clear();
 	CHECK(!conf_bool(tree, "TCPOnly", &b));
-	snprintf(expect, sizeof(expect), "Boolean (yes or no) expected for TCPOnly in %s line 1", path);
+	snprintf(expect, sizeof(expect), "TCPOnly = maybe in %s line 1: expected yes or no", path);
 	CHECK_LOG(expect);
 	b = false;
 	CHECK(conf_bool(tree, "IndirectData", &b) && b);
@@ -328,7 +328,7 @@ static void test_getters(void) {
 	int i = 0;
 	log_clear();
 	CHECK(!conf_int(tree, "Port", &i));
-	snprintf(expect, sizeof(expect), "Integer expected for Port in %s line 5", path);
+	snprintf(expect, sizeof(expect), "Port = abc in %s line 5: expected a whole number", path);
 	CHECK_LOG(expect);
 	CHECK(conf_int(tree, "PingInterval", &i) && i == 12);
 	CHECK(conf_int(tree, "PingTimeout", &i) && i == -5);
@@ -348,7 +348,7 @@ static void test_getters(void) {
 	log_clear();
 	CHECK(!get_config_subnet(cfg, &sub));
 	snprintf(expect, sizeof(expect),
-	         "Network address and prefix length do not match for Subnet in %s line 9", path);
+	         "Subnet = 10.1.2.3/24 in %s line 9: the address has host bits set beyond the prefix; write the network address", path);
 	CHECK_LOG(expect);
 	cfg = lookup_config_next(tree, cfg);
 	CHECK(get_config_subnet(cfg, &sub));
@@ -364,7 +364,7 @@ static void test_getters(void) {
 	cfg = lookup_config_next(tree, cfg);
 	log_clear();
 	CHECK(!get_config_subnet(cfg, &sub));
-	snprintf(expect, sizeof(expect), "Subnet expected for Subnet in %s line 11", path);
+	snprintf(expect, sizeof(expect), "Subnet = bogus in %s line 11: expected a subnet such as 10.1.0.0/16", path);
 	CHECK_LOG(expect);
 	cfg = lookup_config_next(tree, cfg);
 	CHECK(get_config_subnet(cfg, &sub));
@@ -379,7 +379,7 @@ static void test_getters(void) {
 	CHECK(cfg != NULL);
 	log_clear();
 	CHECK(!get_config_bool(cfg, &b));
-	CHECK_LOG("Boolean (yes or no) expected for TCPOnly on the command line");
+	CHECK_LOG("TCPOnly = perhaps on the command line: expected yes or no");
 	config_free(cfg);
 
 	CHECK(!get_config_bool(NULL, &b));
@@ -562,12 +562,12 @@ static void test_options(void) {
 	config_add(tree, cmdline("Bar=1", &host));
 	log_clear();
 	config_warn_unknown(tree);
-	snprintf(expect, sizeof(expect), "Unknown variable `Foo' in %s line 2", path);
+	snprintf(expect, sizeof(expect), "%s line 2: unknown variable Foo; ignored", path);
 	CHECK_LOG(expect);
-	CHECK_EQ_INT(count_in_log("Unknown variable `Foo'"), 1);
-	CHECK_EQ_INT(count_in_log("Unknown variable `foo'"), 0);
-	CHECK_LOG("Unknown variable `Bar' on the command line");
-	CHECK_LOG("Hostnames is not implemented yet in fqtinc; ignored");
+	CHECK_EQ_INT(count_in_log("unknown variable Foo;"), 1);
+	CHECK_EQ_INT(count_in_log("unknown variable foo;"), 0);
+	CHECK_LOG("Option -o: unknown variable Bar; ignored");
+	CHECK_LOG("Hostnames is not implemented in fqtinc yet: ignored");
 	CHECK_EQ_INT(count_in_log("Hostnames is not implemented"), 1);
 	CHECK_EQ_INT(count_in_log("Port"), 0);
 	CHECK_EQ_INT(count_in_log("Name"), 0);
