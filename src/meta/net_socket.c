@@ -30,7 +30,7 @@
 
 listen_socket_t listen_socket[MAXSOCKETS];
 int listen_sockets;
-sset_t outgoing_list;
+static sset_t outgoing_list; /* by name: one entry per ConnectTo */
 
 void handle_incoming_vpn_data(void *data, uint32_t events); /* net_packet.c */
 

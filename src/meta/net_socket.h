@@ -10,7 +10,6 @@
 #include "config/conf.h"
 #include "meta/connection.h"
 #include "util/event.h"
-#include "util/sset.h"
 
 /* ---- listening sockets ---- */
 
@@ -28,8 +27,6 @@ typedef struct outgoing {
 	struct addrinfo *ai, *aip;
 	void *cfg;                /* current Address entry */
 } outgoing_t;
-
-extern sset_t outgoing_list;
 
 void setup_outgoing_connection(outgoing_t *o);
 void retry_outgoing(outgoing_t *o);
