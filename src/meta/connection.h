@@ -52,7 +52,7 @@ typedef struct connection {
 	struct node *node;
 	struct edge *edge;          /* our edge to the peer, once active */
 	struct outgoing *outgoing;  /* set for connections we initiated */
-	struct proxy_state *proxy;  /* proxy handshake in progress (proxy.c) */
+	struct proxy_state *proxy;  /* proxy handshake in progress (proxy.c; one malloc'd block) */
 	config_tree_t *config_tree; /* hosts/PEER plus -o PEER.Key */
 	uint32_t options;
 	int estimated_weight;

@@ -14,6 +14,7 @@
 #include "packet/crypto.h"
 #include "util/event.h"
 #include "util/log.h"
+#include "config/settings.h"
 #include "daemon/net.h" /* receive_tcppacket, until the data path has its header */
 #include "packet/packet.h"
 #include "meta/meta.h"
