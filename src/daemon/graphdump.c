@@ -19,7 +19,7 @@
 #include "mesh/edge.h"
 #include "daemon/graphdump.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
 #include "mesh/node.h"
 #include "util/xalloc.h"
 

@@ -1,6 +1,6 @@
 /* The daemon's heartbeat: the device reader, housekeeping (pings, timeouts,
- * key expiry, MAC aging), the consequences of graph changes (scripts, keys,
- * PMTU), purging unreachable nodes, and the USR1/USR2 dumps. */
+ * key expiry, MAC aging), the end of every loop turn, and the USR1/USR2
+ * dumps. */
 #include "util/compat.h"
 
 #include <signal.h>
@@ -19,6 +19,10 @@
 #include "daemon/net.h"
 #include "mesh/node.h"
 #include "mesh/subnet.h"
+#include "meta/connection.h"
+#include "meta/net_socket.h"
+#include "meta/protocol.h"
+#include "meta/topology.h"
 #include "io/udp_tx.h"
 #include "util/xalloc.h"
 
@@ -29,146 +33,11 @@
 
 extern bool keyexpire_requested;        /* net_packet.c */
 void age_subnets(void);                 /* route.c */
-void net_socket_exit(void);             /* net_socket.c */
-int edge_storm_tick(int window_s);      /* protocol_edge.c */
 
 static io_t device_io;
 static ev_timer_t housekeeping_timer;
 static uint64_t last_key_expiry;
 static uint64_t last_edge_storm_check;
-
-/* ---- scripts for nodes and subnets ---- */
-
-static void node_script_env(node_t *n, char **env, size_t *k) {
-	char host[SOCKADDR_STRLEN] = "unknown", port[16] = "unknown";
-	if(n->address.sa.sa_family)
-		sockaddr2str(&n->address, host, sizeof(host), port, sizeof(port));
-	env[(*k)++] = xasprintf("REMOTEADDRESS=%s", host);
-	env[(*k)++] = xasprintf("REMOTEPORT=%s", port);
-}
-
-static void free_env(char **env) {
-	for(char **e = env; *e; e++)
-		free(*e);
-}
-
-static void subnet_script(node_t *owner, subnet_t *s, bool up) {
-	char net[MAXNETSTR];
-	char *env[8] = {0};
-	size_t k = 0;
-	net2str_noweight(net, sizeof(net), s);
-	env[k++] = xasprintf("NODE=%s", owner->name);
-	env[k++] = xasprintf("SUBNET=%s", net);
-	env[k++] = xasprintf("WEIGHT=%d", s->weight);
-	if(owner != myself)
-		node_script_env(owner, env, &k);
-	run_script(up ? "subnet-up" : "subnet-down", env);
-	free_env(env);
-}
-
-void subnet_update(node_t *owner, subnet_t *subnet, bool up) {
-	if(subnet) {
-		subnet_script(owner, subnet, up);
-		return;
-	}
-	sset_foreach(subnet_t, s, &owner->subnets)
-		subnet_script(owner, s, up);
-}
-
-static void host_scripts(node_t *n, bool up) {
-	char *env[4] = {0};
-	size_t k = 0;
-	env[k++] = xasprintf("NODE=%s", n->name);
-	node_script_env(n, env, &k);
-	run_script(up ? "host-up" : "host-down", env);
-	char *name = xasprintf("hosts/%s-%s", n->name, up ? "up" : "down");
-	run_script(name, env);
-	free(name);
-	free_env(env);
-}
-
-/* ---- graph consequences (spec §6.2) ---- */
-
-static void reachability_changed(node_t *n) {
-	if(n == myself)
-		return;
-	if(n->status.reachable)
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can be reached now", n->name, n->hostname ? n->hostname : "unknown");
-	else
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can no longer be reached", n->name, n->hostname ? n->hostname : "unknown");
-	logger(DEBUG_STATUS, LOG_INFO, "Node %s is now %s", n->name, n->status.reachable ? "reachable" : "unreachable");
-
-	/* A flip invalidates the key for sending and the PMTU probing state;
-	 * n->mtu stays, as in 1.0.36, so a PMTU from the ACK (which comes
-	 * before the edge that makes the node reachable) is not lost. */
-	n->status.validkey = false;
-	n->status.waitingforkey = false;
-	n->status.udp_confirmed = false;
-	n->last_req_key = 0;
-	packet_key_clear(&n->outkey);
-	pmtu_reset(n);
-
-	host_scripts(n, n->status.reachable);
-	subnet_update(n, NULL, n->status.reachable);
-
-	if(!n->status.reachable) {
-		update_node_udp(n, NULL);
-		n->options = 0;
-		n->status.indirect = false;
-	} else if(n->connection && n->connection->status.active) {
-		send_ans_key(n);
-	}
-}
-
-void graph_changed(void) {
-	graph_reachability_changed = reachability_changed;
-	graph();
-}
-
-/* Forget unreachable nodes (WINCH, or when the last connection closes). */
-void purge(void) {
-	LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Forgetting the unreachable nodes");
-	for(size_t i = 0; i < node_tree.count; i++) {
-		node_t *n = node_tree.items[i];
-		if(n->status.reachable || n == myself)
-			continue;
-		LOG(DEBUG_STATUS, LOG_DEBUG, "Forgetting unreachable node %s (%s)", n->name, n->hostname ? n->hostname : "unknown");
-		if(!settings.strictsubnets) {
-			while(n->subnets.count) {
-				subnet_t *s = n->subnets.items[0];
-				sset_foreach(connection_t, c, &connection_list)
-					if(c->status.active)
-						send_del_subnet(c, s);
-				subnet_del(n, s);
-			}
-		}
-		while(n->edges.count) {
-			edge_t *e = n->edges.items[0];
-			sset_foreach(connection_t, c, &connection_list)
-				if(c->status.active)
-					send_del_edge(c, e);
-			edge_del(e);
-		}
-	}
-	/* Then delete unreachable nodes no edge points to. */
-	for(size_t i = 0; i < node_tree.count;) {
-		node_t *n = node_tree.items[i];
-		bool referenced = n == myself || n->status.reachable || n->connection;
-		if(!referenced) {
-			sset_foreach(edge_t, e, &edge_weight_tree)
-				if(e->to == n)
-					referenced = true;
-		}
-		if(!referenced && (!settings.strictsubnets || !n->subnets.count)) {
-			udp_tx_forget_node(n);
-			egress_forget_node(n);
-			node_del(n);
-			continue;
-		}
-		i++;
-	}
-	subnet_cache_flush();
-}
 
 /* ---- device ---- */
 
@@ -349,7 +218,7 @@ void dump_nodes_edges_subnets(void) {
 		       n->options, node_status_bits(n),
 		       n->nexthop ? n->nexthop->name : "-", n->via ? n->via->name : "-",
 		       n->mtu, n->minmtu, n->maxmtu,
-		       n == myself ? "-" : node_ecn_normal(n) ? "normal" : "compat",
+		       n == myself ? "-" : n->ecn_normal ? "normal" : "compat",
 		       (unsigned long long)n->stats.in_packets, (unsigned long long)n->stats.in_bytes,
 		       (unsigned long long)n->stats.out_packets, (unsigned long long)n->stats.out_bytes,
 		       (unsigned long long)n->stats.udp_in, (unsigned long long)n->stats.udp_out,

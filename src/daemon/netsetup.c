@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "config/cmdline.h"
 #include "config/conf.h"
+#include "config/settings.h"
 #include "packet/crypto.h"
 #include "io/device.h"
 #include "mesh/edge.h"
@@ -24,27 +26,17 @@
 #include "mesh/graph.h"
 #include "util/log.h"
 #include "daemon/net.h"
+#include "daemon/netsetup.h"
+#include "daemon/script.h"
 #include "mesh/node.h"
+#include "meta/ecn_mode.h"
+#include "meta/net_socket.h"
+#include "meta/protocol.h"
+#include "meta/topology.h"
 #include "io/proxy.h"
 #include "aqm/shaper.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
-
-settings_t settings = {
-	.pinginterval = 60,
-	.pingtimeout = 5,
-	.maxtimeout = 900,
-	.mintimeout = 0,
-	.keylifetime = 3600,
-	.macexpire = 600,
-	.replaywindow = 1024, /* fqtinc: 8192 packets, so diffserv reordering is not loss */
-	.maxoutbufsize = 10 * MTU,
-	.routing_mode = RMODE_ROUTER,
-	.forwarding_mode = FMODE_INTERNAL,
-	.broadcast_mode = BMODE_MST,
-	.ecn = true,
-	.maclength = 4,
-};
 
 /* HUP compares host files with the time of the previous check (startup or
  * the last HUP), at nanosecond resolution where tinc uses seconds. */
@@ -595,13 +587,14 @@ static bool setup_myself(void) {
 	return true;
 }
 
-/* Provided by net_socket.c / net.c. */
-bool setup_listen_sockets(void);
-void close_listen_sockets(void);
-void net_start(void);
-void net_stop(void);
+/* The event scripts are the daemon's; the meta layer reports the events. */
+static const meta_hooks_t script_hooks = {
+	.node_up_down = host_scripts,
+	.subnet_up_down = subnet_update,
+};
 
 bool setup_network(void) {
+	meta_connect_hooks(&script_hooks);
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
@@ -671,35 +664,6 @@ static void close_changed_connections(void) {
 	last_config_check = now;
 }
 
-/* "ECN" from hosts/NAME and -o NAME.ECN; yes when neither says. */
-static bool host_allows_ecn(const node_t *n) {
-	bool on = true;
-	config_tree_t *tree = config_tree_new();
-	/* no host file is no error here: the node was learned through the mesh */
-	char *path = xasprintf("%s/hosts/%s", settings.confbase, n->name);
-	bool have_file = check_id(n->name) && access(path, R_OK) == 0;
-	free(path);
-	if(!have_file || read_host_config(tree, settings.confbase, n->name)) {
-		apply_cmdline_host_options(tree, n->name); /* -o NAME.ECN=no counts too */
-		conf_bool(tree, "ECN", &on);
-	}
-	config_tree_free(tree);
-	if(!on)
-		logger(DEBUG_ALWAYS, LOG_INFO, "ECN = no for %s: the tunnel to it uses RFC 6040 compatibility mode", n->name);
-	return on;
-}
-
-/* RFC 6040 normal mode toward n (issue 4): ECN on here, n announced correct
- * decapsulation, and its host settings do not say "ECN = no". Those are read
- * once per node and again after a reload. */
-bool node_ecn_normal(node_t *n) {
-	if(!settings.ecn || !(n->options & OPTION_ECN_RFC6040))
-		return false;
-	if(n->ecn_host == NODE_ECN_UNREAD)
-		n->ecn_host = host_allows_ecn(n) ? NODE_ECN_YES : NODE_ECN_NO;
-	return n->ecn_host == NODE_ECN_YES;
-}
-
 bool reload_configuration(void) {
 	if(!reload_server_config())
 		return false;
@@ -707,8 +671,7 @@ bool reload_configuration(void) {
 	config_warn_unknown(settings.config);
 	if(!read_timing_settings() || !read_flags())
 		return false;
-	sset_foreach(node_t, n, &node_tree)
-		n->ecn_host = NODE_ECN_UNREAD; /* host files may have changed */
+	ecn_mode_reload(); /* ECN, host files and -o NAME.ECN may have changed */
 	cancel_pending_connects();
 	close_changed_connections();
 	if(settings.strictsubnets)

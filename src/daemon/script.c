@@ -15,10 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config/settings.h"
+#include "daemon/script.h"
 #include "io/device.h"
+#include "mesh/node.h"
+#include "mesh/subnet.h"
 #include "util/event.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "util/sockaddr.h"
 #include "util/xalloc.h"
 
 extern char **environ;
@@ -100,7 +104,6 @@ static void log_exit_status(const char *name, int status) {
 }
 
 static void start_next(void);
-void script_drain(void);
 
 /* Reap the running script (blocking or not); true once it has exited. */
 static bool reap_running(bool block) {
@@ -207,4 +210,54 @@ void script_drain(void) {
 			start_next();
 		}
 	}
+}
+
+/* ---- the scripts of nodes and subnets ---- */
+
+static void node_script_env(node_t *n, char **env, size_t *k) {
+	char host[SOCKADDR_STRLEN] = "unknown", port[16] = "unknown";
+	if(n->address.sa.sa_family)
+		sockaddr2str(&n->address, host, sizeof(host), port, sizeof(port));
+	env[(*k)++] = xasprintf("REMOTEADDRESS=%s", host);
+	env[(*k)++] = xasprintf("REMOTEPORT=%s", port);
+}
+
+static void free_extra_env(char **env) {
+	for(char **e = env; *e; e++)
+		free(*e);
+}
+
+static void subnet_script(node_t *owner, subnet_t *s, bool up) {
+	char net[MAXNETSTR];
+	char *env[8] = {0};
+	size_t k = 0;
+	net2str_noweight(net, sizeof(net), s);
+	env[k++] = xasprintf("NODE=%s", owner->name);
+	env[k++] = xasprintf("SUBNET=%s", net);
+	env[k++] = xasprintf("WEIGHT=%d", s->weight);
+	if(owner != myself)
+		node_script_env(owner, env, &k);
+	run_script(up ? "subnet-up" : "subnet-down", env);
+	free_extra_env(env);
+}
+
+void subnet_update(node_t *owner, subnet_t *subnet, bool up) {
+	if(subnet) {
+		subnet_script(owner, subnet, up);
+		return;
+	}
+	sset_foreach(subnet_t, s, &owner->subnets)
+		subnet_script(owner, s, up);
+}
+
+void host_scripts(node_t *n, bool up) {
+	char *env[4] = {0};
+	size_t k = 0;
+	env[k++] = xasprintf("NODE=%s", n->name);
+	node_script_env(n, env, &k);
+	run_script(up ? "host-up" : "host-down", env);
+	char *name = xasprintf("hosts/%s-%s", n->name, up ? "up" : "down");
+	run_script(name, env);
+	free(name);
+	free_extra_env(env);
 }

@@ -17,11 +17,18 @@
 #include <unistd.h>
 
 #include "packet/compress.h"
+#include "config/cmdline.h"
 #include "config/conf.h"
+#include "config/settings.h"
 #include "packet/crypto.h"
 #include "util/event.h"
 #include "util/log.h"
 #include "daemon/net.h"
+#include "daemon/netsetup.h"
+#include "meta/connection.h"
+#include "meta/net_socket.h"
+#include "meta/protocol.h"
+#include "meta/topology.h"
 #include "util/xalloc.h"
 
 typedef struct options {
@@ -43,16 +50,6 @@ typedef struct options {
 
 static options_t opt = {.keybits = 2048, .kill_signal = SIGTERM};
 static int pidfile_fd = -1;
-
-/* -o entries: server ones go into the server config, host ones are kept here
- * and merged whenever a host's configuration is read. */
-static config_tree_t *cmdline_server;
-typedef struct host_option {
-	char *host;
-	config_t *cfg;
-} host_option_t;
-static host_option_t *host_options;
-static size_t n_host_options;
 
 static void usage(bool status_ok) {
 	if(!status_ok) {
@@ -138,7 +135,6 @@ static bool parse_options(int argc, char **argv) {
 		{"option", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
-	cmdline_server = config_tree_new();
 	int r;
 	while((r = getopt_long(argc, argv, "c:DLd::k::n:o:K::RU:", long_options, NULL)) != -1) {
 		switch(r) {
@@ -183,21 +179,12 @@ static bool parse_options(int argc, char **argv) {
 			free(opt.netname);
 			opt.netname = xstrdup(optarg);
 			break;
-		case 'o': {
-			char *host = NULL;
-			config_t *cfg = NULL;
-			if(!parse_cmdline_option(optarg, &host, &cfg)) {
+		case 'o':
+			if(!cmdline_option_add(optarg)) {
 				fprintf(stderr, "Cannot use -o %s: the form is [HOST.]KEY=VALUE\n", optarg);
 				return false;
 			}
-			if(host) {
-				host_options = xrealloc(host_options, (n_host_options + 1) * sizeof(*host_options));
-				host_options[n_host_options++] = (host_option_t){host, cfg};
-			} else {
-				config_add(cmdline_server, cfg);
-			}
 			break;
-		}
 		case 'K':
 			opt.generate_keys = true;
 			if(!optarg && optind < argc && *argv[optind] >= '0' && *argv[optind] <= '9')
@@ -266,15 +253,6 @@ static bool parse_options(int argc, char **argv) {
 	return true;
 }
 
-void apply_cmdline_host_options(config_tree_t *tree, const char *name) {
-	for(size_t i = 0; i < n_host_options; i++) {
-		if(strcmp(host_options[i].host, name))
-			continue;
-		const config_t *c = host_options[i].cfg;
-		config_add(tree, config_new(c->variable, c->value, NULL, -1));
-	}
-}
-
 static void make_names(void) {
 	if(opt.netname) {
 		settings.netname = xstrdup(opt.netname);
@@ -292,27 +270,6 @@ static void make_names(void) {
 		opt.pidfilename = xasprintf("%s/%s.pid", RUNSTATEDIR, settings.identname);
 	if(opt.use_logfile && !opt.logfilename)
 		opt.logfilename = xasprintf("%s/log/%s.log", LOCALSTATEDIR, settings.identname);
-}
-
-static bool read_configuration(void) {
-	config_tree_t *tree = config_tree_new();
-	for(size_t i = 0; i < cmdline_server->entries.count; i++) {
-		const config_t *c = cmdline_server->entries.items[i];
-		config_add(tree, config_new(c->variable, c->value, NULL, -1));
-	}
-	if(!read_server_config(tree, settings.confbase)) {
-		config_tree_free(tree);
-		return false;
-	}
-	if(settings.config)
-		config_tree_free(settings.config);
-	settings.config = tree;
-	return true;
-}
-
-/* Re-read tinc.conf, conf.d and -o (spec §2.9: the own host file is not re-read). */
-bool reload_server_config(void) {
-	return read_configuration();
 }
 
 static pid_t read_pidfile(void) {
@@ -524,7 +481,7 @@ int main(int argc, char **argv) {
 		debug_level = DEBUG_ALWAYS;
 	log_open(LOGMODE_STDERR, settings.identname, NULL);
 
-	if(!read_configuration())
+	if(!reload_server_config())
 		return 1;
 
 	if(opt.generate_keys)

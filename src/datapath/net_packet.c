@@ -327,7 +327,7 @@ static uint8_t outer_tos_for(node_t *to, const vpn_packet_t *packet) {
 		return 0;
 	if(!ecn_frame_tos(packet->data, packet->len, &tos))
 		return 0;
-	bool normal = node_ecn_normal(to);
+	bool normal = to->ecn_normal;
 	return outer_tos(tos, settings.priorityinheritance, normal);
 }
 

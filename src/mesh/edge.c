@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "meta/connection.h"
 #include "mesh/edge.h"
 #include "util/log.h"
 #include "mesh/node.h"
@@ -58,6 +57,12 @@ static void remove_ptr(sset_t *s, const edge_t *e) {
 	}
 }
 
+/* A node's own edges, by destination name (lookup_edge relies on it). */
+static int edge_to_name_cmp(const void *a, const void *b) {
+	const edge_t *x = a, *y = b;
+	return strcmp(x->to->name, y->to->name);
+}
+
 void edge_add(edge_t *e) {
 	if(e->from == e->to) {
 		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: an edge from %s to itself", e->from->name);
@@ -68,6 +73,7 @@ void edge_add(edge_t *e) {
 		       e->from->name, e->to->name);
 		return;
 	}
+	e->from->edges.cmp = edge_to_name_cmp;
 	sset_insert(&e->from->edges, e);
 	sset_insert(&edge_weight_tree, e);
 	e->reverse = lookup_edge(e->to, e->from);
@@ -83,11 +89,10 @@ void edge_del(edge_t *e) {
 	remove_ptr(&e->from->edges, e);
 	remove_ptr(&edge_weight_tree, e);
 	/* Other objects keep plain pointers to edges; do not let them dangle
-	 * until the next graph run or connection teardown. */
+	 * until the next graph run. (The meta layer unhooks its connection
+	 * before it deletes an edge of ours.) */
 	if(e->to->prevedge == e)
 		e->to->prevedge = NULL;
-	if(e->connection && e->connection->edge == e)
-		e->connection->edge = NULL;
 	edge_free(e);
 }
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "util/compat.h"
+#include "mesh/options.h"
 #include "util/sockaddr.h"
 #include "util/sset.h"
 
@@ -17,10 +18,11 @@ typedef struct edge {
 	sockaddr_u address;       /* TO's UDP address as FROM sees it; family 0 if opaque */
 	char *address_str;        /* as received (kept for opaque, non-numeric addresses) */
 	char *port_str;
-	uint32_t options;
+	uint32_t options;          /* OPTION_* (mesh/options.h) */
 	int weight;
-	struct connection *connection; /* our connection, if FROM is us */
+	struct connection *connection; /* our connection, if FROM is us (meta's; opaque here) */
 	struct edge *reverse;
+	bool mst;                 /* in the broadcast tree (graph_mst) */
 } edge_t;
 
 extern sset_t edge_weight_tree; /* by weight, from name, to name */

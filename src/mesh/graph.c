@@ -2,15 +2,13 @@
 
 #include <stdlib.h>
 
-#include "meta/connection.h"
 #include "mesh/edge.h"
 #include "mesh/graph.h"
 #include "util/log.h"
 #include "mesh/node.h"
+#include "mesh/options.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
-
-void (*graph_reachability_changed)(struct node *n) = NULL;
 
 /* Scratch arrays reused across runs: the graph is recomputed on every edge
  * change, no need to allocate each time. */
@@ -82,7 +80,7 @@ static void bfs(void) {
 	}
 }
 
-void graph_bfs(void) {
+void graph_bfs(graph_flip_fn *flipped) {
 	if(!myself)
 		return;
 
@@ -110,7 +108,7 @@ void graph_bfs(void) {
 	/* We are always reachable and never reported. */
 	myself->status.reachable = true;
 
-	if(!changed || !graph_reachability_changed)
+	if(!changed || !flipped)
 		return;
 	/* The callback may run scripts and send requests; copy the list so
 	 * that a nested graph run cannot overwrite it. */
@@ -118,22 +116,19 @@ void graph_bfs(void) {
 	for(size_t i = 0; i < changed; i++)
 		list[i] = scratch[i];
 	for(size_t i = 0; i < changed; i++)
-		graph_reachability_changed(list[i]);
+		flipped(list[i]);
 	free(list);
 }
 
 /* Kruskal's algorithm over the weight order (spec §6.3). Every node holds the
- * same edges and computes the same tree; we only record which of our own
- * connections belong to it. */
+ * same edges and computes the same tree; both directions of a tree link are
+ * marked, so that our own edges tell which of our connections belong to it. */
 void graph_mst(void) {
 	if(!myself)
 		return;
 
-	/* Only connections that carry one of our edges can be in the tree. */
-	sset_foreach(edge_t, e, &myself->edges) {
-		if(e->connection)
-			e->connection->status.mst = false;
-	}
+	for(size_t i = 0; i < edge_weight_tree.count; i++)
+		((edge_t *)edge_weight_tree.items[i])->mst = false;
 
 	sset_foreach(node_t, n, &node_tree) {
 		n->status.visited = false;
@@ -160,10 +155,8 @@ void graph_mst(void) {
 
 		e->from->status.visited = true;
 		e->to->status.visited = true;
-		if(e->connection)
-			e->connection->status.mst = true;
-		if(e->reverse->connection)
-			e->reverse->connection->status.mst = true;
+		e->mst = true;
+		e->reverse->mst = true;
 
 		/* An edge skipped earlier may connect to the grown tree now. */
 		if(skipped) {
@@ -173,8 +166,8 @@ void graph_mst(void) {
 	}
 }
 
-void graph(void) {
-	graph_bfs();
+void graph(graph_flip_fn *flipped) {
+	graph_bfs(flipped);
 	graph_mst();
 	subnet_cache_flush();
 }

@@ -6,17 +6,17 @@
 
 struct node;
 
-/* Recompute nexthop/via/indirect/options for every node. Nodes whose
- * reachability changes are reported through graph_reachability_changed(),
- * which the daemon implements (scripts, keys, PMTU reset). */
-void graph_bfs(void);
-/* Recompute connection->status.mst for our own connections. */
+/* Called once per node whose reachability flipped, after status.reachable
+ * has its new value and every other node's flag is final too. */
+typedef void graph_flip_fn(struct node *n);
+
+/* Recompute nexthop/via/indirect/options for every node and report the
+ * nodes whose reachability changed to flipped (may be NULL). The caller
+ * decides what a flip means (the meta layer: keys, PMTU, scripts). */
+void graph_bfs(graph_flip_fn *flipped);
+/* Recompute edge_t.mst: both edges of every link in the broadcast tree. */
 void graph_mst(void);
 /* Both, then flush the subnet cache. */
-void graph(void);
-
-/* Provided by the caller of graph(): called once per node whose reachability
- * flipped, after status.reachable has its new value. */
-extern void (*graph_reachability_changed)(struct node *n);
+void graph(graph_flip_fn *flipped);
 
 #endif

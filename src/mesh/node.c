@@ -3,11 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh/edge.h"
 #include "util/log.h"
 #include "mesh/node.h"
 #include "packet/packet.h"
-#include "mesh/subnet.h"
 #include "util/xalloc.h"
 
 node_t *myself;
@@ -29,25 +27,12 @@ static int node_udp_cmp(const void *a, const void *b) {
 	return r ? r : strcmp(x->name, y->name);
 }
 
-static int subnet_item_cmp(const void *a, const void *b) {
-	return subnet_compare(a, b);
-}
-
-static int edge_to_name_cmp(const void *a, const void *b) {
-	const edge_t *x = a, *y = b;
-	return strcmp(x->to->name, y->to->name);
-}
-
 void node_table_init(void) {
 	sset_init(&node_tree, node_name_cmp);
 	sset_init(&node_udp_tree, node_udp_cmp);
 }
 
 void node_table_exit(void) {
-	/* Edges first: an edge is filed under its source but also points at its
-	 * destination, so no node may go while any edge still names it. */
-	while(edge_weight_tree.count)
-		edge_del(edge_weight_tree.items[edge_weight_tree.count - 1]);
 	while(node_tree.count)
 		node_del(node_tree.items[node_tree.count - 1]);
 	sset_clear(&node_tree, NULL);
@@ -63,8 +48,10 @@ node_t *node_new(const char *name) {
 	n->maxmtu = MTU;
 	n->minmtu = 0;
 	n->sock = 0;
-	sset_init(&n->subnets, subnet_item_cmp);
-	sset_init(&n->edges, edge_to_name_cmp);
+	/* The orders of these two belong to subnet.c and edge.c, which set
+	 * them when they file the first item. */
+	sset_init(&n->subnets, NULL);
+	sset_init(&n->edges, NULL);
 	/* Window size comes from the configuration; the daemon re-initialises it. */
 	replay_init(&n->replay, 0);
 	return n;
@@ -106,17 +93,6 @@ static void udp_index_remove(node_t *n) {
 }
 
 void node_del(node_t *n) {
-	while(n->subnets.count)
-		subnet_del(n, n->subnets.items[n->subnets.count - 1]);
-	while(n->edges.count)
-		edge_del(n->edges.items[n->edges.count - 1]);
-	/* Callers normally delete the edges towards n first; any left would point
-	 * at freed memory, so drop them here. */
-	for(size_t i = edge_weight_tree.count; i-- > 0;) {
-		edge_t *e = edge_weight_tree.items[i];
-		if(e->to == n)
-			edge_del(e);
-	}
 	udp_index_remove(n);
 	sset_remove(&node_tree, n);
 	if(n == myself)

@@ -39,11 +39,13 @@ typedef struct node_stats {
 	uint64_t rx_ce, rx_drop;
 } node_stats_t;
 
-/* node_t.ecn_host: "ECN = no" in hosts/NAME keeps packets to NAME in RFC
- * 6040 compatibility mode even when it announced correct decapsulation. */
-#define NODE_ECN_UNREAD 0
-#define NODE_ECN_YES 1
-#define NODE_ECN_NO 2
+/* node_t.ecn_host: the ECN option of hosts/NAME and -o NAME.ECN. "ECN = no"
+ * keeps packets to NAME in RFC 6040 compatibility mode even when it
+ * announced correct decapsulation; no file or no line counts as yes. */
+#define NODE_ECN_UNREAD 0 /* not read yet */
+#define NODE_ECN_UNSET 1  /* no host file, or no ECN line in it */
+#define NODE_ECN_YES 2
+#define NODE_ECN_NO 3
 
 typedef struct node {
 	char *name;
@@ -59,8 +61,8 @@ typedef struct node {
 	struct edge *prevedge;
 	struct connection *connection; /* direct meta connection, if any */
 
-	sset_t subnets;        /* its subnets, subnet_compare order */
-	sset_t edges;          /* its outgoing edges, by destination name */
+	sset_t subnets;        /* its subnets, subnet_compare order (set by subnet.c) */
+	sset_t edges;          /* its outgoing edges, by destination name (set by edge.c) */
 
 	/* keys: outkey protects what we send to it (it chose it, we got it in its
 	 * ANS_KEY); inkey protects what it sends to us (we chose it). */
@@ -74,7 +76,12 @@ typedef struct node {
 	int mtu, minmtu, maxmtu, mtuprobes;
 	ev_timer_t mtutimer;
 
-	uint8_t ecn_host;      /* its host file's ECN option: NODE_ECN_* (read on first use) */
+	uint8_t ecn_host;      /* its host file's ECN option: NODE_ECN_* */
+	/* Packets to it go in RFC 6040 normal mode (else compatibility mode).
+	 * Kept current by the meta layer (meta/ecn_mode.c) whenever it can
+	 * change: ACK, ADD_EDGE and the other graph changes, SIGHUP. The data
+	 * path only reads it. */
+	bool ecn_normal;
 	node_stats_t stats;
 } node_t;
 
@@ -82,11 +89,16 @@ extern node_t *myself;
 extern sset_t node_tree;     /* by name */
 
 void node_table_init(void);
+/* Every node goes; their edges and subnets must be gone already (mesh_exit
+ * in mesh/mesh.h tears the tables down in the right order). */
 void node_table_exit(void);
 node_t *node_new(const char *name);
 void node_free(node_t *n);
 void node_add(node_t *n);
-void node_del(node_t *n);    /* removes its subnets and edges too, then frees */
+/* Unlink n from the node tables and free it. Only for a node without
+ * subnets and without edges from or to it: mesh_del_node (mesh/mesh.h)
+ * takes those first. */
+void node_del(node_t *n);
 node_t *lookup_node(const char *name);
 /* UDP address index. */
 node_t *lookup_node_udp(const sockaddr_u *sa);

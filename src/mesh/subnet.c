@@ -136,6 +136,7 @@ void subnet_table_exit(void) {
 
 void subnet_add(node_t *owner, subnet_t *subnet) {
 	subnet->owner = owner;
+	owner->subnets.cmp = subnet_item_cmp;
 	if(!sset_insert(&owner->subnets, subnet)) {
 		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: the same subnet was added twice to %s", owner->name);
 		return;

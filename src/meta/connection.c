@@ -13,7 +13,6 @@
 #include "util/event.h"
 #include "util/log.h"
 #include "mesh/node.h"
-#include "io/proxy.h"
 #include "util/xalloc.h"
 
 static int connection_ptr_cmp(const void *a, const void *b) {
@@ -115,7 +114,9 @@ void connection_free(connection_t *c) {
 	xfree_secret(c->mychallenge, c->mychallenge_len);
 	if(c->config_tree)
 		config_tree_free(c->config_tree);
-	proxy_free(c->proxy);
+	/* A proxy handshake cut short: its state is one plain allocation, freed
+	 * here so that connections need not know the proxy module. */
+	free(c->proxy);
 	if(c->rsa)
 		rsa_free(c->rsa);
 	/* The input buffer holds decrypted meta traffic. */

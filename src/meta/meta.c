@@ -14,8 +14,10 @@
 #include "packet/crypto.h"
 #include "util/event.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
+#include "daemon/net.h" /* receive_tcppacket, until the data path has its header */
 #include "packet/packet.h"
+#include "meta/meta.h"
 #include "meta/protocol.h"
 #include "io/proxy.h"
 #include "util/xalloc.h"
@@ -337,13 +339,9 @@ bool meta_feed(connection_t *c, const uint8_t *data, size_t len) {
 
 void handle_meta_io(void *data, uint32_t events) {
 	connection_t *c = data;
-	if(c->status.dead)
+	/* A socket still connecting has the callback of net_socket.c. */
+	if(c->status.dead || c->status.connecting)
 		return;
-	if(c->status.connecting) {
-		if(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-			finish_connecting(c);
-		return;
-	}
 	if(events & EPOLLOUT) {
 		if(!flush_meta(c)) {
 			terminate_connection(c, c->status.active);

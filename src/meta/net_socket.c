@@ -15,17 +15,22 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "config/cmdline.h"
 #include "config/conf.h"
+#include "config/settings.h"
+#include "io/sockets.h"
 #include "meta/connection.h"
+#include "meta/meta.h"
+#include "meta/net_socket.h"
+#include "meta/protocol.h"
 #include "util/log.h"
-#include "daemon/net.h"
 #include "mesh/node.h"
 #include "io/proxy.h"
 #include "util/xalloc.h"
 
 listen_socket_t listen_socket[MAXSOCKETS];
 int listen_sockets;
-sset_t outgoing_list;
+static sset_t outgoing_list; /* by name: one entry per ConnectTo */
 
 void handle_incoming_vpn_data(void *data, uint32_t events); /* net_packet.c */
 
@@ -292,6 +297,18 @@ static void handle_new_meta_connection(void *data, uint32_t events) {
 
 /* ---- outgoing connections ---- */
 
+static void finish_connecting(connection_t *c);
+
+/* The socket of a connection in progress: writable or failed means
+ * connect() is done either way. */
+static void connecting_io(void *data, uint32_t events) {
+	connection_t *c = data;
+	if(c->status.dead || !c->status.connecting)
+		return;
+	if(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		finish_connecting(c);
+}
+
 static int outgoing_cmp(const void *a, const void *b) {
 	return strcmp(((const outgoing_t *)a)->name, ((const outgoing_t *)b)->name);
 }
@@ -457,7 +474,7 @@ static void do_outgoing_via_proxy(outgoing_t *o, int af) {
 			set_meta_socket_options(fd, proxy_sa.sa.sa_family);
 			bind_to_interface(fd);
 			c->status.connecting = true;
-			io_add(&c->io, fd, EPOLLIN | EPOLLOUT, handle_meta_io, c);
+			io_add(&c->io, fd, EPOLLIN | EPOLLOUT, connecting_io, c);
 			connection_add(c);
 			return;
 		}
@@ -514,13 +531,13 @@ void do_outgoing_connection(outgoing_t *o) {
 			continue;
 		}
 		c->status.connecting = true;
-		io_add(&c->io, fd, EPOLLIN | EPOLLOUT, handle_meta_io, c);
+		io_add(&c->io, fd, EPOLLIN | EPOLLOUT, connecting_io, c);
 		connection_add(c);
 		return;
 	}
 }
 
-void finish_connecting(connection_t *c) {
+static void finish_connecting(connection_t *c) {
 	int err = 0;
 	socklen_t len = sizeof(err);
 	getsockopt(c->socket, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -534,6 +551,7 @@ void finish_connecting(connection_t *c) {
 		return;
 	}
 	c->status.connecting = false;
+	c->io.cb = handle_meta_io; /* from now on the meta stream's */
 	io_set(&c->io, EPOLLIN);
 	LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connected to %s (%s)", c->name, c->hostname);
 	c->last_ping_ns = now_ns;

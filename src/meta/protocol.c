@@ -8,7 +8,7 @@
 #include "util/clock.h"
 #include "meta/connection.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
 #include "meta/protocol.h"
 
 static const request_handler_t handlers[REQ_LAST] = {

@@ -49,6 +49,26 @@ typedef enum request {
 /* Name of a request number for logs; "UNKNOWN" outside 0..23. */
 const char *request_name(int request);
 
+/* ---- requests in and out (protocol*.c) ---- */
+
+struct edge;
+struct node;
+struct subnet;
+
+/* Parse and dispatch one received line; false means "drop the connection". */
+bool receive_request(connection_t *c, char *line);
+bool send_id(connection_t *c);                 /* initiator: after connect() completes */
+bool send_add_edge(connection_t *c, const struct edge *e);
+bool send_del_edge(connection_t *c, const struct edge *e);
+bool send_add_subnet(connection_t *c, const struct subnet *s);
+bool send_del_subnet(connection_t *c, const struct subnet *s);
+bool send_req_key(struct node *to);
+bool send_ans_key(struct node *to);            /* new inkey for 'to', sent to its nexthop */
+void send_key_changed(void);
+bool send_ping(connection_t *c);
+/* Active connection lost: DEL_EDGE broadcast, graph, reconnect (spec §3.9). */
+void terminate_connection(connection_t *c, bool report);
+
 /* ---- splitting a line into fields (protocol_parse.c) ---- */
 
 #define REQ_MAX_FIELDS 16
@@ -133,10 +153,13 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 
 /* The daemon's cache (protocol.c), using now_ns and PingInterval. */
 bool seen_request(const char *line);
+/* Create the cache (at start-up; seen_request creates it on first use too). */
+void past_request_init(void);
+/* Housekeeping: forget lines older than PingInterval. */
+void past_request_age(void);
+void past_request_exit(void);
 
 /* ---- shared by the protocol handlers (protocol*.c) ---- */
-
-struct node;
 
 /* We made the TCP connection (we speak first, spec §4.5). */
 static inline bool connection_is_initiator(const connection_t *c) {

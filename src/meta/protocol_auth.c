@@ -7,15 +7,20 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "config/cmdline.h"
 #include "config/conf.h"
+#include "config/settings.h"
 #include "meta/connection.h"
 #include "packet/crypto.h"
 #include "mesh/edge.h"
 #include "util/hex.h"
 #include "util/log.h"
-#include "daemon/net.h"
 #include "mesh/node.h"
+#include "meta/ecn_mode.h"
+#include "meta/meta.h"
+#include "meta/net_socket.h"
 #include "meta/protocol.h"
+#include "meta/topology.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
 
@@ -444,6 +449,9 @@ bool ack_h(connection_t *c, request_fields_t *rf, const char *line) {
 
 	int peer_clamp = host_bool(c->config_tree, "ClampMSS");
 	c->options = ack_options_merge(c->options, options, peer_clamp);
+	/* The ECN mode follows at the graph run below, with these settings
+	 * and the peer's announcement on our edge. */
+	ecn_mode_host_settings(n, c->config_tree);
 
 	int mtu;
 	if(c->config_tree && conf_int(c->config_tree, "PMTU", &mtu) && mtu < n->mtu)
@@ -462,8 +470,11 @@ bool ack_h(connection_t *c, request_fields_t *rf, const char *line) {
 	/* Our edge to the peer: its IP as seen on this connection, its port as
 	 * announced (0 or garbage keeps the TCP source port, like atoi would). */
 	edge_t *stale = lookup_edge(myself, n);
-	if(stale)
+	if(stale) {
+		if(stale->connection && stale->connection->edge == stale)
+			stale->connection->edge = NULL;
 		edge_del(stale);
+	}
 	edge_t *e = edge_new();
 	e->from = myself;
 	e->to = n;

@@ -7,9 +7,11 @@
 #include "meta/connection.h"
 #include "mesh/edge.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
 #include "mesh/node.h"
+#include "meta/meta.h"
 #include "meta/protocol.h"
+#include "meta/topology.h"
 #include "util/xalloc.h"
 
 int contradicting_add_edge;

@@ -6,10 +6,13 @@
 #include "meta/connection.h"
 #include "mesh/edge.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
 #include "mesh/node.h"
 #include "packet/packet.h"
+#include "meta/meta.h"
+#include "meta/net_socket.h"
 #include "meta/protocol.h"
+#include "meta/topology.h"
 
 /* ---- PING / PONG ---- */
 

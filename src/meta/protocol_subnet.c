@@ -6,9 +6,11 @@
 #include "util/clock.h"
 #include "meta/connection.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
 #include "mesh/node.h"
+#include "meta/meta.h"
 #include "meta/protocol.h"
+#include "meta/topology.h"
 #include "mesh/subnet.h"
 
 static bool send_subnet(connection_t *c, int request, const subnet_t *s) {
@@ -118,7 +120,7 @@ bool add_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 	added->owner = NULL;
 	subnet_add(owner, added);
 	if(owner->status.reachable)
-		subnet_update(owner, added, true);
+		meta_subnet_up_down(owner, added, true);
 
 	forward_request(c, line);
 
@@ -170,7 +172,7 @@ bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 		return true;
 
 	if(owner->status.reachable)
-		subnet_update(owner, found, false);
+		meta_subnet_up_down(owner, found, false);
 	subnet_del(owner, found);
 	return true;
 }

@@ -30,21 +30,15 @@
 #include "mesh/edge.h"
 #include "util/event.h"
 #include "util/log.h"
+#include "config/settings.h"
 #include "daemon/net.h"
+#include "mesh/mesh.h"
 #include "mesh/node.h"
+#include "meta/meta.h"
 #include "meta/protocol.h"
+#include "meta/topology.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
-
-/* tincd.c is not in the fuzzing archive; these are its two services. */
-void apply_cmdline_host_options(config_tree_t *tree, const char *name) {
-	(void)tree;
-	(void)name;
-}
-
-bool reload_server_config(void) {
-	return true;
-}
 
 static char world_confbase[64];
 
@@ -230,9 +224,7 @@ static void world_down(void) {
 	/* Connections first: they point at nodes and edges. */
 	while(connection_list.count)
 		connection_close(connection_list.items[0]);
-	node_table_exit();
-	edge_table_exit();
-	subnet_table_exit();
+	mesh_exit();
 	past_request_exit();
 	subnet_cache_flush();
 	/* connection_close defers the free to the end of the event-loop turn:

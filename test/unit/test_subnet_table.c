@@ -7,6 +7,7 @@
 
 #include "mesh/edge.h"
 #include "mesh/graph.h"
+#include "mesh/mesh.h"
 #include "mesh/node.h"
 #include "mesh/subnet.h"
 #include "unit.h"
@@ -52,9 +53,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-	subnet_table_exit();
-	node_table_exit();
-	edge_table_exit();
+	mesh_exit();
 }
 
 static void test_longest_prefix(void) {
@@ -114,7 +113,7 @@ static void test_unreachable(void) {
 	subnet_cache_flush();
 	CHECK(v4("10.1.2.3") == a8);
 	/* ... and without a: c's /8 is the last match */
-	node_del(a);
+	mesh_del_node(a);
 	CHECK(v4("10.1.2.3") == c8);
 
 	/* myself is always usable, even before any graph run marked it. */
@@ -241,13 +240,13 @@ static void test_cache(void) {
 	e2->from = b, e2->to = myself;
 	edge_add(e1);
 	edge_add(e2);
-	graph();
+	graph(NULL);
 	CHECK(b->status.reachable);
 	CHECK(!a->status.reachable); /* no edges: graph() made it unreachable */
 	CHECK(v4("10.1.2.3") == b16);
 	edge_del(e1);
 	edge_del(e2);
-	graph();
+	graph(NULL);
 	CHECK(!b->status.reachable);
 	CHECK(v4("10.1.2.3") == a8); /* nobody reachable: last match */
 	teardown();

@@ -1,0 +1,120 @@
+/* What a change of the graph means beyond the mesh tables (spec §6.2):
+ * keys and PMTU state of nodes that came or went, the broadcast tree of our
+ * connections, ECN modes, the event scripts (through the daemon's hooks),
+ * and forgetting unreachable nodes. */
+#include "util/compat.h"
+
+#include "config/settings.h"
+#include "datapath/egress.h"
+#include "datapath/pmtu.h"
+#include "io/udp_tx.h"
+#include "mesh/edge.h"
+#include "mesh/graph.h"
+#include "mesh/mesh.h"
+#include "mesh/node.h"
+#include "mesh/subnet.h"
+#include "meta/connection.h"
+#include "meta/ecn_mode.h"
+#include "meta/protocol.h"
+#include "meta/topology.h"
+#include "util/log.h"
+
+static const meta_hooks_t *hooks;
+
+void meta_connect_hooks(const meta_hooks_t *h) {
+	hooks = h;
+}
+
+void meta_subnet_up_down(node_t *owner, subnet_t *subnet, bool up) {
+	if(hooks && hooks->subnet_up_down)
+		hooks->subnet_up_down(owner, subnet, up);
+}
+
+/* ---- graph changes (spec §6.2) ---- */
+
+static void reachability_changed(node_t *n) {
+	if(n == myself)
+		return;
+	if(n->status.reachable)
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can be reached now", n->name, n->hostname ? n->hostname : "unknown");
+	else
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can no longer be reached", n->name, n->hostname ? n->hostname : "unknown");
+	logger(DEBUG_STATUS, LOG_INFO, "Node %s is now %s", n->name, n->status.reachable ? "reachable" : "unreachable");
+
+	/* A flip invalidates the key for sending and the PMTU probing state;
+	 * n->mtu stays, as in 1.0.36, so a PMTU from the ACK (which comes
+	 * before the edge that makes the node reachable) is not lost. */
+	n->status.validkey = false;
+	n->status.waitingforkey = false;
+	n->status.udp_confirmed = false;
+	n->last_req_key = 0;
+	packet_key_clear(&n->outkey);
+	pmtu_reset(n);
+
+	if(hooks && hooks->node_up_down)
+		hooks->node_up_down(n, n->status.reachable);
+	meta_subnet_up_down(n, NULL, n->status.reachable);
+
+	if(!n->status.reachable) {
+		update_node_udp(n, NULL);
+		n->options = 0;
+		n->status.indirect = false;
+	} else if(n->connection && n->connection->status.active) {
+		send_ans_key(n);
+	}
+}
+
+void graph_changed(void) {
+	graph(reachability_changed);
+	/* graph_mst marked the tree's edges; a connection is in the tree
+	 * through our edge to its peer. */
+	sset_foreach(connection_t, c, &connection_list)
+		c->status.mst = c->edge && c->edge->mst;
+	/* Options come from the edges the BFS chose: ECN modes follow. */
+	ecn_mode_update_all();
+}
+
+/* Forget unreachable nodes (WINCH, or when the last connection closes). */
+void purge(void) {
+	LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Forgetting the unreachable nodes");
+	for(size_t i = 0; i < node_tree.count; i++) {
+		node_t *n = node_tree.items[i];
+		if(n->status.reachable || n == myself)
+			continue;
+		LOG(DEBUG_STATUS, LOG_DEBUG, "Forgetting unreachable node %s (%s)", n->name, n->hostname ? n->hostname : "unknown");
+		if(!settings.strictsubnets) {
+			while(n->subnets.count) {
+				subnet_t *s = n->subnets.items[0];
+				sset_foreach(connection_t, c, &connection_list)
+					if(c->status.active)
+						send_del_subnet(c, s);
+				subnet_del(n, s);
+			}
+		}
+		while(n->edges.count) {
+			edge_t *e = n->edges.items[0];
+			sset_foreach(connection_t, c, &connection_list)
+				if(c->status.active)
+					send_del_edge(c, e);
+			edge_del(e);
+		}
+	}
+	/* Then delete unreachable nodes no edge points to. */
+	for(size_t i = 0; i < node_tree.count;) {
+		node_t *n = node_tree.items[i];
+		bool referenced = n == myself || n->status.reachable || n->connection;
+		if(!referenced) {
+			sset_foreach(edge_t, e, &edge_weight_tree)
+				if(e->to == n)
+					referenced = true;
+		}
+		if(!referenced && (!settings.strictsubnets || !n->subnets.count)) {
+			udp_tx_forget_node(n);
+			egress_forget_node(n);
+			mesh_del_node(n);
+			continue;
+		}
+		i++;
+	}
+	subnet_cache_flush();
+}

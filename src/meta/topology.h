@@ -1,0 +1,33 @@
+/* The graph of edges changed, or nodes are forgotten: the consequences the
+ * meta layer draws, and the hooks through which it tells the daemon. */
+#ifndef FQTINC_TOPOLOGY_H
+#define FQTINC_TOPOLOGY_H
+
+#include "util/compat.h"
+#include "mesh/node.h"
+#include "mesh/subnet.h"
+
+/* The daemon's part of meta events: the event scripts (spec §2.7). The
+ * daemon connects them once at start-up; unconnected (unit tests, fuzzers)
+ * nothing runs. */
+typedef struct meta_hooks {
+	/* n became reachable (up) or unreachable: host-up, host-down */
+	void (*node_up_down)(node_t *n, bool up);
+	/* subnet s of the reachable node owner came or went; s NULL: all of
+	 * owner's subnets (subnet-up, subnet-down) */
+	void (*subnet_up_down)(node_t *owner, subnet_t *s, bool up);
+} meta_hooks_t;
+
+void meta_connect_hooks(const meta_hooks_t *hooks);
+/* For the protocol handlers: a subnet of a reachable node came or went. */
+void meta_subnet_up_down(node_t *owner, subnet_t *s, bool up);
+
+/* Run the graph (reachability, broadcast tree) after edges changed and act
+ * on the result: keys, PMTU and scripts of nodes that came or went, the
+ * connections' place in the broadcast tree, ECN modes. */
+void graph_changed(void);
+/* Forget unreachable nodes with their edges and subnets (SIGWINCH, or once
+ * the last connection is gone). */
+void purge(void);
+
+#endif

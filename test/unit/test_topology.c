@@ -1,0 +1,177 @@
+/* What the meta layer does after the graph changed (meta/topology.c): the
+ * daemon's hooks hear about nodes that came and went, our connections learn
+ * their place in the broadcast tree, ECN modes follow the options, and purge
+ * forgets unreachable nodes. */
+#include "util/compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/settings.h"
+#include "mesh/edge.h"
+#include "mesh/mesh.h"
+#include "mesh/node.h"
+#include "mesh/options.h"
+#include "mesh/subnet.h"
+#include "meta/connection.h"
+#include "meta/topology.h"
+#include "unit.h"
+
+#define MAXCALLS 16
+typedef struct hook_call {
+	const node_t *node;
+	const subnet_t *subnet;
+	bool up;
+} hook_call_t;
+static hook_call_t node_calls[MAXCALLS], subnet_calls[MAXCALLS];
+static int n_node_calls, n_subnet_calls;
+
+static void on_node(node_t *n, bool up) {
+	if(n_node_calls < MAXCALLS)
+		node_calls[n_node_calls] = (hook_call_t){n, NULL, up};
+	n_node_calls++;
+}
+
+static void on_subnet(node_t *owner, subnet_t *s, bool up) {
+	if(n_subnet_calls < MAXCALLS)
+		subnet_calls[n_subnet_calls] = (hook_call_t){owner, s, up};
+	n_subnet_calls++;
+}
+
+static const meta_hooks_t hooks = {.node_up_down = on_node, .subnet_up_down = on_subnet};
+
+static void reset_calls(void) {
+	n_node_calls = n_subnet_calls = 0;
+}
+
+static node_t *mknode(const char *name) {
+	node_t *n = node_new(name);
+	node_add(n);
+	return n;
+}
+
+static edge_t *mkedge(node_t *from, node_t *to, uint32_t options, int weight) {
+	edge_t *e = edge_new();
+	e->from = from;
+	e->to = to;
+	e->options = options;
+	e->weight = weight;
+	edge_add(e);
+	return e;
+}
+
+/* Our connection to peer, carrying our edge to it, as ACK leaves it. */
+static connection_t *mkconnection(node_t *peer) {
+	connection_t *c = calloc(1, sizeof(*c));
+	c->socket = -1;
+	c->io.fd = -1;
+	c->node = peer;
+	c->edge = lookup_edge(myself, peer);
+	c->edge->connection = c;
+	connection_add(c);
+	return c;
+}
+
+static void drop_connection(connection_t *c) {
+	if(c->edge)
+		c->edge->connection = NULL;
+	sset_remove(&connection_list, c);
+	free(c);
+}
+
+static void test_graph_changed(void) {
+	node_t *b = mknode("b");
+	node_t *c = mknode("c");
+	subnet_t *s = subnet_new();
+	CHECK(str2net(s, "10.2.0.0/16"));
+	subnet_add(b, s);
+
+	/* me - b (fqtinc, announces RFC 6040), b - c (tinc 1.0). */
+	mkedge(myself, b, OPTION_ECN_RFC6040, 10);
+	mkedge(b, myself, OPTION_ECN_RFC6040, 10);
+	mkedge(b, c, 0, 10);
+	mkedge(c, b, 0, 10);
+	connection_t *cb = mkconnection(b);
+
+	meta_connect_hooks(&hooks);
+	reset_calls();
+	graph_changed();
+	CHECK(b->status.reachable && c->status.reachable);
+	CHECK_EQ_INT(n_node_calls, 2);
+	for(int i = 0; i < n_node_calls && i < MAXCALLS; i++)
+		CHECK(node_calls[i].up);
+	/* Each node's subnets, all at once (NULL). */
+	CHECK_EQ_INT(n_subnet_calls, 2);
+	for(int i = 0; i < n_subnet_calls && i < MAXCALLS; i++)
+		CHECK(subnet_calls[i].subnet == NULL && subnet_calls[i].up);
+	CHECK(cb->status.mst);       /* the only link of ours is in the tree */
+	CHECK(b->ecn_normal);        /* announced, no host file: trusted */
+	CHECK(!c->ecn_normal);       /* reached over an edge without the bit */
+
+	/* Nothing changed: nothing to report. */
+	reset_calls();
+	graph_changed();
+	CHECK_EQ_INT(n_node_calls, 0);
+	CHECK_EQ_INT(n_subnet_calls, 0);
+
+	/* The subnet hook for the protocol handlers. */
+	meta_subnet_up_down(b, s, false);
+	CHECK_EQ_INT(n_subnet_calls, 1);
+	CHECK(subnet_calls[0].node == b && subnet_calls[0].subnet == s && !subnet_calls[0].up);
+
+	/* Our link to b goes, as terminate_connection does it: both go. */
+	cb->edge = NULL;
+	edge_del(lookup_edge(myself, b));
+	reset_calls();
+	graph_changed();
+	CHECK(!b->status.reachable && !c->status.reachable);
+	CHECK_EQ_INT(n_node_calls, 2);
+	for(int i = 0; i < n_node_calls && i < MAXCALLS; i++)
+		CHECK(!node_calls[i].up);
+	CHECK(!cb->status.mst);
+	CHECK(!b->ecn_normal);
+	CHECK_EQ_INT(b->options, 0);
+
+	/* Without hooks (fuzzers, tests) nothing is called, nothing breaks. */
+	meta_connect_hooks(NULL);
+	mkedge(myself, b, OPTION_ECN_RFC6040, 10);
+	cb->edge = lookup_edge(myself, b);
+	cb->edge->connection = cb;
+	reset_calls();
+	graph_changed();
+	meta_subnet_up_down(b, s, true);
+	CHECK(b->status.reachable);
+	CHECK_EQ_INT(n_node_calls + n_subnet_calls, 0);
+
+	/* Cut again and purge: b still has our connection and stays; c goes with
+	 * its edges, and the edges towards it. */
+	cb->edge = NULL;
+	edge_del(lookup_edge(myself, b));
+	graph_changed();
+	b->connection = cb;
+	purge();
+	CHECK(lookup_node("b") == b);
+	CHECK(lookup_node("c") == NULL);
+	CHECK(lookup_edge(b, lookup_node("c")) == NULL);
+	CHECK_EQ_INT(b->edges.count, 0); /* b's edges were purged, b stays for its connection */
+	b->connection = NULL;
+	drop_connection(cb);
+	purge();
+	CHECK(lookup_node("b") == NULL);
+	CHECK_EQ_INT(subnet_tree.count, 0);
+}
+
+int main(void) {
+	settings.confbase = "/nonexistent/fqtinc-test";
+	node_table_init();
+	edge_table_init();
+	subnet_table_init();
+	myself = mknode("me");
+	myself->nexthop = myself->via = myself;
+	myself->status.reachable = true;
+
+	test_graph_changed();
+
+	mesh_exit();
+	return unit_done();
+}
