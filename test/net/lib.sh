@@ -223,7 +223,7 @@ need_tinc11() {
 	rc=$?
 	case "$rc" in
 	0) ;;
-	77) skip "tinc 1.1pre18 is not available: its release tarball is missing (see the message above)" ;;
+	77) skip "no tinc 1.1pre18 to test against: its release tarball is missing (see the message above)" ;;
 	*) echo "Cannot build tinc 1.1pre18 for the test (scripts/build-tinc11-referee exited $rc)" >&2; exit 99 ;;
 	esac
 	TINC11=$dir/tincd
