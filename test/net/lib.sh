@@ -9,9 +9,11 @@
 # tests can run in parallel; an EXIT trap kills what the test started and
 # deletes its namespaces; a watchdog bounds the whole test in time.
 #
-# Daemon selection: FQTINC (our build) and TINC (the reference tincd 1.0.36).
-# Tests take each node's daemon from a variable (A_DAEMON, B_DAEMON, ...)
-# whose value is "fq", "tinc" or a path; see resolve_daemon.
+# Daemon selection: FQTINC (our build), TINC (the reference tincd 1.0.36) and
+# TINC11 (tinc 1.1pre18's tincd, built from the referee tarball on first use;
+# see need_tinc11).  Tests take each node's daemon from a variable (A_DAEMON,
+# B_DAEMON, ...) whose value is "fq", "tinc", "tinc11" or a path; see
+# resolve_daemon.
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	echo "lib.sh must be sourced by bash" >&2
@@ -29,6 +31,9 @@ top_srcdir=${top_srcdir:-$(cd "$NET_DIR/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 FQTINC=${FQTINC:-$top_builddir/src/tincd}
 TINC=${TINC:-/usr/sbin/tincd}
+# tinc 1.1pre18's tincd and its control program tinc; empty until need_tinc11
+TINC11=${TINC11:-}
+TINC11_CTL=${TINC11_CTL:-${TINC11:+$(dirname "$TINC11")/tinc}}
 if [ -z "${PYTHON:-}" ]; then
 	if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
 fi
@@ -170,22 +175,61 @@ require_tools() {
 	done
 }
 
-# resolve_daemon SPEC: "fq"/"fqtinc"/"ours" -> $FQTINC, "tinc" -> $TINC, else a path.
+# resolve_daemon SPEC: "fq"/"fqtinc"/"ours" -> $FQTINC, "tinc" -> $TINC,
+# "tinc11" -> $TINC11 (the word itself while it is not built yet: need_daemon
+# builds it, make_node resolves again), else a path.
 resolve_daemon() {
 	case "$1" in
 	fq | fqtinc | ours) echo "$FQTINC" ;;
 	tinc | ref) echo "$TINC" ;;
+	tinc11 | tinc1.1) echo "${TINC11:-tinc11}" ;;
 	*) echo "$1" ;;
 	esac
 }
 
 # daemon_label PATH: short name for messages
 daemon_label() {
-	if [ "$1" = "$TINC" ]; then echo "tinc"; elif [ "$1" = "$FQTINC" ]; then echo "fqtinc"; else echo "$1"; fi
+	if [ "$1" = "$TINC" ]; then echo "tinc"; elif [ "$1" = "$FQTINC" ]; then echo "fqtinc"
+	elif [ "$1" = tinc11 ] || { [ -n "$TINC11" ] && [ "$1" = "$TINC11" ]; }; then echo "tinc11"
+	else echo "$1"; fi
 }
 
+# is_tinc11 PATH: the daemon is tinc 1.1's (its key generation and options differ)
+is_tinc11() { [ "$1" = tinc11 ] || { [ -n "$TINC11" ] && [ "$1" = "$TINC11" ]; }; }
+
 need_daemon() {
+	if is_tinc11 "$1"; then
+		need_tinc11
+		return
+	fi
 	[ -x "$1" ] || skip "daemon $1 not found or not executable (not built yet?)"
+}
+
+# need_tinc11: make sure tinc 1.1pre18 is there (TINC11 = its tincd, TINC11_CTL
+# = its tinc).  Without TINC11 set, scripts/build-tinc11-referee builds it from
+# the release tarball beside the clone, or finds it in its cache; under make
+# -j check the first test to ask builds and the others wait on its lock.  No
+# tarball: the test skips.  Call before setup_test (a build takes about a
+# minute, which the watchdog should not count).
+need_tinc11() {
+	local dir rc
+	require_root # a test that will skip anyway should not build first
+	if [ -n "$TINC11" ]; then
+		[ -x "$TINC11" ] || skip "tinc 1.1 daemon $TINC11 (TINC11) not found or not executable"
+		[ -x "$TINC11_CTL" ] || skip "tinc 1.1 control program $TINC11_CTL (TINC11_CTL) not found or not executable"
+		return 0
+	fi
+	dir=$("$top_srcdir/scripts/build-tinc11-referee")
+	rc=$?
+	case "$rc" in
+	0) ;;
+	77) skip "no tinc 1.1pre18 to test against: its release tarball is missing (see the message above)" ;;
+	*) echo "Cannot build tinc 1.1pre18 for the test (scripts/build-tinc11-referee exited $rc)" >&2; exit 99 ;;
+	esac
+	TINC11=$dir/tincd
+	TINC11_CTL=$dir/tinc
+	export TINC11 TINC11_CTL
+	note "tinc 1.1: $("$TINC11" --version | head -n1) from $dir"
 }
 
 # Common preamble of every test: root, tools, temp dir, traps, watchdog.
@@ -391,18 +435,27 @@ node_set() {
 #   Creates $TMP/NAME with tinc.conf, tinc-up, hosts/NAME and a fresh RSA key.
 #   The node gets number i: VPN addresses 10.10.0.i/24 and fd10::i/64, port
 #   6600+i, interface vpnI.  OPTIONs are KEY=VALUE (see node_opt), plus
-#   af=4|6|any to choose the outer family of its Address lines and AddressFamily.
+#   af=4|6|any to choose the outer family of its Address lines and AddressFamily,
+#   and for a tinc 1.1 node ed25519=yes to give it an Ed25519 key pair as well
+#   (its public key lands in hosts/NAME, so exchange_hosts hands it out).
 make_node() {
-	local ns=$1 name=$2 daemon=$3 opt af=4 idx dir port iface
+	local ns=$1 name=$2 daemon=$3 opt af=4 ed25519=no idx dir port iface
 	shift 3
 	daemon=$(resolve_daemon "$daemon")
+	if is_tinc11 "$daemon"; then
+		need_tinc11
+		daemon=$TINC11
+	fi
 	NODE_COUNT=$((NODE_COUNT + 1))
 	idx=$NODE_COUNT
 	dir=$TMP/$name
 	port=$((6600 + idx))
 	iface=vpn$idx
 	for opt in "$@"; do
-		case "$opt" in af=*) af=${opt#af=} ;; esac
+		case "$opt" in
+		af=*) af=${opt#af=} ;;
+		ed25519=*) ed25519=${opt#ed25519=} ;;
+		esac
 	done
 	mkdir -p "$dir/hosts"
 	NODE_LIST+=("$name")
@@ -425,6 +478,10 @@ make_node() {
 		*) echo "AddressFamily = any" ;;
 		esac
 		echo "Port = $port"
+		# tinc 1.1 also dials nodes it only heard of (AutoConnect, on by
+		# default); off, the test's ConnectTo lines are the whole topology
+		# as with the other daemons.  AutoConnect=yes turns it back on.
+		is_tinc11 "$daemon" && echo "AutoConnect = no"
 	} >"$dir/tinc.conf"
 	{
 		case "$af" in
@@ -438,8 +495,8 @@ make_node() {
 	} >"$dir/hosts/$name"
 	for opt in "$@"; do
 		case "$opt" in
-		af=*) ;;
-		Mode=* | DeviceType=* | AddressFamily=* | Interface=* | Port=*) node_set "$name" "$opt" ;;
+		af=* | ed25519=*) ;;
+		Mode=* | DeviceType=* | AddressFamily=* | Interface=* | Port=* | AutoConnect=*) node_set "$name" "$opt" ;;
 		*) node_opt "$name" "$opt" ;;
 		esac
 	done
@@ -451,7 +508,7 @@ make_node() {
 	EOF
 	chmod 755 "$dir/tinc-up"
 
-	if ! "$daemon" -c "$dir" -K"$KEY_BITS" </dev/null >"$dir/keygen.log" 2>&1 ||
+	if ! node_keygen "$name" "$daemon" "$ed25519" </dev/null >"$dir/keygen.log" 2>&1 ||
 		! grep -q 'BEGIN RSA PUBLIC KEY' "$dir/hosts/$name" ||
 		! grep -q 'PRIVATE KEY' "$dir/rsa_key.priv" 2>/dev/null; then
 		fail "key generation for $name with $daemon"
@@ -459,6 +516,23 @@ make_node() {
 		return 1
 	fi
 	return 0
+}
+
+# node_keygen NAME DAEMON ED25519: tincd -K for tinc 1.0 and fqtinc; tinc 1.1's
+# tincd has no -K, its control program generates the keys (-b: ask nothing,
+# use the default file names, rsa_key.priv and hosts/NAME).
+node_keygen() {
+	local dir=${NODE_DIR[$1]}
+	if is_tinc11 "$2"; then
+		"$TINC11_CTL" -b -c "$dir" generate-rsa-keys "$KEY_BITS" || return 1
+		if [ "$3" = yes ]; then
+			"$TINC11_CTL" -b -c "$dir" generate-ed25519-keys || return 1
+			grep -q '^Ed25519PublicKey' "$dir/hosts/$1" || return 1
+		fi
+		return 0
+	fi
+	[ "$3" = yes ] && { echo "ed25519=yes is for tinc 1.1 nodes only"; return 1; }
+	"$2" -c "$dir" -K"$KEY_BITS"
 }
 
 vpn4() { echo "10.10.0.${NODE_IDX[$1]}"; }
@@ -612,6 +686,30 @@ check_ping() {
 	fi
 }
 
+# ping_pairs FAMILY TIMEOUT NODE...: every ordered pair of the NODEs pings
+# over the tunnel (FAMILY 4 or 6), one background job per source node, each
+# pair polled until it answers or TIMEOUT seconds pass.  Sets PAIRS_OK (the
+# number of pairs that answered) and PAIRS_FAILED ("SRC->DST ..." of the rest).
+ping_pairs() {
+	local fam=$1 limit=$2 src dst out pids=()
+	shift 2
+	out=$(mktemp -d "$TMP/pairs.XXXXXX")
+	for src in "$@"; do
+		for dst in "$@"; do
+			[ "$dst" = "$src" ] && continue
+			if wait_for "ping_ok ${NODE_NS[$src]} $(vpn"$fam" "$dst")" "$limit"; then
+				echo "$src $dst ok"
+			else
+				echo "$src $dst fail"
+			fi
+		done >"$out/$src" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	PAIRS_OK=$(cat "$out"/* | grep -c ' ok$')
+	PAIRS_FAILED=$(cat "$out"/* | awk '$3 == "fail" { printf "%s%s->%s", sep, $1, $2; sep = " " }')
+}
+
 # The attack tests keep an honest peer pinging the node under attack through
 # the tunnel, and afterwards check that the honest side barely noticed.
 
@@ -724,20 +822,23 @@ counters_start() {
 	EOF
 }
 
-# counters_read: sets UDP_PKTS UDP_BYTES TCP_PKTS TCP_BYTES and UDP_TO[PORT]
-# (bytes of IP packets, headers included)
-declare -A UDP_TO
+# counters_read: sets UDP_PKTS UDP_BYTES TCP_PKTS TCP_BYTES, UDP_TO[PORT]
+# (bytes of IP packets, headers included) and UDP_TO_PKTS[PORT]
+declare -A UDP_TO UDP_TO_PKTS
 counters_read() {
-	local out p
-	out=$(nsx "$COUNTER_NS" nft list counters table inet fqtcount 2>/dev/null |
+	local name pkts bytes p
+	UDP_PKTS=0 UDP_BYTES=0 TCP_PKTS=0 TCP_BYTES=0
+	for p in $COUNTER_PORTS; do UDP_TO[$p]=0 UDP_TO_PKTS[$p]=0; done
+	# parsed in the shell: tests poll this, and a process per value made a
+	# read take a third of a second
+	while read -r name pkts bytes; do
+		case "$name" in
+		udp_c) UDP_PKTS=$pkts UDP_BYTES=$bytes ;;
+		tcp_c) TCP_PKTS=$pkts TCP_BYTES=$bytes ;;
+		udp_to_*) UDP_TO[${name#udp_to_}]=$bytes UDP_TO_PKTS[${name#udp_to_}]=$pkts ;;
+		esac
+	done < <(nsx "$COUNTER_NS" nft list counters table inet fqtcount 2>/dev/null |
 		awk '/counter / { name = $2 } /packets/ { print name, $2, $4 }')
-	read -r UDP_PKTS UDP_BYTES <<<"$(echo "$out" | awk '$1 == "udp_c" { print $2, $3 }')"
-	read -r TCP_PKTS TCP_BYTES <<<"$(echo "$out" | awk '$1 == "tcp_c" { print $2, $3 }')"
-	UDP_PKTS=${UDP_PKTS:-0} UDP_BYTES=${UDP_BYTES:-0} TCP_PKTS=${TCP_PKTS:-0} TCP_BYTES=${TCP_BYTES:-0}
-	for p in $COUNTER_PORTS; do
-		UDP_TO[$p]=$(echo "$out" | awk -v n="udp_to_$p" '$1 == n { print $3 }')
-		UDP_TO[$p]=${UDP_TO[$p]:-0}
-	done
 }
 
 counters_reset() {
@@ -803,15 +904,17 @@ wait_pmtu_settled() {
 	return 1
 }
 
-# udp_path_ok SRC_NS DST_ADDR4 SIZE: a ping of SIZE payload bytes is answered
-# and did not add to the router's TCP counter, so it crossed by UDP.
+# udp_path_ok SRC_NS DST_ADDR4 SIZE [PING ARGS...]: a ping of SIZE payload
+# bytes is answered and did not add to the router's TCP counter, so it
+# crossed by UDP.
 udp_path_ok() {
-	local before
+	local before ns=$1 addr=$2 size=$3
+	shift 3
 	counters_read
 	before=$TCP_BYTES
-	ping_ok "$1" "$2" -s "$3" || return 1
+	ping_ok "$ns" "$addr" -s "$size" "$@" || return 1
 	counters_read
-	[ $((TCP_BYTES - before)) -lt "$3" ]
+	[ $((TCP_BYTES - before)) -lt "$size" ]
 }
 
 # wait_udp_path SRC_NS DST_ADDR4 SIZE TIMEOUT: poll udp_path_ok
