@@ -1,6 +1,7 @@
 /* The daemon's shared state and the calls between its parts:
  * settings (netsetup.c), meta connections (meta.c, protocol*.c),
- * sockets and the data path (net_*.c, route.c, pmtu.c), scripts (script.c). */
+ * sockets (net_socket.c), scripts (script.c); the data path's own calls
+ * are in datapath/. */
 #ifndef FQTINC_NET_H
 #define FQTINC_NET_H
 
@@ -15,6 +16,11 @@
 #include "packet/packet.h"
 #include "util/sockaddr.h"
 #include "mesh/subnet.h"
+#include "io/sockets.h"
+#include "datapath/datapath.h"
+#include "datapath/pmtu.h"
+#include "datapath/receive.h"
+#include "datapath/rekey.h"
 
 /* ---- settings: config/settings.h ---- */
 
@@ -95,68 +101,11 @@ void outgoing_reset_backoff(outgoing_t *o);
 /* An outgoing connection ended: try the next address now or schedule a retry. */
 void outgoing_connection_lost(outgoing_t *o);
 
-typedef struct listen_socket {
-	io_t tcp;
-	io_t udp;
-	sockaddr_u sa;
-	bool bindto;              /* from BindToAddress (not the wildcard) */
-	int priority;             /* 1.0.36 compatibility: last TOS set; unused with cmsgs */
-} listen_socket_t;
 
-#define MAXSOCKETS 8
-/* SO_SNDBUF of UDP sockets unless UDPSndBuf is set (the kernel doubles it). */
-#define UDP_SNDBUF_DEFAULT (12 * 1024)
-/* SO_RCVBUF of UDP sockets unless UDPRcvBuf is set. */
-#define UDP_RCVBUF_DEFAULT (1024 * 1024)
-extern listen_socket_t listen_socket[MAXSOCKETS];
-extern int listen_sockets;
+/* ---- the data path's link to the daemon (datapath_link.c) ---- */
 
-/* ---- data path (net_packet.c, route.c) ---- */
-
-/* Send a frame to node n (spec §5.8): UDP, relay, or TCP fallback. */
-void send_packet(node_t *n, vpn_packet_t *packet);
-/* A frame arrived on the meta connection c. */
-void receive_tcppacket(connection_t *c, const uint8_t *data, size_t len);
-/* Broadcast a frame from 'from' over the MST or directly (spec §6.4). */
-void broadcast_packet(const node_t *from, vpn_packet_t *packet);
-/* Route a frame that came from source (myself = our device). */
-void route(node_t *source, vpn_packet_t *packet);
-/* Write a frame to our device. */
-void device_write_packet(vpn_packet_t *packet);
-
-/* Counters for the whole daemon (dumped on USR2). */
-typedef struct datapath_stats {
-	uint64_t udp_unknown_source;
-	uint64_t udp_no_key;
-	uint64_t udp_bad_mac;
-	uint64_t udp_decrypt_failed;
-	uint64_t udp_replay_late;
-	uint64_t udp_replay_replayed;
-	uint64_t udp_replay_farfuture;
-	uint64_t udp_decompress_failed;
-	uint64_t ecn_ce_drops;       /* outer CE over inner Not-ECT (RFC 6040: drop) */
-	uint64_t ecn_ce_propagated;  /* outer CE copied into the inner packet */
-	uint64_t ecn_unexpected;     /* combinations RFC 6040 says to log */
-	uint64_t udp_send_errors;
-	uint64_t rx_codel_drops;     /* receive-side CoDel signal on a Not-ECT inner packet */
-} datapath_stats_t;
-
-extern datapath_stats_t datapath_stats;
-
-/* One datagram from 'from' on listen socket 'sock', with packet's outer TOS,
- * TTL and timestamp already filled in: find the sender, authenticate,
- * decrypt, check replay, decompress, decapsulate ECN, route. */
-void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet);
-
-/* Encrypt and send one frame by UDP straight to n (probes; bypasses relays). */
-void send_udppacket(node_t *n, vpn_packet_t *packet);
-
-/* ---- keys and PMTU (net_packet.c, pmtu.c) ---- */
-
-void keyexpire_now(void);
-void pmtu_reset(node_t *n);
-void pmtu_start(node_t *n);
-void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len);
+/* Connect the data path's calls upward (datapath/uplink.h). */
+void datapath_link_start(void);
 
 /* ---- graph side effects, purge, scripts (net.c, script.c) ---- */
 

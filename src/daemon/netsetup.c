@@ -25,7 +25,7 @@
 #include "util/log.h"
 #include "daemon/net.h"
 #include "mesh/node.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "aqm/shaper.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"

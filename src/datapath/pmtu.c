@@ -1,4 +1,4 @@
-/* Path MTU discovery with probe frames (spec §5.10). The state machine and
+/* Path MTU discovery with probe frames (see pmtu.h). The state machine and
  * its counter values follow tinc 1.0.36 so that both ends settle on the same
  * MTU for the same path. */
 #include "util/compat.h"
@@ -9,7 +9,11 @@
 #include "packet/crypto.h"
 #include "mesh/edge.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
+#include "datapath/pmtu.h"
+#include "datapath/seal.h"
+#include "datapath/uplink.h"
+#include "io/sockets.h"
 #include "mesh/node.h"
 
 #define PROBE_MIN 64
@@ -32,13 +36,12 @@ static void send_probe(node_t *n, int len) {
 	memset(probe.data, 0, 14);
 	randomize(probe.data + 14, (size_t)len - 14);
 	probe.len = (uint16_t)len;
-	probe.priority = 0;
 	probe.tcp = false;
 	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending MTU probe length %d to %s (%s)", len, n->name, n->hostname);
 	send_udppacket(n, &probe);
 }
 
-/* LocalDiscovery (spec §5.11): a probe sent as a LAN broadcast from a
+/* LocalDiscovery: a probe sent as a LAN broadcast from a
  * randomly chosen listening socket, to the UDP port of the edge through
  * which we reach n.  A peer on the same LAN recognises us by the MAC and
  * from then on uses our LAN address, and its answers teach us its own. */
@@ -158,8 +161,8 @@ void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len) {
 		packet->data[0] = 1;
 		if(n->outkey.valid && n->address.sa.sa_family) {
 			send_udppacket(n, packet);
-		} else if(n->nexthop && n->nexthop->connection) {
-			send_tcppacket(n->nexthop->connection, packet);
+		} else if(n->nexthop) {
+			uplink_send_over_meta(n->nexthop, packet);
 		}
 		return;
 	}

@@ -12,7 +12,7 @@
 #include "config/conf.h"
 #include "io/device.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
 #include "util/xalloc.h"
 
 device_t device = {.fd = -1};

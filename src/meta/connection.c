@@ -13,7 +13,7 @@
 #include "util/event.h"
 #include "util/log.h"
 #include "mesh/node.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "util/xalloc.h"
 
 static int connection_ptr_cmp(const void *a, const void *b) {

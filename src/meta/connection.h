@@ -9,19 +9,11 @@
 #include "packet/crypto.h"
 #include "util/event.h"
 #include "util/sockaddr.h"
+#include "mesh/options.h"
 
 struct node;
 struct edge;
 struct outgoing;
-
-/* Option bits carried in ACK and ADD_EDGE (spec §3.8). */
-#define OPTION_INDIRECT       0x0001
-#define OPTION_TCPONLY        0x0002
-#define OPTION_PMTU_DISCOVERY 0x0004
-#define OPTION_CLAMP_MSS      0x0008
-/* fqtinc extension: "I decapsulate ECN per RFC 6040" (doc/protocol-ecn.md).
- * Announced only in the ACK we send, never OR-ed into our own edge. */
-#define OPTION_ECN_RFC6040    0x0010
 
 #define MAXBUFSIZE 2176 /* meta receive buffer, spec §3.2 */
 

@@ -17,7 +17,7 @@
 #include "daemon/net.h"
 #include "packet/packet.h"
 #include "meta/protocol.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "util/xalloc.h"
 
 /* ---- output ---- */
@@ -237,7 +237,7 @@ static input_result_t process_input(connection_t *c) {
 			c->tcplen = 0;
 			c->tcp_discard = false;
 			if(!discard)
-				receive_tcppacket(c, payload, need);
+				receive_tcppacket(c->node, c->options & OPTION_TCPONLY, payload, need);
 			continue;
 		}
 		uint8_t *nl = memchr(c->inbuf + pos, '\n', c->inlen - pos);

@@ -20,14 +20,13 @@
 #include "util/log.h"
 #include "daemon/net.h"
 #include "mesh/node.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "util/xalloc.h"
 
 listen_socket_t listen_socket[MAXSOCKETS];
 int listen_sockets;
 sset_t outgoing_list;
 
-void handle_incoming_vpn_data(void *data, uint32_t events); /* net_packet.c */
 
 static int address_family(void) {
 	char *s = NULL;

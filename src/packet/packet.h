@@ -26,7 +26,6 @@
 
 typedef struct vpn_packet {
 	uint16_t len;        /* bytes used in data[] */
-	int16_t priority;    /* outer DSCP/TOS wanted on send; -1 = "came over TCP, keep TCP" */
 	uint8_t outer_tos;   /* TOS/TCLASS of the outer header it arrived in */
 	uint8_t outer_ttl;   /* TTL/hop limit of the outer header it arrived in */
 	bool tcp;            /* arrived over the meta connection */

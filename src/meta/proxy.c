@@ -24,7 +24,7 @@
 #include "meta/connection.h"
 #include "util/log.h"
 #include "daemon/net.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "util/xalloc.h"
 
 typedef enum proxy_type {

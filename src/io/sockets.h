@@ -1,0 +1,28 @@
+/* The listening sockets: a TCP listener for meta connections and a UDP
+ * socket for the data path per local address. The meta layer opens and
+ * closes them; the data path sends and receives on the UDP ones. */
+#ifndef FQTINC_SOCKETS_H
+#define FQTINC_SOCKETS_H
+
+#include "util/compat.h"
+#include "util/event.h"
+#include "util/sockaddr.h"
+#include "aqm/ingress.h"
+
+typedef struct listen_socket {
+	io_t tcp;
+	io_t udp;
+	sockaddr_u sa;
+	bool bindto;              /* from BindToAddress (not the wildcard) */
+} listen_socket_t;
+
+#define MAXSOCKETS 8
+_Static_assert(MAXSOCKETS <= INGRESS_SOCKETS, "every socket gets a receive-side CoDel state");
+/* SO_SNDBUF of UDP sockets unless UDPSndBuf is set (the kernel doubles it). */
+#define UDP_SNDBUF_DEFAULT (12 * 1024)
+/* SO_RCVBUF of UDP sockets unless UDPRcvBuf is set. */
+#define UDP_RCVBUF_DEFAULT (1024 * 1024)
+extern listen_socket_t listen_socket[MAXSOCKETS];
+extern int listen_sockets;
+
+#endif
