@@ -79,7 +79,7 @@ bool egress_init(const egress_config_t *cfg) {
 	}
 	queue = fq_codel_new(&p);
 	if(!queue) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid FQ-CoDel parameters");
+		logger(DEBUG_ALWAYS, LOG_ERR, "FQ-CoDel refused its settings; check FQCoDelTarget, FQCoDelInterval, FQCoDelQuantum, FQCoDelFlows, FQCoDelLimit and FQCoDelMemoryLimit");
 		return false;
 	}
 	fq_codel_set_observer(queue, observe);

@@ -37,7 +37,7 @@ static void send_probe(node_t *n, int len) {
 	randomize(probe.data + 14, (size_t)len - 14);
 	probe.len = (uint16_t)len;
 	probe.tcp = false;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending MTU probe length %d to %s (%s)", len, n->name, n->hostname);
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probe of %d bytes to %s (%s)", len, n->name, n->hostname);
 	send_udppacket(n, &probe);
 }
 
@@ -76,7 +76,7 @@ static void send_local_probe(node_t *n, int len) {
 	int nsock = n->sock;
 	n->address = dest;
 	n->sock = sock;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending local discovery probe length %d for %s to %s", len, n->name, sockaddr2hostname(&dest));
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Local discovery probe of %d bytes for %s to %s", len, n->name, sockaddr2hostname(&dest));
 	send_probe(n, len);
 	n->address = address;
 	n->sock = nsock;
@@ -85,7 +85,7 @@ static void send_local_probe(node_t *n, int len) {
 static void pmtu_step(node_t *n) {
 	n->mtuprobes++;
 	if(!n->status.reachable || !n->outkey.valid) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Trying to send MTU probe to unreachable node %s (%s)", n->name, n->hostname);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probing of %s (%s) stopped: unreachable, or no key to send with", n->name, n->hostname);
 		n->mtuprobes = 0;
 		return;
 	}
@@ -95,13 +95,13 @@ static void pmtu_step(node_t *n) {
 			timer_set(&n->mtutimer, sec_to_ns((uint64_t)settings.pinginterval), pmtu_timer, n);
 			return;
 		}
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "%s (%s) did not respond to UDP ping, restarting PMTU discovery", n->name, n->hostname);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "%s (%s) stopped answering UDP probes; path MTU discovery starts over", n->name, n->hostname);
 		n->mtuprobes = 1;
 		n->minmtu = 0;
 		n->maxmtu = MTU;
 	}
 	if(n->mtuprobes >= 10 && n->mtuprobes < 32 && !n->minmtu) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "No response to MTU probes from %s (%s)", n->name, n->hostname);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "No answer to any MTU probe from %s (%s)", n->name, n->hostname);
 		n->mtuprobes = 31;
 	}
 	if(n->mtuprobes == 30 || (n->mtuprobes < 30 && n->minmtu >= n->maxmtu)) {
@@ -110,7 +110,7 @@ static void pmtu_step(node_t *n) {
 		else
 			n->maxmtu = n->minmtu;
 		n->mtu = n->minmtu;
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Fixing MTU of %s (%s) to %d after %d probes", n->name, n->hostname, n->mtu, n->mtuprobes);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "Path MTU to %s (%s) settled at %d after %d probes", n->name, n->hostname, n->mtu, n->mtuprobes);
 		n->mtuprobes = 31;
 	}
 	uint64_t delay;
@@ -155,7 +155,7 @@ void pmtu_start(node_t *n) {
 }
 
 void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len) {
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Got MTU probe length %zu from %s (%s)", len, n->name, n->hostname);
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probe of %zu bytes from %s (%s)", len, n->name, n->hostname);
 	if(!packet->data[0]) {
 		/* a request: echo it back, same length, directly to the sender */
 		packet->data[0] = 1;
@@ -168,7 +168,7 @@ void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len) {
 	}
 	if(n->mtuprobes > 30) {
 		if((int)len == n->maxmtu + 8) {
-			LOG(DEBUG_TRAFFIC, LOG_INFO, "Increase in PMTU to %s (%s) detected, restarting PMTU discovery", n->name, n->hostname);
+			LOG(DEBUG_TRAFFIC, LOG_INFO, "Path to %s (%s) carries larger frames now; path MTU discovery starts over", n->name, n->hostname);
 			n->maxmtu = MTU;
 			n->mtuprobes = 10;
 			return;

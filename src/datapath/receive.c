@@ -221,7 +221,7 @@ static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_pa
 		return;
 	}
 	if(learn) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "%s now sends from %s; answering there", n->name, sockaddr2hostname(learn));
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "Node %s now sends from %s; replies go there", n->name, sockaddr2hostname(learn));
 		update_node_udp(n, learn);
 	}
 	if(n->replay.received > SEQNO_REKEY_THRESHOLD)

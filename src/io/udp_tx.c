@@ -85,13 +85,13 @@ void udp_tx_commit(int sock, node_t *to, size_t len, uint8_t tos, size_t framele
 }
 
 /* The kernel refused a datagram as larger than the local path MTU (DF is set):
- * shrink the node's PMTU window like tinc does (spec §5.3 step 5). */
+ * shrink the node's PMTU window as tinc does. */
 static void too_big(node_t *n, size_t framelen) {
 	if(n->maxmtu >= (int)framelen)
 		n->maxmtu = (int)framelen - 1;
 	if(n->mtu >= (int)framelen)
 		n->mtu = (int)framelen - 1;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Packet of %zu bytes for %s (%s) too big, lowering maxmtu to %d",
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Kernel refused a %zu-byte frame for %s (%s) as too big for the path; its MTU is now at most %d",
 	    framelen, n->name, n->hostname, n->maxmtu);
 }
 
@@ -121,7 +121,7 @@ static void flush(int sock) {
 			too_big(n, b->framelen[b->head]);
 		} else if(errno != EMSGSIZE) {
 			send_errors++;
-			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Error sending packet to %s: %s", sockaddr2hostname(&b->addr[b->head]), strerror(errno));
+			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Cannot send a datagram to %s: %s", sockaddr2hostname(&b->addr[b->head]), strerror(errno));
 		}
 		b->head++; /* drop this one, send the rest */
 	}

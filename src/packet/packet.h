@@ -6,7 +6,7 @@
 
 #include "util/compat.h"
 
-/* Largest frame: 1500 + 14 (Ethernet) + 4 (VLAN), as tinc 1.0 (spec §5.12). */
+/* Largest frame: 1500 + 14 (Ethernet) + 4 (VLAN), as tinc 1.0. */
 #define MTU 1518
 /* Largest plaintext/ciphertext buffer: MTU + seqno + padding/MAC/compression slack. */
 #define MAXSIZE (MTU + 4 + 32 + 64 + 23 + 20)
