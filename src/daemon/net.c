@@ -211,7 +211,7 @@ static void housekeeping(void *data) {
 	check_connections();
 	past_request_age();
 	if(settings.routing_mode == RMODE_SWITCH)
-		age_subnets();
+		expire_learned_macs();
 	if(keyexpire_requested || now_ns - last_key_expiry >= sec_to_ns((uint64_t)settings.keylifetime)) {
 		last_key_expiry = now_ns;
 		keyexpire_now();

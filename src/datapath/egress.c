@@ -220,7 +220,7 @@ bool egress_run(void) {
 		if(to)
 			account_dequeued(to, p);
 		if(to && to->status.reachable) {
-			send_udppacket(to, p);
+			seal_and_send(to, p);
 			if(shaping)
 				shaper_account(&shaper, now_ns, p->len);
 		}

@@ -34,7 +34,7 @@ void mac_learn(const route_verdict_t *v, const uint8_t mac[6]) {
 	uplink_subnet_learned(s);
 }
 
-void age_subnets(void) {
+void expire_learned_macs(void) {
 	subnet_t *s;
 	while((s = route_expired_mac(myself, now_ns))) {
 		char str[MAXNETSTR];

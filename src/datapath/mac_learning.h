@@ -11,6 +11,6 @@
 /* Act on a routing verdict's learning part for the frame's source MAC. */
 void mac_learn(const route_verdict_t *v, const uint8_t source_mac[6]);
 /* Housekeeping: withdraw the learned MACs whose time is up. */
-void age_subnets(void);
+void expire_learned_macs(void);
 
 #endif

@@ -38,7 +38,7 @@ static void send_probe(node_t *n, int len) {
 	probe.len = (uint16_t)len;
 	probe.tcp = false;
 	LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probe of %d bytes to %s (%s)", len, n->name, n->hostname);
-	send_udppacket(n, &probe);
+	seal_and_send(n, &probe);
 }
 
 /* LocalDiscovery: a probe sent as a LAN broadcast from a
@@ -160,7 +160,7 @@ void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len) {
 		/* a request: echo it back, same length, directly to the sender */
 		packet->data[0] = 1;
 		if(n->outkey.valid && n->address.sa.sa_family) {
-			send_udppacket(n, packet);
+			seal_and_send(n, packet);
 		} else if(n->nexthop) {
 			uplink_send_over_meta(n->nexthop, packet);
 		}

@@ -40,16 +40,16 @@ typedef struct rx_ctx {
 static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet);
 static void deliver_datagram(vpn_packet_t *p, ingress_verdict_t v, void *data);
 static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t len);
-static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
-                              const sockaddr_u *learn);
+static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
+                          const sockaddr_u *learn);
 static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet);
-static void receive_packet(node_t *n, vpn_packet_t *packet);
+static void accept_frame(node_t *n, vpn_packet_t *packet);
 
 static bool rate_limit_ok(uint64_t *last, uint64_t interval_ns);
 
 /* ---- the socket batch ---- */
 
-void handle_incoming_vpn_data(void *data, uint32_t events) {
+void udp_socket_readable(void *data, uint32_t events) {
 	listen_socket_t *ls = data;
 	/* the socket took what waited: the egress queue may go on */
 	if((events & EPOLLOUT) && udp_tx_writable((int)(ls - listen_socket)))
@@ -156,7 +156,7 @@ void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t le
 		return;
 	}
 	node->sock = sock;
-	receive_udppacket(node, data, len, packet, learn);
+	open_datagram(node, data, len, packet, learn);
 }
 
 /* A datagram from an address no node has: find the sender by trying
@@ -181,8 +181,8 @@ static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t l
 /* 'learn' is the sender's address when n was found by MAC trial: it becomes
  * n's UDP address only once the datagram has proven fresh, so a replayed
  * datagram from elsewhere cannot redirect our traffic for n. */
-static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
-                              const sockaddr_u *learn) {
+static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
+                          const sockaddr_u *learn) {
 	if(!n->inkey.valid) {
 		datapath_stats.udp_no_key++;
 		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: we gave it no key yet", n->name, n->hostname);
@@ -270,7 +270,7 @@ static void receive_udppacket(node_t *n, const uint8_t *data, size_t len, vpn_pa
 			return;
 		}
 	}
-	receive_packet(n, packet);
+	accept_frame(n, packet);
 }
 
 /* ---- after decryption ---- */
@@ -301,7 +301,7 @@ static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet) {
 	return true;
 }
 
-static void receive_packet(node_t *n, vpn_packet_t *packet) {
+static void accept_frame(node_t *n, vpn_packet_t *packet) {
 	n->stats.in_packets++;
 	n->stats.in_bytes += packet->len;
 	forward_frame(n, packet);
@@ -309,7 +309,7 @@ static void receive_packet(node_t *n, vpn_packet_t *packet) {
 
 /* ---- frames from meta connections ---- */
 
-void receive_tcppacket(node_t *from, bool tcponly, const uint8_t *data, size_t len) {
+void receive_meta_frame(node_t *from, bool tcponly, const uint8_t *data, size_t len) {
 	static vpn_packet_t packet;
 	if(!from || len > MTU || len < ETH_HLEN)
 		return;
@@ -327,7 +327,7 @@ void receive_tcppacket(node_t *from, bool tcponly, const uint8_t *data, size_t l
 		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "PMTU probe from %s came over the meta connection; ignored", from->name);
 		return;
 	}
-	receive_packet(from, &packet);
+	accept_frame(from, &packet);
 }
 
 static bool rate_limit_ok(uint64_t *last, uint64_t interval_ns) {

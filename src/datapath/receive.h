@@ -14,7 +14,7 @@
 #include "util/sockaddr.h"
 
 /* epoll callback for a listening socket's UDP side (data: its listen_socket_t). */
-void handle_incoming_vpn_data(void *data, uint32_t events);
+void udp_socket_readable(void *data, uint32_t events);
 
 /* One datagram from 'from' on listen socket 'sock', with packet's outer TOS,
  * TTL, timestamp and congestion signal already filled in; the frame is
@@ -23,6 +23,6 @@ void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t le
 
 /* A frame arrived on the meta connection to 'from' (NULL: a connection
  * without a node yet). tcponly: the link is TCPOnly. */
-void receive_tcppacket(node_t *from, bool tcponly, const uint8_t *data, size_t len);
+void receive_meta_frame(node_t *from, bool tcponly, const uint8_t *data, size_t len);
 
 #endif

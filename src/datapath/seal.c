@@ -37,7 +37,7 @@ static int socket_for(const node_t *n) {
 	return -1;
 }
 
-void send_udppacket(node_t *n, const vpn_packet_t *packet) {
+void seal_and_send(node_t *n, const vpn_packet_t *packet) {
 	static uint8_t compressed[MAXSIZE];
 	const uint8_t *data = packet->data;
 	size_t len = packet->len;

@@ -99,7 +99,7 @@ static void answer_with_icmp(node_t *source, const vpn_packet_t *packet, const r
 	reply.tstamp_ns = now_ns;
 	LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Answering a frame from %s with ICMP%s type %d code %d: %s",
 	    source->name, v->icmp.v6 ? "v6" : "", v->icmp.type, v->icmp.code, route_reason_text(v->reason));
-	send_packet(source, &reply);
+	transmit_to_node(source, &reply);
 }
 
 /* ARP reply or NDP advertisement to the host on our tap device. */
@@ -127,7 +127,7 @@ static void send_fragment(void *ctx, const uint8_t *frag, size_t len) {
 	p.tcp = f->orig->tcp;
 	p.outer_tos = f->orig->outer_tos;
 	p.tstamp_ns = f->orig->tstamp_ns;
-	send_packet(f->to, &p);
+	transmit_to_node(f->to, &p);
 }
 
 static void log_drop(const node_t *source, const route_verdict_t *v) {
@@ -151,7 +151,7 @@ void forward_frame(node_t *source, vpn_packet_t *packet) {
 		write_to_device(packet);
 		break;
 	case ROUTE_TO_NODE:
-		send_packet(v.to, packet);
+		transmit_to_node(v.to, packet);
 		break;
 	case ROUTE_FRAGMENT: {
 		fragment_ctx_t ctx = {v.to, packet};
@@ -190,7 +190,7 @@ typedef struct broadcast_ctx {
 static void send_to_tree_neighbour(node_t *n, void *data) {
 	broadcast_ctx_t *ctx = data;
 	if(n != ctx->from->nexthop && n != ctx->from)
-		send_packet(n, ctx->packet);
+		transmit_to_node(n, ctx->packet);
 }
 
 /* To the device unless it came from there; then over the broadcast tree
@@ -209,7 +209,7 @@ static void broadcast(node_t *from, vpn_packet_t *packet) {
 		sset_foreach(node_t, n, &node_tree) {
 			if(n != myself && n->status.reachable &&
 			   ((n->via == myself && n->nexthop == n) || n->via == n))
-				send_packet(n, packet);
+				transmit_to_node(n, packet);
 		}
 	}
 }
@@ -231,7 +231,7 @@ static void send_over_meta(node_t *n, const vpn_packet_t *packet) {
 	n->stats.out_bytes += packet->len;
 }
 
-void send_packet(node_t *n, vpn_packet_t *packet) {
+void transmit_to_node(node_t *n, vpn_packet_t *packet) {
 	if(n == myself) {
 		write_to_device(packet);
 		return;

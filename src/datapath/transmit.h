@@ -16,7 +16,7 @@
 void forward_frame(node_t *source, vpn_packet_t *packet);
 /* Send a frame to node n: our device for myself, else by UDP through the
  * egress queue, relayed, or over a meta connection. */
-void send_packet(node_t *n, vpn_packet_t *packet);
+void transmit_to_node(node_t *n, vpn_packet_t *packet);
 /* epoll callback for our device: read frames into the egress queue's
  * buffers and forward them, as many as egress_read_budget() allows. */
 void device_readable(void *data, uint32_t events);

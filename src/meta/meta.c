@@ -237,7 +237,7 @@ static input_result_t process_input(connection_t *c) {
 			c->tcplen = 0;
 			c->tcp_discard = false;
 			if(!discard)
-				receive_tcppacket(c->node, c->options & OPTION_TCPONLY, payload, need);
+				receive_meta_frame(c->node, c->options & OPTION_TCPONLY, payload, need);
 			continue;
 		}
 		uint8_t *nl = memchr(c->inbuf + pos, '\n', c->inlen - pos);

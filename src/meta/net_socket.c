@@ -197,7 +197,7 @@ static bool add_listen_address(const char *address, const char *port, int af, bo
 		ls->sa = sa;
 		ls->bindto = bindto;
 		io_add(&ls->tcp, tcp, EPOLLIN, handle_new_meta_connection, ls);
-		io_add(&ls->udp, udp, EPOLLIN, handle_incoming_vpn_data, ls);
+		io_add(&ls->udp, udp, EPOLLIN, udp_socket_readable, ls);
 		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr2hostname(&sa));
 		listen_sockets++;
 	}

@@ -117,7 +117,7 @@ static bool ipv4_broadcast(const uint8_t *dst) {
 	return multicast || limited;
 }
 
-static route_verdict_t route_ipv4(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+static route_verdict_t decide_ipv4(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
 	if(len < IP4_MIN_FRAME)
 		return drop(ROUTE_TOO_SHORT);
 	if(ipv4_broadcast(frame + IP4_DST) && pol->broadcast != BMODE_NONE)
@@ -171,7 +171,7 @@ static route_verdict_t neighbor_answer(const route_policy_t *pol, node_t *source
 	return (route_verdict_t){.action = v6 ? ROUTE_NDP_ADVERT : ROUTE_ARP_REPLY};
 }
 
-static route_verdict_t route_ipv6(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+static route_verdict_t decide_ipv6(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
 	if(len < IP6_MIN_FRAME)
 		return drop(ROUTE_TOO_SHORT);
 	if(frame[IP6_NEXT_HEADER] == IPPROTO_ICMP6 && len > IP6_MIN_FRAME && frame[IP6_MIN_FRAME] == ICMP6_NEIGHBOR_SOLICIT)
@@ -197,14 +197,14 @@ static route_verdict_t route_ipv6(const route_policy_t *pol, node_t *source, con
 	return v;
 }
 
-static route_verdict_t route_router(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+static route_verdict_t decide_by_address(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
 	if(pol->forwarding == FMODE_KERNEL && source != pol->self)
 		return (route_verdict_t){.action = ROUTE_TO_DEVICE};
 	switch(ethertype(frame)) {
 	case ETHERTYPE_IP:
-		return route_ipv4(pol, source, frame, len);
+		return decide_ipv4(pol, source, frame, len);
 	case ETHERTYPE_IPV6:
-		return route_ipv6(pol, source, frame, len);
+		return decide_ipv6(pol, source, frame, len);
 	case ETHERTYPE_ARP:
 		return neighbor_answer(pol, source, frame, len, false);
 	default:
@@ -224,7 +224,7 @@ static void learn(const route_policy_t *pol, route_verdict_t *v, const uint8_t *
 	}
 }
 
-static route_verdict_t route_switch(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+static route_verdict_t decide_by_mac(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
 	route_verdict_t v = {.action = ROUTE_DROP};
 	if(source == pol->self)
 		learn(pol, &v, frame + 6);
@@ -277,9 +277,9 @@ route_verdict_t route_decide(const route_policy_t *pol, node_t *source, const ui
 		return drop(ROUTE_TOO_SHORT);
 	switch(pol->mode) {
 	case RMODE_ROUTER:
-		return route_router(pol, source, frame, len);
+		return decide_by_address(pol, source, frame, len);
 	case RMODE_SWITCH:
-		return route_switch(pol, source, frame, len);
+		return decide_by_mac(pol, source, frame, len);
 	case RMODE_HUB:
 		break;
 	}
