@@ -401,7 +401,6 @@ vpn_packet_t *fq_codel_slot(fq_codel_t *q) {
 	q->slots_held++;
 	vpn_packet_t *pkt = &s->pkt;
 	pkt->len = 0;
-	pkt->priority = 0;
 	pkt->outer_tos = 0;
 	pkt->outer_ttl = 0;
 	pkt->tcp = false;
@@ -569,10 +568,6 @@ void fq_codel_get_stats(const fq_codel_t *q, fq_codel_stats_t *st) {
 	st->slots_allocated = q->slots_total;
 	st->slots_held = q->slots_held;
 	st->memory_bytes = (uint64_t)q->slots_total * sizeof(fq_slot_t);
-}
-
-const fq_codel_params_t *fq_codel_params(const fq_codel_t *q) {
-	return &q->p;
 }
 
 uint32_t fq_codel_backlog_packets(const fq_codel_t *q) {

@@ -6,7 +6,8 @@
  *
  * FOR THE INTEGRATOR
  *   q = fq_codel_new(&params);            // fq_codel_params_default() first;
- *                                         // set quantum = mtu = MTU + 14, and
+ *                                         // set quantum = mtu = MTU (the largest
+ *                                         // frame, Ethernet header included), and
  *                                         // hash_salt from a random source
  *   read path:   p = fq_codel_slot(q);    // a buffer to read into (NULL: all
  *                                         // buffers are out with the caller)
@@ -32,7 +33,9 @@
  * CONFIGURATION (tinc CamelCase; values and defaults as recommended)
  *   FQCoDelTarget      = 5        ms, acceptable standing delay (RFC 8289)
  *   FQCoDelInterval    = 100      ms, ~ worst-case RTT of the paths served
- *   FQCoDelQuantum     = MTU+14   bytes of credit per DRR round (1514)
+ *   FQCoDelQuantum     = MTU      bytes of credit per DRR round (1518, the
+ *                                 largest frame; FQ_CODEL_QUANTUM, 1514, is
+ *                                 only the library default)
  *   FQCoDelFlows       = 1024     flow queues (1..65536), fixed at start
  *   FQCoDelLimit       = 10240    packets queued, all flows together
  *   FQCoDelMemoryLimit = 32M      bytes of packet buffers (each costs
@@ -138,7 +141,6 @@ size_t fq_codel_trim(fq_codel_t *q, uint32_t keep);
 unsigned fq_codel_forget_tag(fq_codel_t *q, const void *dest_tag);
 
 void fq_codel_get_stats(const fq_codel_t *q, fq_codel_stats_t *st);
-const fq_codel_params_t *fq_codel_params(const fq_codel_t *q);
 uint32_t fq_codel_backlog_packets(const fq_codel_t *q);
 
 /* The flow queue a frame maps to, and that queue's backlog in bytes. */

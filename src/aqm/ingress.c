@@ -4,7 +4,6 @@
 
 #include "packet/ecn.h"
 #include "aqm/ingress.h"
-#include "daemon/net.h"
 
 typedef struct rx_queue {
 	vpn_packet_t **batch;
@@ -16,7 +15,7 @@ typedef struct rx_queue {
 
 static codel_params_t params;
 static uint64_t ce_threshold;
-static codel_vars_t vars[MAXSOCKETS];
+static codel_vars_t vars[INGRESS_SOCKETS];
 static codel_stats_t cstats;
 static ingress_stats_t stats;
 
@@ -29,7 +28,7 @@ void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshol
 	/* never let CoDel touch the (encrypted) bytes: we decide mark or drop */
 	params.ecn = false;
 	ce_threshold = ce_threshold_ns;
-	for(int i = 0; i < MAXSOCKETS; i++)
+	for(int i = 0; i < INGRESS_SOCKETS; i++)
 		codel_vars_init(&vars[i]);
 }
 
@@ -56,6 +55,10 @@ static void rx_signal(void *ctx, vpn_packet_t *p) {
 
 void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint64_t now,
                  ingress_deliver_t deliver, void *ctx) {
+	if(sock < 0)
+		sock = 0;
+	else if(sock >= INGRESS_SOCKETS)
+		sock = INGRESS_SOCKETS - 1;
 	rx_queue_t q = {batch, n, 0, 0, deliver, ctx};
 	for(int i = 0; i < n; i++)
 		q.backlog += batch[i]->len;

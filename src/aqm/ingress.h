@@ -14,6 +14,10 @@
 #include "util/compat.h"
 #include "packet/packet.h"
 
+/* Sockets with a CoDel state of their own; datagrams of any further
+ * socket share the last one's. */
+#define INGRESS_SOCKETS 8
+
 /* Default IngressCEThreshold. */
 #define INGRESS_CE_THRESHOLD_DEFAULT_NS (2 * 1000000ULL)
 

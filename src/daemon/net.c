@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "datapath/datapath.h"
+#include "datapath/mac_learning.h"
+#include "datapath/rekey.h"
+#include "datapath/transmit.h"
 #include "io/device.h"
 #include "mesh/edge.h"
 #include "datapath/egress.h"
@@ -26,38 +30,11 @@
 #include "io/udp_tx.h"
 #include "util/xalloc.h"
 
-/* Frames read from the device per turn: reading is cheap, so drain it and let
- * the backlog wait in the egress queue where CoDel sees it (fewer once that
- * queue is long, see egress_read_budget). */
-#define DEVICE_BATCH 1024
-
-extern bool keyexpire_requested;        /* net_packet.c */
-void age_subnets(void);                 /* route.c */
 
 static io_t device_io;
 static ev_timer_t housekeeping_timer;
 static uint64_t last_key_expiry;
 static uint64_t last_edge_storm_check;
-
-/* ---- device ---- */
-
-static void handle_device_data(void *data, uint32_t events) {
-	(void)data;
-	(void)events;
-	static vpn_packet_t packet;
-	int budget = egress_read_budget(DEVICE_BATCH);
-	for(int i = 0; i < budget; i++) {
-		if(!device_read(&packet))
-			return;
-		packet.priority = 0;
-		packet.tcp = false;
-		packet.outer_tos = 0;
-		packet.tstamp_ns = now_ns;
-		myself->stats.in_packets++;
-		myself->stats.in_bytes += packet.len;
-		route(myself, &packet);
-	}
-}
 
 /* ---- housekeeping (spec §7) ---- */
 
@@ -131,7 +108,7 @@ static void housekeeping(void *data) {
 	check_connections();
 	past_request_age();
 	if(settings.routing_mode == RMODE_SWITCH)
-		age_subnets();
+		expire_learned_macs();
 	if(keyexpire_requested || now_ns - last_key_expiry >= sec_to_ns((uint64_t)settings.keylifetime)) {
 		last_key_expiry = now_ns;
 		keyexpire_now();
@@ -142,24 +119,14 @@ static void housekeeping(void *data) {
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }
 
-static void resume_egress(void) {
-	egress_run();
-}
-
-/* Once per loop turn: queued frames go out, then the sendmmsg batches. */
-static bool end_of_turn(void) {
-	bool more = egress_run();
-	udp_tx_flush_all();
-	return more;
-}
-
 void net_start(void) {
 	last_key_expiry = now_ns;
 	last_edge_storm_check = now_ns;
 	if(device.fd >= 0)
-		io_add(&device_io, device.fd, EPOLLIN, handle_device_data, NULL);
-	udp_tx_resume_hook = resume_egress;
-	event_set_idle_hook(end_of_turn);
+		io_add(&device_io, device.fd, EPOLLIN, device_readable, NULL);
+	datapath_link_start();
+	/* once per loop turn: queued frames go out, then the sendmmsg batches */
+	event_set_idle_hook(datapath_end_of_turn);
 	graph_changed();
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }
@@ -197,7 +164,7 @@ void dump_nodes_edges_subnets(void) {
 	       (unsigned long long)d->udp_replay_late, (unsigned long long)d->udp_replay_replayed, (unsigned long long)d->udp_replay_farfuture);
 	logger(DEBUG_ALWAYS, LOG_DEBUG, " ecn: CE propagated %llu, CE over Not-ECT dropped %llu, unexpected %llu; send errors %llu",
 	       (unsigned long long)d->ecn_ce_propagated, (unsigned long long)d->ecn_ce_drops, (unsigned long long)d->ecn_unexpected,
-	       (unsigned long long)d->udp_send_errors);
+	       (unsigned long long)udp_tx_send_errors());
 	egress_dump();
 	ingress_stats_t in;
 	ingress_get_stats(&in);

@@ -33,7 +33,7 @@
 #include "meta/net_socket.h"
 #include "meta/protocol.h"
 #include "meta/topology.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "aqm/shaper.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"

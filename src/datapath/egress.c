@@ -13,9 +13,10 @@
 #include "util/event.h"
 #include "aqm/fq_codel.h"
 #include "util/log.h"
-#include "daemon/net.h"
 #include "mesh/node.h"
+#include "datapath/seal.h"
 #include "aqm/shaper.h"
+#include "io/sockets.h"
 #include "io/udp_tx.h"
 
 static fq_codel_t *queue;
@@ -71,13 +72,14 @@ bool egress_init(const egress_config_t *cfg) {
 	p.ecn = cfg->ecn;
 	randomize(&p.hash_salt, sizeof(p.hash_salt));
 	if(queue) {
+		egress_release_held();
 		fq_codel_free(queue); /* its packets go, and with them the backlogs */
 		sset_foreach(node_t, n, &node_tree)
 			n->stats.q_backlog = 0;
 	}
 	queue = fq_codel_new(&p);
 	if(!queue) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Invalid FQ-CoDel parameters");
+		logger(DEBUG_ALWAYS, LOG_ERR, "FQ-CoDel refused its settings; check FQCoDelTarget, FQCoDelInterval, FQCoDelQuantum, FQCoDelFlows, FQCoDelLimit and FQCoDelMemoryLimit");
 		return false;
 	}
 	fq_codel_set_observer(queue, observe);
@@ -93,24 +95,58 @@ bool egress_init(const egress_config_t *cfg) {
 
 void egress_exit(void) {
 	timer_del(&shaper_timer);
+	egress_release_held();
 	if(queue)
 		fq_codel_free(queue);
 	queue = NULL;
 }
 
+/* The buffer handed out by egress_hold(), while it is neither queued nor
+ * released; 'shared' once it is to go to more than one node. */
+static vpn_packet_t *held;
+static bool held_shared;
+
+vpn_packet_t *egress_hold(void) {
+	if(!queue || held)
+		return NULL;
+	held = fq_codel_slot(queue);
+	held_shared = false;
+	return held;
+}
+
+void egress_share_held(void) {
+	held_shared = true;
+}
+
+void egress_release_held(void) {
+	if(held)
+		fq_codel_release(queue, held);
+	held = NULL;
+}
+
 void egress_enqueue(node_t *via, const vpn_packet_t *packet) {
-	vpn_packet_t *slot = fq_codel_slot(queue);
-	if(!slot) {
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Egress queue full, dropping packet for %s", via->name);
-		return;
+	vpn_packet_t *slot;
+	if(packet == held && !held_shared) {
+		/* read straight into the queue: nothing to copy */
+		slot = held;
+		held = NULL;
+	} else {
+		/* A copy. A shared held buffer stays held until the last copy is
+		 * made: queued, the limits could drop it and hand it out again. */
+		slot = fq_codel_slot(queue);
+		if(!slot) {
+			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Egress queue has no free buffer: frame for %s dropped", via->name);
+			return;
+		}
+		slot->len = packet->len;
+		slot->outer_tos = packet->outer_tos;
+		slot->outer_ttl = packet->outer_ttl;
+		slot->tcp = packet->tcp;
+		slot->tstamp_ns = packet->tstamp_ns;
+		memcpy(slot->data, packet->data, packet->len);
 	}
-	slot->len = packet->len;
-	slot->priority = packet->priority;
-	slot->outer_tos = packet->outer_tos;
-	slot->outer_ttl = packet->outer_ttl;
-	slot->tcp = packet->tcp;
-	slot->tstamp_ns = packet->tstamp_ns ? packet->tstamp_ns : now_ns;
-	memcpy(slot->data, packet->data, packet->len);
+	if(!slot->tstamp_ns)
+		slot->tstamp_ns = now_ns;
 	via->stats.q_backlog++; /* before: the limits may drop this very packet */
 	fq_codel_enqueue(queue, slot, now_ns, via);
 }
@@ -164,7 +200,7 @@ bool egress_run(void) {
 			udp_tx_flush_all();
 		if(any_socket_blocked()) {
 			last_blocked_ns = now_ns;
-			return false; /* resumed by udp_tx_resume_hook when writable */
+			return false; /* resumed when the socket is writable again */
 		}
 		if(!fq_codel_backlog_packets(queue))
 			return false;
@@ -184,7 +220,7 @@ bool egress_run(void) {
 		if(to)
 			account_dequeued(to, p);
 		if(to && to->status.reachable) {
-			send_udppacket(to, p);
+			seal_and_send(to, p);
 			if(shaping)
 				shaper_account(&shaper, now_ns, p->len);
 		}

@@ -1,4 +1,4 @@
-/* Path MTU discovery with probe frames (spec §5.10). The state machine and
+/* Path MTU discovery with probe frames (see pmtu.h). The state machine and
  * its counter values follow tinc 1.0.36 so that both ends settle on the same
  * MTU for the same path. */
 #include "util/compat.h"
@@ -9,7 +9,11 @@
 #include "packet/crypto.h"
 #include "mesh/edge.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
+#include "datapath/pmtu.h"
+#include "datapath/seal.h"
+#include "datapath/uplink.h"
+#include "io/sockets.h"
 #include "mesh/node.h"
 
 #define PROBE_MIN 64
@@ -32,13 +36,12 @@ static void send_probe(node_t *n, int len) {
 	memset(probe.data, 0, 14);
 	randomize(probe.data + 14, (size_t)len - 14);
 	probe.len = (uint16_t)len;
-	probe.priority = 0;
 	probe.tcp = false;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending MTU probe length %d to %s (%s)", len, n->name, n->hostname);
-	send_udppacket(n, &probe);
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probe of %d bytes to %s (%s)", len, n->name, n->hostname);
+	seal_and_send(n, &probe);
 }
 
-/* LocalDiscovery (spec §5.11): a probe sent as a LAN broadcast from a
+/* LocalDiscovery: a probe sent as a LAN broadcast from a
  * randomly chosen listening socket, to the UDP port of the edge through
  * which we reach n.  A peer on the same LAN recognises us by the MAC and
  * from then on uses our LAN address, and its answers teach us its own. */
@@ -73,7 +76,7 @@ static void send_local_probe(node_t *n, int len) {
 	int nsock = n->sock;
 	n->address = dest;
 	n->sock = sock;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Sending local discovery probe length %d for %s to %s", len, n->name, sockaddr2hostname(&dest));
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Local discovery probe of %d bytes for %s to %s", len, n->name, sockaddr2hostname(&dest));
 	send_probe(n, len);
 	n->address = address;
 	n->sock = nsock;
@@ -82,7 +85,7 @@ static void send_local_probe(node_t *n, int len) {
 static void pmtu_step(node_t *n) {
 	n->mtuprobes++;
 	if(!n->status.reachable || !n->outkey.valid) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Trying to send MTU probe to unreachable node %s (%s)", n->name, n->hostname);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probing of %s (%s) stopped: unreachable, or no key to send with", n->name, n->hostname);
 		n->mtuprobes = 0;
 		return;
 	}
@@ -92,13 +95,13 @@ static void pmtu_step(node_t *n) {
 			timer_set(&n->mtutimer, sec_to_ns((uint64_t)settings.pinginterval), pmtu_timer, n);
 			return;
 		}
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "%s (%s) did not respond to UDP ping, restarting PMTU discovery", n->name, n->hostname);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "%s (%s) stopped answering UDP probes; path MTU discovery starts over", n->name, n->hostname);
 		n->mtuprobes = 1;
 		n->minmtu = 0;
 		n->maxmtu = MTU;
 	}
 	if(n->mtuprobes >= 10 && n->mtuprobes < 32 && !n->minmtu) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "No response to MTU probes from %s (%s)", n->name, n->hostname);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "No answer to any MTU probe from %s (%s)", n->name, n->hostname);
 		n->mtuprobes = 31;
 	}
 	if(n->mtuprobes == 30 || (n->mtuprobes < 30 && n->minmtu >= n->maxmtu)) {
@@ -107,7 +110,7 @@ static void pmtu_step(node_t *n) {
 		else
 			n->maxmtu = n->minmtu;
 		n->mtu = n->minmtu;
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Fixing MTU of %s (%s) to %d after %d probes", n->name, n->hostname, n->mtu, n->mtuprobes);
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "Path MTU to %s (%s) settled at %d after %d probes", n->name, n->hostname, n->mtu, n->mtuprobes);
 		n->mtuprobes = 31;
 	}
 	uint64_t delay;
@@ -152,20 +155,20 @@ void pmtu_start(node_t *n) {
 }
 
 void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len) {
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Got MTU probe length %zu from %s (%s)", len, n->name, n->hostname);
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probe of %zu bytes from %s (%s)", len, n->name, n->hostname);
 	if(!packet->data[0]) {
 		/* a request: echo it back, same length, directly to the sender */
 		packet->data[0] = 1;
 		if(n->outkey.valid && n->address.sa.sa_family) {
-			send_udppacket(n, packet);
-		} else if(n->nexthop && n->nexthop->connection) {
-			send_tcppacket(n->nexthop->connection, packet);
+			seal_and_send(n, packet);
+		} else if(n->nexthop) {
+			uplink_send_over_meta(n->nexthop, packet);
 		}
 		return;
 	}
 	if(n->mtuprobes > 30) {
 		if((int)len == n->maxmtu + 8) {
-			LOG(DEBUG_TRAFFIC, LOG_INFO, "Increase in PMTU to %s (%s) detected, restarting PMTU discovery", n->name, n->hostname);
+			LOG(DEBUG_TRAFFIC, LOG_INFO, "Path to %s (%s) carries larger frames now; path MTU discovery starts over", n->name, n->hostname);
 			n->maxmtu = MTU;
 			n->mtuprobes = 10;
 			return;

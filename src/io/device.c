@@ -12,7 +12,7 @@
 #include "config/conf.h"
 #include "io/device.h"
 #include "util/log.h"
-#include "daemon/net.h"
+#include "config/settings.h"
 #include "util/xalloc.h"
 
 device_t device = {.fd = -1};
@@ -58,7 +58,7 @@ bool device_open(void) {
 		free(device.iface);
 		device.iface = xstrdup("dummy");
 		free(want_iface);
-		logger(DEBUG_ALWAYS, LOG_INFO, "dummy device opened (no packets will reach the host)");
+		logger(DEBUG_ALWAYS, LOG_INFO, "Dummy device in use: frames for this host go nowhere");
 		return true;
 	}
 
@@ -84,7 +84,7 @@ bool device_open(void) {
 	}
 	free(want_iface);
 	if(ioctl(device.fd, TUNSETIFF, &ifr) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Can't create %s device %s: %s",
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot create %s device %s: %s",
 		       device.type == DEVICE_TUN ? "tun" : "tap", ifr.ifr_name, strerror(errno));
 		close(device.fd);
 		device.fd = -1;
@@ -134,7 +134,7 @@ bool device_read(vpn_packet_t *packet) {
 	return true;
 error:
 	if(errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error while reading from %s %s: %s", device.path, device.iface, strerror(errno));
+		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read from %s (%s): %s", device.path, device.iface, strerror(errno));
 	return false;
 }
 
@@ -158,7 +158,7 @@ bool device_write(vpn_packet_t *packet) {
 	}
 	if(n < 0) {
 		if(errno != EAGAIN && errno != EINVAL)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Can't write to %s %s: %s", device.path, device.iface, strerror(errno));
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write to %s (%s): %s", device.path, device.iface, strerror(errno));
 		return false;
 	}
 	device.out_packets++;

@@ -7,6 +7,7 @@
 #include "util/compat.h"
 #include "util/event.h"
 #include "util/sockaddr.h"
+#include "aqm/ingress.h"
 
 typedef struct listen_socket {
 	io_t tcp;
@@ -16,6 +17,7 @@ typedef struct listen_socket {
 } listen_socket_t;
 
 #define MAXSOCKETS 8
+_Static_assert(MAXSOCKETS <= INGRESS_SOCKETS, "every socket gets a receive-side CoDel state");
 /* SO_SNDBUF of UDP sockets unless UDPSndBuf is set (the kernel doubles it). */
 #define UDP_SNDBUF_DEFAULT (12 * 1024)
 /* SO_RCVBUF of UDP sockets unless UDPRcvBuf is set. */

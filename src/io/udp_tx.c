@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 
 #include "util/log.h"
-#include "daemon/net.h"
+#include "io/sockets.h"
 #include "mesh/node.h"
 #include "io/udp_tx.h"
 
@@ -28,7 +28,7 @@ typedef struct tx_batch {
 
 static tx_batch_t *batches[MAXSOCKETS];
 
-void (*udp_tx_resume_hook)(void);
+static uint64_t send_errors;
 
 static tx_batch_t *batch_for(int sock) {
 	if(sock < 0 || sock >= MAXSOCKETS)
@@ -85,13 +85,13 @@ void udp_tx_commit(int sock, node_t *to, size_t len, uint8_t tos, size_t framele
 }
 
 /* The kernel refused a datagram as larger than the local path MTU (DF is set):
- * shrink the node's PMTU window like tinc does (spec §5.3 step 5). */
+ * shrink the node's PMTU window as tinc does. */
 static void too_big(node_t *n, size_t framelen) {
 	if(n->maxmtu >= (int)framelen)
 		n->maxmtu = (int)framelen - 1;
 	if(n->mtu >= (int)framelen)
 		n->mtu = (int)framelen - 1;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Packet of %zu bytes for %s (%s) too big, lowering maxmtu to %d",
+	LOG(DEBUG_TRAFFIC, LOG_INFO, "Kernel refused a %zu-byte frame for %s (%s) as too big for the path; its MTU is now at most %d",
 	    framelen, n->name, n->hostname, n->maxmtu);
 }
 
@@ -120,8 +120,8 @@ static void flush(int sock) {
 		if(errno == EMSGSIZE && n) {
 			too_big(n, b->framelen[b->head]);
 		} else if(errno != EMSGSIZE) {
-			datapath_stats.udp_send_errors++;
-			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Error sending packet to %s: %s", sockaddr2hostname(&b->addr[b->head]), strerror(errno));
+			send_errors++;
+			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Cannot send a datagram to %s: %s", sockaddr2hostname(&b->addr[b->head]), strerror(errno));
 		}
 		b->head++; /* drop this one, send the rest */
 	}
@@ -139,15 +139,18 @@ bool udp_tx_blocked(int sock) {
 	return b && b->blocked;
 }
 
-void udp_tx_writable(int sock) {
+bool udp_tx_writable(int sock) {
 	tx_batch_t *b = batch_for(sock);
 	if(!b)
-		return;
+		return false;
 	b->blocked = false;
 	io_set(&listen_socket[sock].udp, EPOLLIN);
 	flush(sock);
-	if(!b->blocked && udp_tx_resume_hook)
-		udp_tx_resume_hook();
+	return !b->blocked;
+}
+
+uint64_t udp_tx_send_errors(void) {
+	return send_errors;
 }
 
 void udp_tx_forget_node(const node_t *n) {

@@ -23,11 +23,13 @@ void udp_tx_commit(int sock, struct node *to, size_t len, uint8_t tos, size_t fr
 void udp_tx_flush_all(void);
 /* True while a socket's batch is stuck on a full send buffer. */
 bool udp_tx_blocked(int sock);
-/* The socket became writable again. */
-void udp_tx_writable(int sock);
+/* The socket became writable again: send what waited. True if the batch
+ * went out, so the caller may queue more. */
+bool udp_tx_writable(int sock);
+/* Datagrams the kernel refused for other reasons than a full buffer or
+ * the path MTU. */
+uint64_t udp_tx_send_errors(void);
 /* Before a node is freed: drop references to it from queued datagrams. */
 void udp_tx_forget_node(const struct node *n);
-/* Called when a blocked socket drains, so queued work can resume. */
-extern void (*udp_tx_resume_hook)(void);
 
 #endif

@@ -15,11 +15,11 @@
 #include "util/event.h"
 #include "util/log.h"
 #include "config/settings.h"
-#include "daemon/net.h" /* receive_tcppacket, until the data path has its header */
+#include "datapath/receive.h"
 #include "packet/packet.h"
 #include "meta/meta.h"
 #include "meta/protocol.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "util/xalloc.h"
 
 /* ---- output ---- */
@@ -239,7 +239,7 @@ static input_result_t process_input(connection_t *c) {
 			c->tcplen = 0;
 			c->tcp_discard = false;
 			if(!discard)
-				receive_tcppacket(c, payload, need);
+				receive_meta_frame(c->node, c->options & OPTION_TCPONLY, payload, need);
 			continue;
 		}
 		uint8_t *nl = memchr(c->inbuf + pos, '\n', c->inlen - pos);

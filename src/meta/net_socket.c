@@ -22,17 +22,17 @@
 #include "meta/connection.h"
 #include "meta/meta.h"
 #include "meta/net_socket.h"
+#include "datapath/receive.h"
 #include "meta/protocol.h"
 #include "util/log.h"
 #include "mesh/node.h"
-#include "io/proxy.h"
+#include "meta/proxy.h"
 #include "util/xalloc.h"
 
 listen_socket_t listen_socket[MAXSOCKETS];
 int listen_sockets;
 static sset_t outgoing_list; /* by name: one entry per ConnectTo */
 
-void handle_incoming_vpn_data(void *data, uint32_t events); /* net_packet.c */
 
 static int address_family(void) {
 	char *s = NULL;
@@ -203,7 +203,7 @@ static bool add_listen_address(const char *address, const char *port, int af, bo
 		ls->sa = sa;
 		ls->bindto = bindto;
 		io_add(&ls->tcp, tcp, EPOLLIN, handle_new_meta_connection, ls);
-		io_add(&ls->udp, udp, EPOLLIN, handle_incoming_vpn_data, ls);
+		io_add(&ls->udp, udp, EPOLLIN, udp_socket_readable, ls);
 		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr2hostname(&sa));
 		listen_sockets++;
 	}
@@ -559,7 +559,9 @@ static void finish_connecting(connection_t *c) {
 		/* ID waits until the proxy has granted the connection */
 		char *host, *port;
 		split_address(((config_t *)c->outgoing->cfg)->value, c->outgoing->config_tree, &host, &port);
-		bool ok = proxy_start(c, host, port);
+		uint8_t request[PROXY_REQUEST_MAX];
+		size_t request_len = 0;
+		bool ok = proxy_start(c, host, port, request, &request_len) && send_meta_raw(c, request, request_len);
 		free(host);
 		free(port);
 		if(!ok)

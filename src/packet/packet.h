@@ -6,7 +6,7 @@
 
 #include "util/compat.h"
 
-/* Largest frame: 1500 + 14 (Ethernet) + 4 (VLAN), as tinc 1.0 (spec §5.12). */
+/* Largest frame: 1500 + 14 (Ethernet) + 4 (VLAN), as tinc 1.0. */
 #define MTU 1518
 /* Largest plaintext/ciphertext buffer: MTU + seqno + padding/MAC/compression slack. */
 #define MAXSIZE (MTU + 4 + 32 + 64 + 23 + 20)
@@ -26,7 +26,6 @@
 
 typedef struct vpn_packet {
 	uint16_t len;        /* bytes used in data[] */
-	int16_t priority;    /* outer DSCP/TOS wanted on send; -1 = "came over TCP, keep TCP" */
 	uint8_t outer_tos;   /* TOS/TCLASS of the outer header it arrived in */
 	uint8_t outer_ttl;   /* TTL/hop limit of the outer header it arrived in */
 	bool tcp;            /* arrived over the meta connection */

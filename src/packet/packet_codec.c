@@ -162,7 +162,7 @@ bool packet_key_set(packet_key_t *key, const uint8_t *material, size_t len, int 
 		if(!impl->enc || !impl->dec) {
 			impl_free(impl);
 			packet_key_clear(key);
-			return fail(err, errlen, "Error during initialisation of cipher", sn);
+			return fail(err, errlen, "Cannot set up the cipher", sn);
 		}
 	}
 	/* Digest none means no MAC at all, whatever length was announced. */
@@ -173,7 +173,7 @@ bool packet_key_set(packet_key_t *key, const uint8_t *material, size_t len, int 
 		if(!impl->mac) {
 			impl_free(impl);
 			packet_key_clear(key);
-			return fail(err, errlen, "Error during initialisation of HMAC",
+			return fail(err, errlen, "Cannot set up the HMAC",
 			            OBJ_nid2sn(digest_nid));
 		}
 	}

@@ -1,4 +1,4 @@
-/* The UDP datagram codec of tinc 1.0 (spec §5.2): receiver-chosen cipher in
+/* The UDP datagram codec of tinc 1.0: receiver-chosen cipher in
  * its normal mode with the IV reset per packet, a 4-byte sequence number
  * inside the ciphertext, and a truncated HMAC over the ciphertext. */
 #ifndef FQTINC_PACKET_CODEC_H

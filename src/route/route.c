@@ -1,356 +1,343 @@
-/* Routing decisions (spec §6.5–6.8): router mode by IP subnet, switch mode by
- * learned MAC, hub mode by flooding. The packet surgery (ICMP errors, MSS
- * clamping, fragmentation, ARP/NDP answers) lives in its own pure files. */
+/* The routing decision (see route.h). Router mode looks the destination
+ * address up in the subnet table and checks the way there; switch mode
+ * looks the destination MAC up and floods what it does not know; hub mode
+ * floods everything. Building answers (ICMP errors, ARP and NDP replies) and
+ * sending is the data path's job. */
 #include "util/compat.h"
 
 #include <string.h>
-#include <time.h>
 
-#include "util/clock.h"
-#include "io/device.h"
-#include "packet/fragment.h"
+#include "route/route.h"
+#include "mesh/options.h"
 #include "packet/icmp.h"
 #include "packet/ipcsum.h"
-#include "util/log.h"
 #include "packet/mss.h"
 #include "packet/neighbor.h"
-#include "daemon/net.h"
-#include "mesh/node.h"
-#include "mesh/subnet.h"
-#include "util/xalloc.h"
+#include "packet/packet.h"
 
-/* ICMP errors are limited to 3 per second, shared by both families (spec §6.5). */
-static bool icmp_rate_ok(void) {
-	static time_t second;
-	static int count;
-	time_t now = time(NULL);
-	if(now != second) {
-		second = now;
-		count = 0;
-	}
-	return ++count <= 3;
+/* Offsets in an Ethernet frame. */
+#define IP4_FLAGS (ETH_HLEN + 6)
+#define IP4_TTL (ETH_HLEN + 8)
+#define IP4_CHECKSUM (ETH_HLEN + 10)
+#define IP4_DST (ETH_HLEN + 16)
+#define IP6_NEXT_HEADER (ETH_HLEN + 6)
+#define IP6_HOP_LIMIT (ETH_HLEN + 7)
+#define IP6_DST (ETH_HLEN + 24)
+#define IP4_MIN_FRAME (ETH_HLEN + 20)
+#define IP6_MIN_FRAME (ETH_HLEN + 40)
+#define IP4_DONT_FRAGMENT 0x40
+#define ICMP6_NEIGHBOR_SOLICIT 135
+#define IPPROTO_ICMP6 58
+
+/* The smallest MTUs IPv4 and IPv6 guarantee, as frame sizes. */
+#define IP4_MIN_MTU_FRAME (576 + ETH_HLEN)
+#define IP6_MIN_MTU_FRAME (1280 + ETH_HLEN)
+
+static uint16_t ethertype(const uint8_t *frame) {
+	return (uint16_t)(frame[12] << 8 | frame[13]);
 }
 
-static void send_icmp(node_t *source, vpn_packet_t *packet, bool v6, uint8_t type, uint8_t code, uint32_t mtu) {
-	static vpn_packet_t reply;
-	if(!icmp_rate_ok())
+static route_verdict_t drop(route_reason_t reason) {
+	return (route_verdict_t){.action = ROUTE_DROP, .reason = reason};
+}
+
+static void icmp_error(route_verdict_t *v, route_reason_t reason, bool v6, uint8_t type, uint8_t code,
+                       uint32_t mtu, size_t quote_len) {
+	v->action = ROUTE_ICMP_ERROR;
+	v->reason = reason;
+	v->icmp.v6 = v6;
+	v->icmp.type = type;
+	v->icmp.code = code;
+	v->icmp.mtu = mtu;
+	v->icmp.quote_len = quote_len;
+}
+
+/* The node UDP packets for owner go to first. */
+static node_t *via_of(const route_policy_t *pol, node_t *owner) {
+	return owner->via == pol->self ? owner->nexthop : owner->via;
+}
+
+/* The MSS clamp for a frame to 'owner' through 'via': the path MTU of the
+ * sender bounds it also for what we receive, as tinc 1.0 does. */
+static void clamp_for(const route_policy_t *pol, route_verdict_t *v, node_t *source, node_t *via) {
+	if(!(via->options & OPTION_CLAMP_MSS))
 		return;
-	size_t len = v6 ? icmp6_error(reply.data, sizeof(reply.data), packet->data, packet->len, type, code, mtu, NULL)
-	                : icmp4_error(reply.data, sizeof(reply.data), packet->data, packet->len, type, code, (uint16_t)mtu, NULL);
-	if(!len)
-		return;
-	reply.len = (uint16_t)len;
-	reply.priority = packet->priority;
-	reply.tcp = packet->tcp;
-	reply.outer_tos = 0;
-	reply.tstamp_ns = now_ns;
-	LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Sending ICMP%s type %d code %d to %s", v6 ? "v6" : "", type, code, source->name);
-	send_packet(source, &reply);
+	v->clamp = true;
+	v->clamp_mtu = (uint16_t)(via == pol->self ? source->mtu : MIN(source->mtu, via->mtu));
 }
 
 /* ---- router mode ---- */
 
-typedef struct frag_ctx {
-	node_t *owner;
-	vpn_packet_t *orig;
-} frag_ctx_t;
-
-static void emit_fragment(void *ctx, const uint8_t *frag, size_t len) {
-	frag_ctx_t *f = ctx;
-	static vpn_packet_t p;
-	memcpy(p.data, frag, len);
-	p.len = (uint16_t)len;
-	p.priority = f->orig->priority;
-	p.tcp = f->orig->tcp;
-	p.outer_tos = f->orig->outer_tos;
-	p.tstamp_ns = f->orig->tstamp_ns;
-	send_packet(f->owner, &p);
-}
-
-static node_t *via_of(node_t *owner) {
-	return owner->via == myself ? owner->nexthop : owner->via;
-}
-
-/* Steps shared by IPv4 and IPv6 after the subnet lookup; false = handled/dropped. */
-static bool router_checks(node_t *source, vpn_packet_t *packet, subnet_t *subnet, bool v6) {
+/* The checks IPv4 and IPv6 share once the destination subnet is known.
+ * False: the verdict is final (drop or ICMP error). */
+static bool router_checks(const route_policy_t *pol, route_verdict_t *v, node_t *source,
+                          const uint8_t *frame, size_t len, const subnet_t *subnet, bool v6) {
+	uint8_t unreach = v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH;
 	if(!subnet) {
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Cannot route packet from %s: unknown IPv%d destination", source->name, v6 ? 6 : 4);
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADDR : ICMP4_NET_UNKNOWN, 0);
+		icmp_error(v, ROUTE_NO_SUBNET, v6, unreach, v6 ? ICMP6_DST_UNREACH_ADDR : ICMP4_NET_UNKNOWN, 0, len);
 		return false;
 	}
 	node_t *owner = subnet->owner;
 	if(owner == source) {
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Packet looping back to %s!", source->name);
+		*v = drop(ROUTE_LOOPS_BACK);
 		return false;
 	}
 	if(!owner->status.reachable) {
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_NOROUTE : ICMP4_NET_UNREACH, 0);
+		icmp_error(v, ROUTE_UNREACHABLE, v6, unreach, v6 ? ICMP6_DST_UNREACH_NOROUTE : ICMP4_NET_UNREACH, 0, len);
 		return false;
 	}
-	if(settings.forwarding_mode == FMODE_OFF && source != myself && owner != myself) {
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP4_NET_ANO, 0);
+	bool transit = source != pol->self && owner != pol->self;
+	if(pol->forwarding == FMODE_OFF && transit) {
+		icmp_error(v, ROUTE_FORWARDING_OFF, v6, unreach, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP4_NET_ANO, 0, len);
 		return false;
 	}
-	if(settings.decrement_ttl && source != myself && owner != myself) {
-		uint8_t *ttl = &packet->data[v6 ? 21 : 22];
-		if(*ttl <= 1) {
-			/* icmp*_error() refuses to answer an ICMP error with another one */
-			send_icmp(source, packet, v6, v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED, 0, 0);
+	if(pol->decrement_ttl && transit) {
+		if(frame[v6 ? IP6_HOP_LIMIT : IP4_TTL] <= 1) {
+			/* the ICMP builders never answer an ICMP error with another one */
+			icmp_error(v, ROUTE_TTL_EXCEEDED, v6, v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED, 0, 0, len);
 			return false;
 		}
-		if(!v6) {
-			uint16_t old = (uint16_t)(packet->data[22] << 8 | packet->data[23]);
-			(*ttl)--;
-			uint16_t new = (uint16_t)(packet->data[22] << 8 | packet->data[23]);
-			uint16_t sum = (uint16_t)(packet->data[24] << 8 | packet->data[25]);
-			csum_replace2(&sum, old, new);
-			packet->data[24] = (uint8_t)(sum >> 8);
-			packet->data[25] = (uint8_t)sum;
-		} else {
-			(*ttl)--;
-		}
+		v->decrement_ttl = true;
 	}
-	if(settings.priorityinheritance)
-		packet->priority = v6 ? (int16_t)(((packet->data[14] & 0x0f) << 4) | (packet->data[15] >> 4)) : packet->data[15];
-	node_t *via = via_of(owner);
+	node_t *via = via_of(pol, owner);
 	if(via == source) {
-		LOG(DEBUG_TRAFFIC, LOG_ERR, "Routing loop for packet from %s!", source->name);
+		*v = drop(ROUTE_ROUTING_LOOP);
 		return false;
 	}
-	if(settings.directonly && owner != via) {
-		send_icmp(source, packet, v6, v6 ? ICMP6_DST_UNREACH : ICMP4_DEST_UNREACH, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP4_NET_ANO, 0);
+	if(pol->direct_only && owner != via) {
+		icmp_error(v, ROUTE_NOT_DIRECT, v6, unreach, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP4_NET_ANO, 0, len);
 		return false;
 	}
 	return true;
 }
 
-static void route_ipv4(node_t *source, vpn_packet_t *packet) {
-	if(packet->len < 34) {
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Got too short IPv4 packet from %s", source->name);
-		return;
-	}
-	const uint8_t *dst = &packet->data[30];
-	if(((dst[0] & 0xf0) == 0xe0 || (dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255)) &&
-	   settings.broadcast_mode != BMODE_NONE) {
-		broadcast_packet(source, packet);
-		return;
-	}
-	subnet_t *subnet = lookup_subnet_ipv4(dst);
-	if(!router_checks(source, packet, subnet, false))
-		return;
+static bool ipv4_broadcast(const uint8_t *dst) {
+	bool multicast = (dst[0] & 0xf0) == 0xe0;
+	bool limited = dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255;
+	return multicast || limited;
+}
+
+static route_verdict_t decide_ipv4(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+	if(len < IP4_MIN_FRAME)
+		return drop(ROUTE_TOO_SHORT);
+	if(ipv4_broadcast(frame + IP4_DST) && pol->broadcast != BMODE_NONE)
+		return (route_verdict_t){.action = ROUTE_BROADCAST};
+	route_verdict_t v = {.action = ROUTE_DROP};
+	subnet_t *subnet = lookup_subnet_ipv4(frame + IP4_DST);
+	if(!router_checks(pol, &v, source, frame, len, subnet, false))
+		return v;
 	node_t *owner = subnet->owner;
-	node_t *via = via_of(owner);
+	node_t *via = via_of(pol, owner);
 	int limit = MAX(via->mtu, 590);
-	if(via != myself && packet->len > limit) {
-		if(packet->data[20] & 0x40) {
-			LOG(DEBUG_TRAFFIC, LOG_INFO, "Packet for %s (%d bytes) too long, sending frag needed (mtu %d)", owner->name, packet->len, limit - ETH_HLEN);
-			packet->len = (uint16_t)limit;
-			send_icmp(source, packet, false, ICMP4_DEST_UNREACH, ICMP4_FRAG_NEEDED, (uint32_t)(limit - ETH_HLEN));
-			return;
+	if(via != pol->self && len > (size_t)limit) {
+		if(frame[IP4_FLAGS] & IP4_DONT_FRAGMENT) {
+			icmp_error(&v, ROUTE_TOO_BIG, false, ICMP4_DEST_UNREACH, ICMP4_FRAG_NEEDED,
+			           (uint32_t)(limit - ETH_HLEN), (size_t)limit);
+			v.to = owner;
+			v.mtu = limit;
+			return v;
 		}
-		frag_ctx_t ctx = {owner, packet};
-		if(via->options & OPTION_CLAMP_MSS)
-			clamp_mss(packet->data, packet->len, (uint16_t)MIN(source->mtu, via->mtu));
-		if(fragment_ipv4(packet->data, packet->len, (size_t)limit, emit_fragment, &ctx))
-			return;
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Could not fragment packet for %s (%d bytes)", owner->name, packet->len);
-		return;
+		v.action = ROUTE_FRAGMENT;
+		v.to = owner;
+		v.mtu = limit;
+		clamp_for(pol, &v, source, via);
+		return v;
 	}
-	/* like 1.0.36: the sender's path MTU bounds the MSS, also for what we receive */
-	if(via->options & OPTION_CLAMP_MSS)
-		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? source->mtu : MIN(source->mtu, via->mtu)));
-	send_packet(owner, packet);
+	clamp_for(pol, &v, source, via);
+	v.action = ROUTE_TO_NODE;
+	v.to = owner;
+	return v;
 }
 
-static void route_neighborsol(node_t *source, vpn_packet_t *packet) {
+/* A host on our tap device asks who has an address: answer for the
+ * addresses of other nodes, so their frames reach us. */
+static route_verdict_t neighbor_answer(const route_policy_t *pol, node_t *source, const uint8_t *frame,
+                                       size_t len, bool v6) {
+	if(source != pol->self || !pol->answer_neighbors)
+		return drop(ROUTE_NOT_FOR_US);
 	uint8_t target[16];
-	if(source != myself || device.type != DEVICE_TAP)
-		return;
-	if(!ndp_solicitation_target(packet->data, packet->len, target))
-		return;
-	subnet_t *s = lookup_subnet_ipv6(target);
-	if(!s || s->owner == myself)
-		return;
-	static vpn_packet_t reply;
-	size_t len = ndp_build_advertisement(reply.data, sizeof(reply.data), packet->data, packet->len);
-	if(!len)
-		return;
-	memcpy(device.mac, packet->data + 6, 6); /* the host's MAC, for frames we write */
-	reply.len = (uint16_t)len;
-	device_write_packet(&reply);
+	subnet_t *s;
+	if(v6) {
+		if(!ndp_solicitation_target(frame, len, target))
+			return drop(ROUTE_NOT_FOR_US);
+		s = lookup_subnet_ipv6(target);
+	} else {
+		if(!arp_request_target(frame, len, target))
+			return drop(ROUTE_NOT_FOR_US);
+		s = lookup_subnet_ipv4(target);
+	}
+	if(!s || s->owner == pol->self)
+		return drop(ROUTE_NOT_FOR_US);
+	return (route_verdict_t){.action = v6 ? ROUTE_NDP_ADVERT : ROUTE_ARP_REPLY};
 }
 
-static void route_ipv6(node_t *source, vpn_packet_t *packet) {
-	if(packet->len < 54) {
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Got too short IPv6 packet from %s", source->name);
-		return;
-	}
-	if(packet->data[20] == 58 && packet->len >= 55 && packet->data[54] == 135) {
-		route_neighborsol(source, packet);
-		return;
-	}
-	if(packet->data[38] == 0xff && settings.broadcast_mode != BMODE_NONE) {
-		broadcast_packet(source, packet);
-		return;
-	}
-	subnet_t *subnet = lookup_subnet_ipv6(&packet->data[38]);
-	if(!router_checks(source, packet, subnet, true))
-		return;
+static route_verdict_t decide_ipv6(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+	if(len < IP6_MIN_FRAME)
+		return drop(ROUTE_TOO_SHORT);
+	if(frame[IP6_NEXT_HEADER] == IPPROTO_ICMP6 && len > IP6_MIN_FRAME && frame[IP6_MIN_FRAME] == ICMP6_NEIGHBOR_SOLICIT)
+		return neighbor_answer(pol, source, frame, len, true);
+	if(frame[IP6_DST] == 0xff && pol->broadcast != BMODE_NONE)
+		return (route_verdict_t){.action = ROUTE_BROADCAST};
+	route_verdict_t v = {.action = ROUTE_DROP};
+	subnet_t *subnet = lookup_subnet_ipv6(frame + IP6_DST);
+	if(!router_checks(pol, &v, source, frame, len, subnet, true))
+		return v;
 	node_t *owner = subnet->owner;
-	node_t *via = via_of(owner);
+	node_t *via = via_of(pol, owner);
 	int limit = MAX(via->mtu, 1294);
-	if(via != myself && packet->len > limit) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Packet for %s (%d bytes) too long, sending packet too big (mtu %d)", owner->name, packet->len, limit - ETH_HLEN);
-		packet->len = (uint16_t)limit;
-		send_icmp(source, packet, true, ICMP6_PACKET_TOO_BIG, 0, (uint32_t)(limit - ETH_HLEN));
-		return;
+	if(via != pol->self && len > (size_t)limit) {
+		icmp_error(&v, ROUTE_TOO_BIG, true, ICMP6_PACKET_TOO_BIG, 0, (uint32_t)(limit - ETH_HLEN), (size_t)limit);
+		v.to = owner;
+		v.mtu = limit;
+		return v;
 	}
-	if(via->options & OPTION_CLAMP_MSS)
-		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? source->mtu : MIN(source->mtu, via->mtu)));
-	send_packet(owner, packet);
+	clamp_for(pol, &v, source, via);
+	v.action = ROUTE_TO_NODE;
+	v.to = owner;
+	return v;
 }
 
-static void route_arp(node_t *source, vpn_packet_t *packet) {
-	uint8_t target[4];
-	if(source != myself || device.type != DEVICE_TAP)
-		return;
-	if(!arp_request_target(packet->data, packet->len, target))
-		return;
-	subnet_t *s = lookup_subnet_ipv4(target);
-	if(!s || s->owner == myself)
-		return;
-	static vpn_packet_t reply;
-	size_t len = arp_build_reply(reply.data, sizeof(reply.data), packet->data, packet->len);
-	if(!len)
-		return;
-	memcpy(device.mac, packet->data + 6, 6);
-	reply.len = (uint16_t)len;
-	device_write_packet(&reply);
-}
-
-static void route_router(node_t *source, vpn_packet_t *packet) {
-	if(settings.forwarding_mode == FMODE_KERNEL && source != myself) {
-		device_write_packet(packet);
-		return;
-	}
-	switch(packet_ethertype(packet)) {
+static route_verdict_t decide_by_address(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+	if(pol->forwarding == FMODE_KERNEL && source != pol->self)
+		return (route_verdict_t){.action = ROUTE_TO_DEVICE};
+	switch(ethertype(frame)) {
 	case ETHERTYPE_IP:
-		route_ipv4(source, packet);
-		break;
+		return decide_ipv4(pol, source, frame, len);
 	case ETHERTYPE_IPV6:
-		route_ipv6(source, packet);
-		break;
+		return decide_ipv6(pol, source, frame, len);
 	case ETHERTYPE_ARP:
-		route_arp(source, packet);
-		break;
+		return neighbor_answer(pol, source, frame, len, false);
 	default:
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Cannot route packet from %s: unknown type %04x", source->name, packet_ethertype(packet));
-		break;
+		return drop(ROUTE_UNKNOWN_TYPE);
 	}
 }
 
-/* ---- switch mode (spec §6.6) ---- */
+/* ---- switch mode ---- */
 
-static void learn_mac(const uint8_t mac[6]) {
-	subnet_t *s = lookup_subnet_mac(myself, mac);
-	if(s) {
-		if(s->expires)
-			s->expires = now_ns + sec_to_ns((uint64_t)settings.macexpire);
-		return;
-	}
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Learned new MAC address %x:%x:%x:%x:%x:%x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	s = subnet_new();
-	s->type = SUBNET_MAC;
-	s->weight = DEFAULT_WEIGHT;
-	memcpy(s->net.mac.address, mac, 6);
-	s->expires = now_ns + sec_to_ns((uint64_t)settings.macexpire);
-	subnet_add(myself, s);
-	subnet_update(myself, s, true);
-	sset_foreach(connection_t, c, &connection_list)
-		if(c->status.active)
-			send_add_subnet(c, s);
-}
-
-/* Housekeeping: withdraw learned MACs whose time has come. */
-void age_subnets(void) {
-	for(size_t i = 0; i < myself->subnets.count;) {
-		subnet_t *s = myself->subnets.items[i];
-		if(s->type != SUBNET_MAC || !s->expires || s->expires > now_ns) {
-			i++;
-			continue;
-		}
-		char str[MAXNETSTR];
-		net2str(str, sizeof(str), s);
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Subnet %s expired", str);
-		sset_foreach(connection_t, c, &connection_list)
-			if(c->status.active)
-				send_del_subnet(c, s);
-		subnet_update(myself, s, false);
-		subnet_del(myself, s);
+static void learn(const route_policy_t *pol, route_verdict_t *v, const uint8_t *mac) {
+	subnet_t *s = lookup_subnet_mac(pol->self, mac);
+	if(!s) {
+		v->learn = ROUTE_LEARN_NEW;
+	} else if(s->expires) { /* a MAC from the configuration never expires */
+		v->learn = ROUTE_LEARN_REFRESH;
+		v->learned = s;
 	}
 }
 
-static void route_switch(node_t *source, vpn_packet_t *packet) {
-	if(packet->len < ETH_HLEN)
-		return;
-	if(source == myself)
-		learn_mac(packet->data + 6);
-	subnet_t *subnet = lookup_subnet_mac(NULL, packet->data);
+static route_verdict_t decide_by_mac(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+	route_verdict_t v = {.action = ROUTE_DROP};
+	if(source == pol->self)
+		learn(pol, &v, frame + 6);
+	subnet_t *subnet = lookup_subnet_mac(NULL, frame);
 	if(!subnet || !subnet->owner->status.reachable) {
-		broadcast_packet(source, packet);
-		return;
+		v.action = ROUTE_BROADCAST;
+		return v;
 	}
 	node_t *owner = subnet->owner;
 	if(owner == source) {
-		LOG(DEBUG_TRAFFIC, LOG_WARNING, "Packet looping back to %s!", source->name);
-		return;
+		v.reason = ROUTE_LOOPS_BACK;
+		return v;
 	}
-	if(settings.forwarding_mode == FMODE_OFF && source != myself && owner != myself)
-		return;
-	node_t *via = via_of(owner);
-	if(settings.directonly && owner != via)
-		return;
-	uint16_t type = packet_ethertype(packet);
-	if(settings.priorityinheritance) {
-		if(type == ETHERTYPE_IP && packet->len >= 34)
-			packet->priority = packet->data[15];
-		else if(type == ETHERTYPE_IPV6 && packet->len >= 54)
-			packet->priority = (int16_t)(((packet->data[14] & 0x0f) << 4) | (packet->data[15] >> 4));
+	if(pol->forwarding == FMODE_OFF && source != pol->self && owner != pol->self) {
+		v.reason = ROUTE_FORWARDING_OFF;
+		return v;
 	}
-	if(via != myself && packet->len > via->mtu) {
-		if(type == ETHERTYPE_IP && packet->len > 576 + ETH_HLEN) {
-			if(packet->data[20] & 0x40) {
-				packet->len = (uint16_t)via->mtu;
-				send_icmp(source, packet, false, ICMP4_DEST_UNREACH, ICMP4_FRAG_NEEDED, (uint32_t)(via->mtu - ETH_HLEN));
-			} else {
-				frag_ctx_t ctx = {owner, packet};
-				fragment_ipv4(packet->data, packet->len, (size_t)via->mtu, emit_fragment, &ctx);
-			}
-			return;
+	node_t *via = via_of(pol, owner);
+	if(pol->direct_only && owner != via) {
+		v.reason = ROUTE_NOT_DIRECT;
+		return v;
+	}
+	uint16_t type = ethertype(frame);
+	if(via != pol->self && len > (size_t)via->mtu) {
+		if(type == ETHERTYPE_IP && len > IP4_MIN_MTU_FRAME) {
+			v.to = owner;
+			v.mtu = via->mtu;
+			if(frame[IP4_FLAGS] & IP4_DONT_FRAGMENT)
+				icmp_error(&v, ROUTE_TOO_BIG, false, ICMP4_DEST_UNREACH, ICMP4_FRAG_NEEDED,
+				           (uint32_t)(via->mtu - ETH_HLEN), (size_t)via->mtu);
+			else
+				v.action = ROUTE_FRAGMENT;
+			return v;
 		}
-		if(type == ETHERTYPE_IPV6 && packet->len > 1280 + ETH_HLEN) {
-			packet->len = (uint16_t)via->mtu;
-			send_icmp(source, packet, true, ICMP6_PACKET_TOO_BIG, 0, (uint32_t)(via->mtu - ETH_HLEN));
-			return;
+		if(type == ETHERTYPE_IPV6 && len > IP6_MIN_MTU_FRAME) {
+			v.to = owner;
+			v.mtu = via->mtu;
+			icmp_error(&v, ROUTE_TOO_BIG, true, ICMP6_PACKET_TOO_BIG, 0, (uint32_t)(via->mtu - ETH_HLEN), (size_t)via->mtu);
+			return v;
 		}
 	}
-	if(via->options & OPTION_CLAMP_MSS)
-		clamp_mss(packet->data, packet->len, (uint16_t)(via == myself ? source->mtu : MIN(source->mtu, via->mtu)));
-	send_packet(owner, packet);
+	clamp_for(pol, &v, source, via);
+	v.action = ROUTE_TO_NODE;
+	v.to = owner;
+	return v;
 }
 
-void route(node_t *source, vpn_packet_t *packet) {
-	if(packet->len < ETH_HLEN)
-		return;
-	switch(settings.routing_mode) {
+route_verdict_t route_decide(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
+	if(len < ETH_HLEN)
+		return drop(ROUTE_TOO_SHORT);
+	switch(pol->mode) {
 	case RMODE_ROUTER:
-		route_router(source, packet);
-		break;
+		return decide_by_address(pol, source, frame, len);
 	case RMODE_SWITCH:
-		route_switch(source, packet);
-		break;
+		return decide_by_mac(pol, source, frame, len);
 	case RMODE_HUB:
-		broadcast_packet(source, packet);
 		break;
 	}
+	return (route_verdict_t){.action = ROUTE_BROADCAST};
+}
+
+void route_rewrite(const route_verdict_t *v, uint8_t *frame, size_t len) {
+	if(v->decrement_ttl) {
+		if(ethertype(frame) == ETHERTYPE_IP && len >= IP4_MIN_FRAME) {
+			/* TTL and protocol share a 16-bit word of the header checksum */
+			uint16_t old = (uint16_t)(frame[IP4_TTL] << 8 | frame[IP4_TTL + 1]);
+			frame[IP4_TTL]--;
+			uint16_t new = (uint16_t)(frame[IP4_TTL] << 8 | frame[IP4_TTL + 1]);
+			uint16_t sum = (uint16_t)(frame[IP4_CHECKSUM] << 8 | frame[IP4_CHECKSUM + 1]);
+			csum_replace2(&sum, old, new);
+			frame[IP4_CHECKSUM] = (uint8_t)(sum >> 8);
+			frame[IP4_CHECKSUM + 1] = (uint8_t)sum;
+		} else if(ethertype(frame) == ETHERTYPE_IPV6 && len >= IP6_MIN_FRAME) {
+			frame[IP6_HOP_LIMIT]--;
+		}
+	}
+	if(v->clamp)
+		clamp_mss(frame, len, v->clamp_mtu);
+}
+
+subnet_t *route_expired_mac(const node_t *self, uint64_t now) {
+	sset_foreach(subnet_t, s, &self->subnets)
+		if(s->type == SUBNET_MAC && s->expires && s->expires <= now)
+			return s;
+	return NULL;
+}
+
+const char *route_reason_text(route_reason_t reason) {
+	switch(reason) {
+	case ROUTE_OK:
+		return "routed";
+	case ROUTE_TOO_SHORT:
+		return "frame too short";
+	case ROUTE_UNKNOWN_TYPE:
+		return "not IPv4, IPv6 or ARP";
+	case ROUTE_NO_SUBNET:
+		return "no subnet holds the destination address";
+	case ROUTE_UNREACHABLE:
+		return "the destination's owner is unreachable";
+	case ROUTE_LOOPS_BACK:
+		return "the destination belongs to the sender";
+	case ROUTE_ROUTING_LOOP:
+		return "it would go back to where it came from";
+	case ROUTE_FORWARDING_OFF:
+		return "forwarding is off";
+	case ROUTE_NOT_DIRECT:
+		return "DirectOnly and the destination is not a neighbour";
+	case ROUTE_TTL_EXCEEDED:
+		return "its TTL ran out";
+	case ROUTE_TOO_BIG:
+		return "larger than the path MTU and not to be fragmented";
+	case ROUTE_NOT_FOR_US:
+		return "no answer from us wanted";
+	}
+	return "unknown reason";
 }

@@ -162,7 +162,7 @@ round 4
 round 6
 round 4 switch
 
-logged=$(log_count beta 'Dropping packet from (alpha|gamma) .*outer ECN CE over inner Not-ECT')
+logged=$(log_count beta 'Frame from (alpha|gamma) .*outer ECN CE over inner Not-ECT')
 check_cmp "beta logged the CE-over-Not-ECT drops (rate-limited)" "$logged" -ge 2
 note "beta's drop log lines: $logged, e.g.: $(grep -m1 'outer ECN CE over inner Not-ECT' "${NODE_DIR[beta]}/log")"
 finish

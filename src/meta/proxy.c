@@ -23,8 +23,10 @@
 #include "config/conf.h"
 #include "meta/connection.h"
 #include "util/log.h"
-#include "daemon/net.h"
-#include "io/proxy.h"
+#include "config/settings.h"
+#include "mesh/node.h"
+#include "meta/protocol.h"
+#include "meta/proxy.h"
 #include "util/xalloc.h"
 
 typedef enum proxy_type {
@@ -252,8 +254,8 @@ static bool target_port(const char *port, uint16_t *out) {
 	return true;
 }
 
-bool proxy_start(connection_t *c, const char *host, const char *port) {
-	uint8_t buf[1024];
+bool proxy_start(connection_t *c, const char *host, const char *port, uint8_t *buf, size_t *request_len) {
+	const size_t cap = PROXY_REQUEST_MAX;
 	size_t len = 0;
 	uint16_t portnum;
 	struct proxy_state *st = xzalloc(sizeof(*st));
@@ -284,45 +286,45 @@ bool proxy_start(connection_t *c, const char *host, const char *port) {
 		static const uint8_t head[2] = {4, 1};
 		static const uint8_t name_marker[4] = {0, 0, 0, 1};
 		const char *user = proxy.user ? proxy.user : "";
-		ok = put(buf, sizeof(buf), &len, head, 2) && put(buf, sizeof(buf), &len, nport, 2) &&
-		     put(buf, sizeof(buf), &len, v4 ? (const void *)&sa.in.sin_addr : name_marker, 4) &&
-		     put(buf, sizeof(buf), &len, user, strlen(user) + 1);
+		ok = put(buf, cap, &len, head, 2) && put(buf, cap, &len, nport, 2) &&
+		     put(buf, cap, &len, v4 ? (const void *)&sa.in.sin_addr : name_marker, 4) &&
+		     put(buf, cap, &len, user, strlen(user) + 1);
 		if(ok && !v4)
-			ok = put(buf, sizeof(buf), &len, host, strlen(host) + 1);
+			ok = put(buf, cap, &len, host, strlen(host) + 1);
 		break;
 	}
 	case PROXY_SOCKS5: {
 		/* Greeting, optional user/password and CONNECT go in one burst. */
 		uint8_t greet[3] = {5, 1, proxy.user ? 2 : 0};
-		ok = put(buf, sizeof(buf), &len, greet, 3);
+		ok = put(buf, cap, &len, greet, 3);
 		if(ok && proxy.user) {
 			size_t ul = strlen(proxy.user), pl = strlen(proxy.pass);
 			uint8_t v = 1, u8 = (uint8_t)ul, p8 = (uint8_t)pl;
-			ok = ul <= 255 && pl <= 255 && put(buf, sizeof(buf), &len, &v, 1) &&
-			     put(buf, sizeof(buf), &len, &u8, 1) && put(buf, sizeof(buf), &len, proxy.user, ul) &&
-			     put(buf, sizeof(buf), &len, &p8, 1) && put(buf, sizeof(buf), &len, proxy.pass, pl);
+			ok = ul <= 255 && pl <= 255 && put(buf, cap, &len, &v, 1) &&
+			     put(buf, cap, &len, &u8, 1) && put(buf, cap, &len, proxy.user, ul) &&
+			     put(buf, cap, &len, &p8, 1) && put(buf, cap, &len, proxy.pass, pl);
 		}
 		static const uint8_t req[3] = {5, 1, 0};
-		ok = ok && put(buf, sizeof(buf), &len, req, 3);
+		ok = ok && put(buf, cap, &len, req, 3);
 		if(target_numeric(host, AF_INET, false, &sa)) {
 			uint8_t atyp = 1;
-			ok = ok && put(buf, sizeof(buf), &len, &atyp, 1) && put(buf, sizeof(buf), &len, &sa.in.sin_addr, 4);
+			ok = ok && put(buf, cap, &len, &atyp, 1) && put(buf, cap, &len, &sa.in.sin_addr, 4);
 		} else if(target_numeric(host, AF_INET6, false, &sa)) {
 			uint8_t atyp = 4;
-			ok = ok && put(buf, sizeof(buf), &len, &atyp, 1) && put(buf, sizeof(buf), &len, &sa.in6.sin6_addr, 16);
+			ok = ok && put(buf, cap, &len, &atyp, 1) && put(buf, cap, &len, &sa.in6.sin6_addr, 16);
 		} else {
 			size_t hl = strlen(host);
 			uint8_t atyp = 3, h8 = (uint8_t)hl;
-			ok = ok && hl <= 255 && put(buf, sizeof(buf), &len, &atyp, 1) && put(buf, sizeof(buf), &len, &h8, 1) &&
-			     put(buf, sizeof(buf), &len, host, hl);
+			ok = ok && hl <= 255 && put(buf, cap, &len, &atyp, 1) && put(buf, cap, &len, &h8, 1) &&
+			     put(buf, cap, &len, host, hl);
 		}
-		ok = ok && put(buf, sizeof(buf), &len, nport, 2);
+		ok = ok && put(buf, cap, &len, nport, 2);
 		break;
 	}
 	case PROXY_HTTP: {
 		bool v6 = strchr(host, ':') != NULL;
-		int n = snprintf((char *)buf, sizeof(buf), "CONNECT %s%s%s:%s HTTP/1.1\r\n\r\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
-		ok = n > 0 && (size_t)n < sizeof(buf);
+		int n = snprintf((char *)buf, cap, "CONNECT %s%s%s:%s HTTP/1.1\r\n\r\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
+		ok = n > 0 && (size_t)n < cap;
 		len = ok ? (size_t)n : 0;
 		break;
 	}
@@ -337,7 +339,8 @@ bool proxy_start(connection_t *c, const char *host, const char *port) {
 	}
 	LOG(DEBUG_CONNECTIONS, LOG_INFO, "Asking the %s proxy for a connection to %s (%s port %s)", type_name(proxy.type), c->name, host, port);
 	c->proxy = st;
-	return send_meta_raw(c, buf, len);
+	*request_len = len;
+	return true;
 }
 
 /* Drop n bytes from the front of the input buffer. */

@@ -2,6 +2,9 @@
 #ifndef FQTINC_PROXY_H
 #define FQTINC_PROXY_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "util/compat.h"
 #include "util/sockaddr.h"
 
@@ -17,9 +20,12 @@ bool proxy_needs_handshake(void);
  * progress to the proxy (*connecting, proxy_sa filled in), or for exec a
  * socketpair whose other end is the command's stdin/stdout.  -1 on error. */
 int proxy_open(const char *node, const char *host, const char *port, int af, bool *connecting, sockaddr_u *proxy_sa);
-/* Connected to the proxy: queue the request for host/port and mark the
- * connection as waiting for the answer (c->proxy). */
-bool proxy_start(struct connection *c, const char *host, const char *port);
+/* The longest request proxy_start builds. */
+#define PROXY_REQUEST_MAX 1024
+/* Connected to the proxy: build the request for host/port into buf (at
+ * least PROXY_REQUEST_MAX bytes, *len set) for the caller to send, and mark
+ * the connection as waiting for the answer (c->proxy). */
+bool proxy_start(struct connection *c, const char *host, const char *port, uint8_t *buf, size_t *len);
 /* Input arrived while c->proxy is set: consume the proxy's answer.  Once
  * it granted the connection, send ID and return true (the rest of the input
  * is the peer's); false while waiting, or after closing the connection

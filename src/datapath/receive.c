@@ -1,0 +1,338 @@
+/* The receive stage (see receive.h), in the order a datagram takes:
+ * socket batch and control messages, receive-side CoDel, sender lookup,
+ * authentication and decryption, replay window, decompression, PMTU probes,
+ * RFC 6040 decapsulation, routing. */
+#include "util/compat.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "aqm/ingress.h"
+#include "datapath/datapath.h"
+#include "datapath/egress.h"
+#include "datapath/pmtu.h"
+#include "datapath/receive.h"
+#include "datapath/rekey.h"
+#include "datapath/transmit.h"
+#include "io/sockets.h"
+#include "io/udp_tx.h"
+#include "mesh/edge.h"
+#include "mesh/node.h"
+#include "packet/compress.h"
+#include "packet/ecn.h"
+#include "packet/packet_codec.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define RX_BATCH 64
+#define SEQNO_REKEY_THRESHOLD 0x40000000U /* 2^30: force a new key */
+
+typedef struct rx_ctx {
+	int sock;
+	vpn_packet_t *base;
+	sockaddr_u from[RX_BATCH];
+} rx_ctx_t;
+
+static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet);
+static void deliver_datagram(vpn_packet_t *p, ingress_verdict_t v, void *data);
+static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t len);
+static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
+                          const sockaddr_u *learn);
+static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet);
+static void accept_frame(node_t *n, vpn_packet_t *packet);
+
+static bool rate_limit_ok(uint64_t *last, uint64_t interval_ns);
+
+/* ---- the socket batch ---- */
+
+void udp_socket_readable(void *data, uint32_t events) {
+	listen_socket_t *ls = data;
+	/* the socket took what waited: the egress queue may go on */
+	if((events & EPOLLOUT) && udp_tx_writable((int)(ls - listen_socket)))
+		egress_run();
+	if(!(events & EPOLLIN))
+		return;
+	static vpn_packet_t rx[RX_BATCH];
+	static vpn_packet_t *batch[RX_BATCH];
+	static uint8_t cbufs[RX_BATCH][256];
+	static struct iovec iov[RX_BATCH];
+	static struct mmsghdr msgs[RX_BATCH];
+	static rx_ctx_t ctx;
+	ctx.sock = (int)(ls - listen_socket);
+
+	for(int i = 0; i < RX_BATCH; i++) {
+		iov[i] = (struct iovec){rx[i].data, MAXSIZE};
+		msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &ctx.from[i], .msg_namelen = sizeof(ctx.from[i]),
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = cbufs[i], .msg_controllen = sizeof(cbufs[i]),
+		};
+	}
+	int n = recvmmsg(ls->udp.fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+	if(n < 0) {
+		if(errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read datagrams from %s: %s", sockaddr2hostname(&ls->sa), strerror(errno));
+		return;
+	}
+	int k = 0;
+	for(int i = 0; i < n; i++) {
+		if(msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue; /* larger than any valid datagram */
+		rx[i].len = (uint16_t)msgs[i].msg_len;
+		parse_cmsgs(&msgs[i].msg_hdr, &rx[i]);
+		batch[k++] = &rx[i];
+	}
+	ctx.base = rx;
+	ingress_run(ctx.sock, batch, k, n == RX_BATCH, clock_now_ns(), deliver_datagram, &ctx);
+}
+
+static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet) {
+	packet->outer_tos = 0;
+	packet->outer_ttl = 0;
+	packet->tstamp_ns = 0;
+	for(struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if(cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS && cm->cmsg_len >= CMSG_LEN(1))
+			packet->outer_tos = *(uint8_t *)CMSG_DATA(cm);
+		else if(cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL && cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+			packet->outer_ttl = (uint8_t)*(int *)CMSG_DATA(cm);
+		else if(cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS && cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+			packet->outer_tos = (uint8_t)*(int *)CMSG_DATA(cm);
+		else if(cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT && cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+			packet->outer_ttl = (uint8_t)*(int *)CMSG_DATA(cm);
+		else if(cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS && cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			/* The kernel stamps in CLOCK_REALTIME; convert to our monotonic clock. */
+			struct timespec ts, rt;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			clock_gettime(CLOCK_REALTIME, &rt);
+			int64_t age = ((int64_t)rt.tv_sec - ts.tv_sec) * (int64_t)NSEC_PER_SEC + (rt.tv_nsec - ts.tv_nsec);
+			if(age < 0)
+				age = 0;
+			packet->tstamp_ns = now_ns > (uint64_t)age ? now_ns - (uint64_t)age : 0;
+		}
+	}
+	if(!packet->tstamp_ns)
+		packet->tstamp_ns = now_ns;
+}
+
+/* One received datagram, in order, after the receive-side CoDel. */
+static void deliver_datagram(vpn_packet_t *p, ingress_verdict_t v, void *data) {
+	static vpn_packet_t packet;
+	rx_ctx_t *ctx = data;
+	sockaddr_u *from = &ctx->from[p - ctx->base];
+	if(v == INGRESS_DROP) {
+		sockaddr_unmap(from);
+		node_t *n = lookup_node_udp(from);
+		if(n)
+			n->stats.rx_drop++;
+		return;
+	}
+	packet.outer_tos = p->outer_tos;
+	packet.outer_ttl = p->outer_ttl;
+	packet.tstamp_ns = p->tstamp_ns;
+	packet.congested = v == INGRESS_MARK ? PACKET_SIGNAL_MARK_OR_DROP
+	                   : v == INGRESS_MARK_ONLY ? PACKET_SIGNAL_MARK_ONLY : PACKET_SIGNAL_NONE;
+	receive_datagram(ctx->sock, from, p->data, p->len, &packet);
+}
+
+/* ---- the sender, authentication, decryption ---- */
+
+void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet) {
+	static uint64_t last_unknown_log;
+	sockaddr_unmap(from);
+	node_t *node = lookup_node_udp(from);
+	const sockaddr_u *learn = NULL;
+	if(!node) {
+		node = find_sender(from, data, len);
+		learn = from;
+	}
+	if(!node) {
+		datapath_stats.udp_unknown_source++;
+		if(debug_level >= DEBUG_PROTOCOL && rate_limit_ok(&last_unknown_log, NSEC_PER_SEC))
+			logger(DEBUG_PROTOCOL, LOG_WARNING, "Datagram from %s, which is no node's address and no node's key opens", sockaddr2hostname(from));
+		return;
+	}
+	node->sock = sock;
+	open_datagram(node, data, len, packet, learn);
+}
+
+/* A datagram from an address no node has: find the sender by trying
+ * each node's MAC on it. */
+static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t len) {
+	static time_t last_full_try;
+	time_t now = time(NULL);
+	bool full = now != last_full_try;
+	last_full_try = now;
+	sset_foreach(edge_t, e, &edge_weight_tree) {
+		node_t *n = e->to;
+		if(n == myself || !n->inkey.valid || !n->status.reachable)
+			continue;
+		if(!full && sockaddr_cmp_host(&e->address, from))
+			continue;
+		if(packet_mac_ok(&n->inkey, data, len))
+			return n;
+	}
+	return NULL;
+}
+
+/* 'learn' is the sender's address when n was found by MAC trial: it becomes
+ * n's UDP address only once the datagram has proven fresh, so a replayed
+ * datagram from elsewhere cannot redirect our traffic for n. */
+static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
+                          const sockaddr_u *learn) {
+	if(!n->inkey.valid) {
+		datapath_stats.udp_no_key++;
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: we gave it no key yet", n->name, n->hostname);
+		return;
+	}
+	/* Decrypt straight into the frame, unless it still has to be
+	 * decompressed from a scratch buffer. */
+	static uint8_t compressed[MAXSIZE];
+	uint8_t *plain = n->inkey.compression ? compressed : packet->data;
+	size_t plainlen = 0;
+	uint32_t seqno = 0;
+	packet_open_result_t r = packet_open(&n->inkey, data, len, &seqno, plain, MAXSIZE, &plainlen);
+	if(r != PACKET_OK) {
+		if(r == PACKET_DECRYPT_FAILED) {
+			datapath_stats.udp_decrypt_failed++;
+			n->stats.decrypt_failed++;
+		} else {
+			datapath_stats.udp_bad_mac++;
+			n->stats.bad_mac++;
+		}
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: %s", n->name, n->hostname,
+		    r == PACKET_DECRYPT_FAILED ? "it does not decrypt" : "its MAC is wrong");
+		return;
+	}
+
+	replay_verdict_t v = replay_check(&n->replay, seqno);
+	if(v != REPLAY_ACCEPT) {
+		if(v == REPLAY_LATE)
+			datapath_stats.udp_replay_late++;
+		else if(v == REPLAY_REPLAYED)
+			datapath_stats.udp_replay_replayed++;
+		else
+			datapath_stats.udp_replay_farfuture++;
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: sequence number %u is %s (highest so far %u)",
+		    n->name, n->hostname, seqno, v == REPLAY_FARFUTURE ? "too far ahead" : "old or seen before", n->replay.received);
+		return;
+	}
+	if(learn) {
+		LOG(DEBUG_TRAFFIC, LOG_INFO, "Node %s now sends from %s; replies go there", n->name, sockaddr2hostname(learn));
+		update_node_udp(n, learn);
+	}
+	if(n->replay.received > SEQNO_REKEY_THRESHOLD)
+		keyexpire_requested = true;
+
+	if(n->inkey.compression) {
+		size_t l = decompress_packet(n->inkey.compression, plain, plainlen, packet->data, MTU);
+		if(!l) {
+			datapath_stats.udp_decompress_failed++;
+			n->stats.decompress_failed++;
+			LOG(DEBUG_TRAFFIC, LOG_ERR, "Datagram from %s (%s) dropped: it does not decompress", n->name, n->hostname);
+			return;
+		}
+		packet->len = (uint16_t)l;
+	} else {
+		if(plainlen > MTU) {
+			LOG(DEBUG_TRAFFIC, LOG_ERR, "Datagram from %s (%s) dropped: its %zu-byte frame exceeds %d bytes",
+			    n->name, n->hostname, plainlen, MTU);
+			return;
+		}
+		packet->len = (uint16_t)plainlen;
+	}
+	n->status.udp_confirmed = true;
+	n->stats.udp_in++;
+	packet->tcp = false;
+
+	if(packet->len >= 14 && packet->data[12] == 0 && packet->data[13] == 0) {
+		size_t l = packet->len;
+		/* with compression the probe length is only approximate */
+		if(n->inkey.compression)
+			l = l > COMPRESS_SLACK ? l - COMPRESS_SLACK : 0;
+		pmtu_probe_received(n, packet, l);
+		return;
+	}
+	if(packet->len < ETH_HLEN)
+		return;
+	if(!decapsulate_ecn(n, packet))
+		return;
+	/* receive-side CoDel asked for a signal: a mark if the packet can carry one */
+	if(packet->congested) {
+		if(ecn_mark_ce(packet->data, packet->len)) {
+			n->stats.rx_ce++;
+		} else if(packet->congested == PACKET_SIGNAL_MARK_OR_DROP) {
+			datapath_stats.rx_codel_drops++;
+			n->stats.rx_drop++;
+			return;
+		}
+	}
+	accept_frame(n, packet);
+}
+
+/* ---- after decryption ---- */
+
+/* RFC 6040 §4.2 decapsulation; false when the packet must be dropped. */
+static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet) {
+	uint8_t inner_tos;
+	if(!ecn_frame_tos(packet->data, packet->len, &inner_tos))
+		return true; /* not IP: nothing to combine */
+	ecn_decap_result_t r = ecn_decap_frame(packet->data, packet->len, packet->outer_tos);
+	if(r.action == ECN_DROP) {
+		static uint64_t last_log;
+		datapath_stats.ecn_ce_drops++;
+		if(rate_limit_ok(&last_log, NSEC_PER_SEC))
+			logger(DEBUG_ALWAYS, LOG_WARNING, "Frame from %s (%s) dropped: outer ECN CE over inner Not-ECT (RFC 6040), %llu such drops so far",
+			       from->name, from->hostname, (unsigned long long)datapath_stats.ecn_ce_drops);
+		return false;
+	}
+	if(r.action == ECN_FORWARD_LOG) {
+		static uint64_t last_log;
+		datapath_stats.ecn_unexpected++;
+		if(rate_limit_ok(&last_log, NSEC_PER_SEC))
+			LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Unexpected ECN combination from %s: outer %u over inner %u (RFC 6040 currently-unused)",
+			    from->name, packet->outer_tos & ECN_MASK, inner_tos & ECN_MASK);
+	}
+	if(r.ecn == ECN_CE && (inner_tos & ECN_MASK) != ECN_CE)
+		datapath_stats.ecn_ce_propagated++;
+	return true;
+}
+
+static void accept_frame(node_t *n, vpn_packet_t *packet) {
+	n->stats.in_packets++;
+	n->stats.in_bytes += packet->len;
+	forward_frame(n, packet);
+}
+
+/* ---- frames from meta connections ---- */
+
+void receive_meta_frame(node_t *from, bool tcponly, const uint8_t *data, size_t len) {
+	static vpn_packet_t packet;
+	if(!from || len > MTU || len < ETH_HLEN)
+		return;
+	memcpy(packet.data, data, len);
+	packet.len = (uint16_t)len;
+	packet.outer_tos = 0;
+	packet.outer_ttl = 0;
+	packet.congested = PACKET_SIGNAL_NONE;
+	packet.tstamp_ns = now_ns;
+	/* Frames that came over a meta connection go on over meta connections,
+	 * unless the link is TCP-only anyway. */
+	packet.tcp = !tcponly;
+	from->stats.tcp_in++;
+	if(packet.data[12] == 0 && packet.data[13] == 0) {
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "PMTU probe from %s came over the meta connection; ignored", from->name);
+		return;
+	}
+	accept_frame(from, &packet);
+}
+
+static bool rate_limit_ok(uint64_t *last, uint64_t interval_ns) {
+	if(now_ns - *last < interval_ns)
+		return false;
+	*last = now_ns;
+	return true;
+}

@@ -1,0 +1,28 @@
+/* The receive stage: datagrams from a UDP socket, in batches, through the
+ * receive-side CoDel, to the sender's node, authenticated and decrypted,
+ * checked against the replay window, decompressed, ECN-decapsulated, and
+ * handed to routing (transmit.h); and frames from meta connections. */
+#ifndef FQTINC_RECEIVE_H
+#define FQTINC_RECEIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/compat.h"
+#include "mesh/node.h"
+#include "packet/packet.h"
+#include "util/sockaddr.h"
+
+/* epoll callback for a listening socket's UDP side (data: its listen_socket_t). */
+void udp_socket_readable(void *data, uint32_t events);
+
+/* One datagram from 'from' on listen socket 'sock', with packet's outer TOS,
+ * TTL, timestamp and congestion signal already filled in; the frame is
+ * decrypted into packet. */
+void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet);
+
+/* A frame arrived on the meta connection to 'from' (NULL: a connection
+ * without a node yet). tcponly: the link is TCPOnly. */
+void receive_meta_frame(node_t *from, bool tcponly, const uint8_t *data, size_t len);
+
+#endif

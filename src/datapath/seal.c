@@ -1,0 +1,66 @@
+/* Sealing (see seal.h): compression, the codec's encryption and MAC, the
+ * outer TOS byte, and the choice of socket. */
+#include "util/compat.h"
+
+#include "datapath/seal.h"
+#include "config/settings.h"
+#include "io/sockets.h"
+#include "io/udp_tx.h"
+#include "packet/compress.h"
+#include "packet/ecn.h"
+#include "packet/packet_codec.h"
+#include "util/log.h"
+
+/* The outer TOS byte: DSCP by PriorityInheritance, ECN by RFC 6040 §4.1 toward
+ * nodes that announced correct decapsulation, Not-ECT toward everyone else. */
+static uint8_t outer_tos_for(node_t *to, const vpn_packet_t *packet) {
+	uint8_t tos;
+	if(packet->len < ETH_HLEN || (packet->data[12] == 0 && packet->data[13] == 0))
+		return 0; /* a PMTU probe */
+	if(!ecn_frame_tos(packet->data, packet->len, &tos))
+		return 0;
+	return outer_tos(tos, settings.priorityinheritance, to->ecn_normal);
+}
+
+/* The socket we last heard n on if it has n's address family, else the
+ * first one that has. */
+static int socket_for(const node_t *n) {
+	if(n->sock >= 0 && n->sock < listen_sockets &&
+	   listen_socket[n->sock].sa.sa.sa_family == n->address.sa.sa_family)
+		return n->sock;
+	for(int i = 0; i < listen_sockets; i++)
+		if(listen_socket[i].sa.sa.sa_family == n->address.sa.sa_family)
+			return i;
+	return -1;
+}
+
+void seal_and_send(node_t *n, const vpn_packet_t *packet) {
+	static uint8_t compressed[MAXSIZE];
+	const uint8_t *data = packet->data;
+	size_t len = packet->len;
+
+	if(!n->outkey.valid || !n->address.sa.sa_family)
+		return;
+	if(n->outkey.compression) {
+		len = compress_packet(n->outkey.compression, packet->data, packet->len, compressed, sizeof(compressed));
+		if(!len) {
+			LOG(DEBUG_TRAFFIC, LOG_ERR, "Cannot compress a frame for %s (%s); frame dropped", n->name, n->hostname);
+			return;
+		}
+		data = compressed;
+	}
+	int sock = socket_for(n);
+	uint8_t *slot = sock >= 0 ? udp_tx_slot(sock) : NULL;
+	if(!slot) {
+		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Send batch for %s (%s) is full; frame dropped", n->name, n->hostname);
+		return;
+	}
+	size_t out = packet_seal(&n->outkey, ++n->sent_seqno, data, len, slot, UDP_TX_SLOT);
+	if(!out) {
+		LOG(DEBUG_TRAFFIC, LOG_ERR, "Cannot encrypt a frame for %s (%s); frame dropped", n->name, n->hostname);
+		return;
+	}
+	udp_tx_commit(sock, n, out, outer_tos_for(n, packet), packet->len);
+	n->stats.out_packets++;
+	n->stats.out_bytes += packet->len;
+}
