@@ -58,7 +58,7 @@ static double run(uint32_t nflows, uint32_t depth, uint32_t rounds, uint16_t len
 
 	uint64_t now = 1000000000ULL;
 	for(uint32_t i = 0; i < depth; i++) {
-		vpn_packet_t *pkt = fq_codel_slot(q);
+		frame_buf_t *pkt = fq_codel_slot(q);
 		memcpy(pkt->data, tmpl[i % ntmpl], 64);
 		pkt->len = len;
 		pkt->tstamp_ns = now;
@@ -68,7 +68,7 @@ static double run(uint32_t nflows, uint32_t depth, uint32_t rounds, uint16_t len
 	uint64_t t0 = mono_ns();
 	for(uint32_t r = 0; r < rounds; r++) {
 		now += 1000; /* 1 us per round of virtual time */
-		vpn_packet_t *pkt = fq_codel_slot(q);
+		frame_buf_t *pkt = fq_codel_slot(q);
 		memcpy(pkt->data, tmpl[r % ntmpl], 64);
 		pkt->len = len;
 		pkt->tstamp_ns = now;

@@ -57,7 +57,7 @@ void codel_set_count(codel_vars_t *v, uint32_t count) {
 
 /* True when the head has been above target, with more than one MTU still
  * queued behind it, for at least a whole interval. Also records ldelay. */
-static bool should_drop(const codel_params_t *p, codel_vars_t *v, const vpn_packet_t *pkt,
+static bool should_drop(const codel_params_t *p, codel_vars_t *v, const frame_buf_t *pkt,
                         uint64_t backlog, uint64_t now) {
 	if(!pkt) {
 		v->first_above = 0;
@@ -78,7 +78,7 @@ static bool should_drop(const codel_params_t *p, codel_vars_t *v, const vpn_pack
 /* Sends the congestion signal on pkt. True: it was CE-marked and is still
  * to be delivered. False: it was dropped. */
 static bool signal_or_drop(const codel_params_t *p, codel_stats_t *st, const codel_queue_t *q,
-                           vpn_packet_t *pkt) {
+                           frame_buf_t *pkt) {
 	if(p->ecn && ecn_mark_ce(pkt->data, pkt->len)) {
 		st->marks++;
 		return true;
@@ -89,9 +89,9 @@ static bool signal_or_drop(const codel_params_t *p, codel_stats_t *st, const cod
 	return false;
 }
 
-vpn_packet_t *codel_dequeue(const codel_params_t *p, codel_vars_t *v, codel_stats_t *st,
+frame_buf_t *codel_dequeue(const codel_params_t *p, codel_vars_t *v, codel_stats_t *st,
                             const codel_queue_t *q, uint64_t now) {
-	vpn_packet_t *pkt = q->pop(q->ctx);
+	frame_buf_t *pkt = q->pop(q->ctx);
 	if(!pkt) {
 		v->dropping = false;
 		return NULL;

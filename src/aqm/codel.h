@@ -48,8 +48,8 @@ typedef struct codel_stats {
  * must already have subtracted it from *backlog; drop() disposes of a
  * packet CoDel decided to drop (it was popped before). */
 typedef struct codel_queue {
-	vpn_packet_t *(*pop)(void *ctx);
-	void (*drop)(void *ctx, vpn_packet_t *pkt);
+	frame_buf_t *(*pop)(void *ctx);
+	void (*drop)(void *ctx, frame_buf_t *pkt);
 	void *ctx;
 	const uint64_t *backlog; /* bytes still queued, read after each pop */
 } codel_queue_t;
@@ -59,7 +59,7 @@ void codel_vars_init(codel_vars_t *v);
 
 /* Pops the next packet to deliver, dropping or marking per CoDel. NULL when
  * the FIFO is (or became) empty. A marked packet is delivered with CE set. */
-vpn_packet_t *codel_dequeue(const codel_params_t *p, codel_vars_t *v, codel_stats_t *st,
+frame_buf_t *codel_dequeue(const codel_params_t *p, codel_vars_t *v, codel_stats_t *st,
                             const codel_queue_t *q, uint64_t now);
 
 /* interval / sqrt(count) in ns, as the control law applies it; exposed for
@@ -69,7 +69,7 @@ uint64_t codel_inv_sqrt(uint32_t count);
 void codel_set_count(codel_vars_t *v, uint32_t count);
 
 /* How long pkt has waited at time now (0 if stamped in the future). */
-static inline uint64_t codel_sojourn(const vpn_packet_t *pkt, uint64_t now) {
+static inline uint64_t codel_sojourn(const frame_buf_t *pkt, uint64_t now) {
 	return now > pkt->tstamp_ns ? now - pkt->tstamp_ns : 0;
 }
 

@@ -13,12 +13,12 @@
 
 enum slot_state { SLOT_FREE = 0x5a, SLOT_HELD, SLOT_QUEUED };
 
-/* A packet buffer with the links the queue needs kept outside vpn_packet_t. */
+/* A packet buffer with the links the queue needs kept outside frame_buf_t. */
 typedef struct fq_slot {
 	struct fq_slot *next;
 	void *tag;
 	uint8_t state; /* enum slot_state: catches a release of a queued buffer */
-	vpn_packet_t pkt;
+	frame_buf_t pkt;
 } fq_slot_t;
 
 enum flow_list { LIST_NONE, LIST_NEW, LIST_OLD };
@@ -59,7 +59,7 @@ struct fq_codel {
 	fq_codel_stats_t st;  /* the counters kept incrementally */
 };
 
-static inline fq_slot_t *slot_of(vpn_packet_t *pkt) {
+static inline fq_slot_t *slot_of(frame_buf_t *pkt) {
 	return (fq_slot_t *)((char *)pkt - offsetof(fq_slot_t, pkt));
 }
 
@@ -387,7 +387,7 @@ static unsigned drop_fattest(fq_codel_t *q, bool memory) {
 	return n;
 }
 
-vpn_packet_t *fq_codel_slot(fq_codel_t *q) {
+frame_buf_t *fq_codel_slot(fq_codel_t *q) {
 	if(!q->free_slots && !grow(q)) {
 		/* The caller holds more than spare_slots: make room by shedding. */
 		if(!drop_fattest(q, q->memory_bound))
@@ -399,7 +399,7 @@ vpn_packet_t *fq_codel_slot(fq_codel_t *q) {
 	s->tag = NULL;
 	s->state = SLOT_HELD;
 	q->slots_held++;
-	vpn_packet_t *pkt = &s->pkt;
+	frame_buf_t *pkt = &s->pkt;
 	pkt->len = 0;
 	pkt->outer_tos = 0;
 	pkt->outer_ttl = 0;
@@ -408,14 +408,14 @@ vpn_packet_t *fq_codel_slot(fq_codel_t *q) {
 	return pkt;
 }
 
-void fq_codel_release(fq_codel_t *q, vpn_packet_t *pkt) {
+void fq_codel_release(fq_codel_t *q, frame_buf_t *pkt) {
 	fq_slot_t *s = slot_of(pkt);
 	assert(s->state == SLOT_HELD);
 	q->slots_held--;
 	put_free(q, s);
 }
 
-unsigned fq_codel_enqueue(fq_codel_t *q, vpn_packet_t *pkt, uint64_t now, void *dest_tag) {
+unsigned fq_codel_enqueue(fq_codel_t *q, frame_buf_t *pkt, uint64_t now, void *dest_tag) {
 	fq_slot_t *s = slot_of(pkt);
 	assert(s->state == SLOT_HELD);
 	q->slots_held--;
@@ -456,20 +456,20 @@ typedef struct codel_ctx {
 	fq_flow_t *f;
 } codel_ctx_t;
 
-static vpn_packet_t *ctx_pop(void *arg) {
+static frame_buf_t *ctx_pop(void *arg) {
 	codel_ctx_t *c = arg;
 	fq_slot_t *s = flow_pop(c->q, c->f);
 	return s ? &s->pkt : NULL;
 }
 
-static void ctx_drop(void *arg, vpn_packet_t *pkt) {
+static void ctx_drop(void *arg, frame_buf_t *pkt) {
 	codel_ctx_t *c = arg;
 	c->q->st.drop_bytes += pkt->len;
 	observe(c->q, slot_of(pkt), FQ_EVENT_DROP_CODEL);
 	put_free(c->q, slot_of(pkt));
 }
 
-vpn_packet_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag) {
+frame_buf_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag) {
 	for(;;) {
 		flow_list_t *l = q->new_flows.head ? &q->new_flows : &q->old_flows;
 		fq_flow_t *f = l->head;
@@ -488,7 +488,7 @@ vpn_packet_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag) {
 		codel_ctx_t ctx = {q, f};
 		codel_queue_t cq = {ctx_pop, ctx_drop, &ctx, &q->backlog};
 		uint64_t marks = q->cstats.marks;
-		vpn_packet_t *pkt = codel_dequeue(&q->cp, &f->cvars, &q->cstats, &cq, now);
+		frame_buf_t *pkt = codel_dequeue(&q->cp, &f->cvars, &q->cstats, &cq, now);
 		if(!pkt) {
 			/* An emptied new flow goes behind the old ones once before it
 			 * is forgotten, so a flow cannot stay "new" by emptying its

@@ -120,17 +120,17 @@ void fq_codel_free(fq_codel_t *q);
 
 /* A free buffer to fill, NULL when every buffer is queued or held and
  * nothing could be reclaimed. Its metadata (len, tstamp_ns, ...) is zeroed. */
-vpn_packet_t *fq_codel_slot(fq_codel_t *q);
+frame_buf_t *fq_codel_slot(fq_codel_t *q);
 
 /* Queues a buffer from fq_codel_slot. A zero tstamp_ns becomes now. Returns
  * how many packets the limits forced out (possibly including this one). */
-unsigned fq_codel_enqueue(fq_codel_t *q, vpn_packet_t *pkt, uint64_t now, void *dest_tag);
+unsigned fq_codel_enqueue(fq_codel_t *q, frame_buf_t *pkt, uint64_t now, void *dest_tag);
 
 /* The next packet to send and its dest_tag; NULL when nothing is queued. */
-vpn_packet_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag);
+frame_buf_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag);
 
 /* Gives back a buffer from fq_codel_slot or fq_codel_dequeue. */
-void fq_codel_release(fq_codel_t *q, vpn_packet_t *pkt);
+void fq_codel_release(fq_codel_t *q, frame_buf_t *pkt);
 
 /* Gives the buffers a burst allocated back to the allocator, keeping about
  * 'keep' of them; does nothing unless the queue is empty and the caller

@@ -6,7 +6,7 @@
 #include "aqm/ingress.h"
 
 typedef struct rx_queue {
-	vpn_packet_t **batch;
+	frame_buf_t **batch;
 	int n, head;
 	uint64_t backlog;
 	ingress_deliver_t deliver;
@@ -20,7 +20,7 @@ static codel_stats_t cstats;
 static ingress_stats_t stats;
 
 void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns) {
-	codel_params_default(&params, MAXSIZE);
+	codel_params_default(&params, PACKET_BUF_MAX);
 	if(target_ns)
 		params.target_ns = target_ns;
 	if(interval_ns)
@@ -32,16 +32,16 @@ void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshol
 		codel_vars_init(&vars[i]);
 }
 
-static vpn_packet_t *rx_pop(void *ctx) {
+static frame_buf_t *rx_pop(void *ctx) {
 	rx_queue_t *q = ctx;
 	if(q->head == q->n)
 		return NULL;
-	vpn_packet_t *p = q->batch[q->head++];
+	frame_buf_t *p = q->batch[q->head++];
 	q->backlog = q->backlog > p->len ? q->backlog - p->len : 0;
 	return p;
 }
 
-static void rx_signal(void *ctx, vpn_packet_t *p) {
+static void rx_signal(void *ctx, frame_buf_t *p) {
 	rx_queue_t *q = ctx;
 	stats.signals++;
 	if((p->outer_tos & ECN_MASK) == ECN_NOT_ECT) {
@@ -53,7 +53,7 @@ static void rx_signal(void *ctx, vpn_packet_t *p) {
 	q->deliver(p, INGRESS_MARK, q->ctx);
 }
 
-void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint64_t now,
+void ingress_run(int sock, frame_buf_t **batch, int n, bool more_waiting, uint64_t now,
                  ingress_deliver_t deliver, void *ctx) {
 	if(sock < 0)
 		sock = 0;
@@ -64,13 +64,13 @@ void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint6
 		q.backlog += batch[i]->len;
 	/* a full batch means the socket holds more: never "nearly empty" then */
 	if(more_waiting)
-		q.backlog += 64 * MAXSIZE;
+		q.backlog += 64 * PACKET_BUF_MAX;
 	codel_queue_t cq = {rx_pop, rx_signal, &q, &q.backlog};
 	/* Stop once the batch is used up: when more datagrams wait in the kernel
 	 * the queue is not empty, and CoDel must not be told it is (an empty
 	 * queue ends its dropping state). */
 	while(q.head < q.n || !more_waiting) {
-		vpn_packet_t *p = codel_dequeue(&params, &vars[sock], &cstats, &cq, now);
+		frame_buf_t *p = codel_dequeue(&params, &vars[sock], &cstats, &cq, now);
 		if(!p)
 			break;
 		uint64_t s = codel_sojourn(p, now);

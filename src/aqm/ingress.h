@@ -40,7 +40,7 @@ typedef enum ingress_verdict {
 	INGRESS_DROP, /* dropped undecrypted: only for the caller's accounting */
 } ingress_verdict_t;
 
-typedef void (*ingress_deliver_t)(vpn_packet_t *p, ingress_verdict_t v, void *ctx);
+typedef void (*ingress_deliver_t)(frame_buf_t *p, ingress_verdict_t v, void *ctx);
 
 /* 0 for target or interval: the RFC 8289 default. ce_threshold_ns: an
  * ECN-capable datagram that waited longer is marked regardless of CoDel's
@@ -49,7 +49,7 @@ void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshol
 /* Run one receive batch through CoDel at time now (ns, the clock of the
  * packets' tstamp_ns). more_waiting: the batch was full, so more datagrams
  * are queued in the kernel behind it. */
-void ingress_run(int sock, vpn_packet_t **batch, int n, bool more_waiting, uint64_t now,
+void ingress_run(int sock, frame_buf_t **batch, int n, bool more_waiting, uint64_t now,
                  ingress_deliver_t deliver, void *ctx);
 void ingress_get_stats(ingress_stats_t *st);
 

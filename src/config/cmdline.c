@@ -9,7 +9,7 @@
 #include "config/settings.h"
 #include "util/xalloc.h"
 
-static config_tree_t *server_options;
+static config_entries_t *server_options;
 
 typedef struct host_option {
 	char *host;
@@ -28,33 +28,33 @@ bool cmdline_option_add(const char *arg) {
 		host_options[n_host_options++] = (host_option_t){host, cfg};
 	} else {
 		if(!server_options)
-			server_options = config_tree_new();
-		config_add(server_options, cfg);
+			server_options = config_entries_new();
+		config_entries_add(server_options, cfg);
 	}
 	return true;
 }
 
-void apply_cmdline_host_options(config_tree_t *tree, const char *name) {
+void apply_cmdline_host_options(config_entries_t *tree, const char *name) {
 	for(size_t i = 0; i < n_host_options; i++) {
 		if(strcmp(host_options[i].host, name))
 			continue;
 		const config_t *c = host_options[i].cfg;
-		config_add(tree, config_new(c->variable, c->value, NULL, -1));
+		config_entries_add(tree, config_new(c->variable, c->value, NULL, -1));
 	}
 }
 
 bool reload_server_config(void) {
-	config_tree_t *tree = config_tree_new();
+	config_entries_t *tree = config_entries_new();
 	for(size_t i = 0; server_options && i < server_options->entries.count; i++) {
 		const config_t *c = server_options->entries.items[i];
-		config_add(tree, config_new(c->variable, c->value, NULL, -1));
+		config_entries_add(tree, config_new(c->variable, c->value, NULL, -1));
 	}
-	if(!read_server_config(tree, settings.confbase)) {
-		config_tree_free(tree);
+	if(!config_read_server(tree, settings.config_dir)) {
+		config_entries_free(tree);
 		return false;
 	}
 	if(settings.config)
-		config_tree_free(settings.config);
+		config_entries_free(settings.config);
 	settings.config = tree;
 	return true;
 }

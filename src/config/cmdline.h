@@ -10,8 +10,8 @@
 /* Keep one -o argument; false if it is not [HOST.]KEY=VALUE. */
 bool cmdline_option_add(const char *arg);
 /* Merge the -o NAME.KEY=VALUE entries into tree (a host's configuration). */
-void apply_cmdline_host_options(config_tree_t *tree, const char *name);
-/* settings.config from the server -o entries, tinc.conf and conf.d (spec
+void apply_cmdline_host_options(config_entries_t *tree, const char *name);
+/* settings.config from the server -o entries, tinc.conf and conf.d (protocol.md
  * §2.9: the daemon adds its own host file at start-up only). False, with
  * the old tree kept, if a file cannot be read. */
 bool reload_server_config(void);

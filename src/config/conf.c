@@ -1,5 +1,5 @@
 /* Configuration entries, the ordered config tree, typed getters and the
- * file reader (spec §2.2, §2.3). The option table lives in conf_options.c. */
+ * file reader (protocol.md §2.2, §2.3). The option table lives in conf_options.c. */
 #include "util/compat.h"
 
 #include <dirent.h>
@@ -21,11 +21,11 @@ static int cmp_int(int a, int b) {
 	return (a > b) - (a < b);
 }
 
-/* Precedence order of spec §2.3: variable (case-insensitive), command-line
+/* Precedence order of protocol.md §2.3: variable (case-insensitive), command-line
  * entries first, then line number across all files, then file path. The
  * line rule is what makes tinc.conf and hosts/MYNAME interleave the way
  * tinc 1.0.36 does; it is reproduced on purpose. */
-static int config_compare(const void *va, const void *vb) {
+static int config_entry_cmp(const void *va, const void *vb) {
 	const config_t *a = va, *b = vb;
 	int result = strcasecmp(a->variable, b->variable);
 	if(result)
@@ -41,9 +41,9 @@ static int config_compare(const void *va, const void *vb) {
 	return strcmp(a->file, b->file);
 }
 
-config_tree_t *config_tree_new(void) {
-	config_tree_t *tree = xzalloc(sizeof(*tree));
-	sset_init(&tree->entries, config_compare);
+config_entries_t *config_entries_new(void) {
+	config_entries_t *tree = xzalloc(sizeof(*tree));
+	sset_init(&tree->entries, config_entry_cmp);
 	return tree;
 }
 
@@ -51,7 +51,7 @@ static void config_free_item(void *item) {
 	config_free(item);
 }
 
-void config_tree_free(config_tree_t *tree) {
+void config_entries_free(config_entries_t *tree) {
 	if(!tree)
 		return;
 	sset_clear(&tree->entries, config_free_item);
@@ -82,7 +82,7 @@ void config_free(config_t *cfg) {
  *    which is the order tinc 1.0.36 gives them (it numbers -o options);
  *  - the same line of the same file added twice (a file read twice): the
  *    copy is dropped, as tinc's tree drops it, so a Subnet is not doubled. */
-void config_add(config_tree_t *tree, config_t *cfg) {
+void config_entries_add(config_entries_t *tree, config_t *cfg) {
 	if(!cfg)
 		return;
 	if(sset_insert(&tree->entries, cfg))
@@ -108,7 +108,7 @@ void config_add(config_tree_t *tree, config_t *cfg) {
 	s->count++;
 }
 
-config_t *lookup_config(const config_tree_t *tree, const char *variable) {
+config_t *config_first(const config_entries_t *tree, const char *variable) {
 	if(!tree || !variable)
 		return NULL;
 	/* A key that sorts before every entry of this variable. */
@@ -120,7 +120,7 @@ config_t *lookup_config(const config_tree_t *tree, const char *variable) {
 	return strcasecmp(found->variable, variable) ? NULL : found;
 }
 
-config_t *lookup_config_next(const config_tree_t *tree, const config_t *cfg) {
+config_t *config_next(const config_entries_t *tree, const config_t *cfg) {
 	if(!tree || !cfg)
 		return NULL;
 	const sset_t *s = &tree->entries;
@@ -145,11 +145,11 @@ static const char *where(const config_t *cfg, char *buf, size_t buflen) {
 
 static void expected(const config_t *cfg, const char *what) {
 	char buf[PATH_MAX + 64];
-	logger(DEBUG_ALWAYS, LOG_ERR, "%s = %s %s: expected %s", cfg->variable, cfg->value,
+	logger(VERBOSITY_ERRORS, LOG_ERR, "%s = %s %s: expected %s", cfg->variable, cfg->value,
 	       where(cfg, buf, sizeof(buf)), what);
 }
 
-bool get_config_bool(const config_t *cfg, bool *result) {
+bool config_value_bool(const config_t *cfg, bool *result) {
 	if(!cfg)
 		return false;
 	if(!strcasecmp(cfg->value, "yes")) {
@@ -167,7 +167,7 @@ bool get_config_bool(const config_t *cfg, bool *result) {
 /* Like C's "%d": optional blanks and sign, then digits; whatever follows
  * is ignored ("655 # x" is 655). No digits at all is an error, and so is a
  * number that does not fit in an int. */
-bool get_config_int(const config_t *cfg, int *result) {
+bool config_value_int(const config_t *cfg, int *result) {
 	if(!cfg)
 		return false;
 	const char *p = cfg->value;
@@ -200,19 +200,19 @@ bool get_config_int(const config_t *cfg, int *result) {
 	return true;
 }
 
-bool get_config_string(const config_t *cfg, char **result) {
+bool config_value_string(const config_t *cfg, char **result) {
 	if(!cfg)
 		return false;
 	*result = xstrdup(cfg->value);
 	return true;
 }
 
-bool get_config_subnet(const config_t *cfg, subnet_t **result) {
+bool config_value_subnet(const config_t *cfg, subnet_t **result) {
 	if(!cfg)
 		return false;
 	subnet_t parsed;
 	memset(&parsed, 0, sizeof(parsed));
-	if(!str2net(&parsed, cfg->value)) {
+	if(!subnet_parse(&parsed, cfg->value)) {
 		expected(cfg, "a subnet such as 10.1.0.0/16");
 		return false;
 	}
@@ -220,7 +220,7 @@ bool get_config_subnet(const config_t *cfg, subnet_t **result) {
 	 * 10.1.2.0/24; tinc refuses it, and so do we. */
 	if(!subnet_hostbits_zero(&parsed)) {
 		char buf[PATH_MAX + 64];
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s = %s %s: the address has host bits set beyond the prefix; write the network address",
+		logger(VERBOSITY_ERRORS, LOG_ERR, "%s = %s %s: the address has host bits set beyond the prefix; write the network address",
 		       cfg->variable, cfg->value, where(cfg, buf, sizeof(buf)));
 		return false;
 	}
@@ -232,16 +232,16 @@ bool get_config_subnet(const config_t *cfg, subnet_t **result) {
 	return true;
 }
 
-bool conf_bool(const config_tree_t *tree, const char *var, bool *result) {
-	return get_config_bool(lookup_config(tree, var), result);
+bool conf_bool(const config_entries_t *tree, const char *var, bool *result) {
+	return config_value_bool(config_first(tree, var), result);
 }
 
-bool conf_int(const config_tree_t *tree, const char *var, int *result) {
-	return get_config_int(lookup_config(tree, var), result);
+bool conf_int(const config_entries_t *tree, const char *var, int *result) {
+	return config_value_int(config_first(tree, var), result);
 }
 
-bool conf_string(const config_tree_t *tree, const char *var, char **result) {
-	return get_config_string(lookup_config(tree, var), result);
+bool conf_string(const config_entries_t *tree, const char *var, char **result) {
+	return config_value_string(config_first(tree, var), result);
 }
 
 /* ---- parsing ---- */
@@ -257,7 +257,7 @@ static bool split_line(char *line, char **variable, char **value, const char **p
 	while(len && is_blank(line[len - 1]))
 		line[--len] = '\0';
 
-	/* Leading blanks: see read_config_file. */
+	/* Leading blanks: see config_read_file. */
 	char *var = line + strspn(line, " \t");
 	size_t varlen = strcspn(var, " \t=");
 	char *val = var + varlen;
@@ -281,10 +281,10 @@ static bool split_line(char *line, char **variable, char **value, const char **p
 	return true;
 }
 
-bool read_config_file(config_tree_t *tree, const char *path) {
+bool config_read_file(config_entries_t *tree, const char *path) {
 	FILE *fp = fopen(path, "r");
 	if(!fp) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open configuration file %s: %s", path, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot open configuration file %s: %s", path, strerror(errno));
 		return false;
 	}
 
@@ -302,14 +302,14 @@ bool read_config_file(config_tree_t *tree, const char *path) {
 		if(got < 0) {
 			/* not at end of file: a read error, or no memory for the line */
 			if(ferror(fp) || !feof(fp)) {
-				logger(DEBUG_ALWAYS, LOG_ERR, "Read error in configuration file %s: %s", path,
+				logger(VERBOSITY_ERRORS, LOG_ERR, "Read error in configuration file %s: %s", path,
 				       strerror(errno ? errno : EIO));
 				ok = false;
 			}
 			break;
 		}
 		if(lineno == INT_MAX) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Configuration file %s has too many lines", path);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Configuration file %s has too many lines", path);
 			ok = false;
 			break;
 		}
@@ -321,7 +321,7 @@ bool read_config_file(config_tree_t *tree, const char *path) {
 		if(len && line[len - 1] == '\r')
 			line[--len] = '\0';
 		if(strlen(line) != len) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: the line contains a NUL byte",
+			logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: the line contains a NUL byte",
 			       path, lineno);
 			ok = false;
 			break;
@@ -351,15 +351,15 @@ bool read_config_file(config_tree_t *tree, const char *path) {
 		const char *problem = NULL;
 		if(!split_line(text, &variable, &value, &problem)) {
 			if(variable)
-				logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s %s",
+				logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: %s %s",
 				       path, lineno, problem, variable);
 			else
-				logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s",
+				logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: %s",
 				       path, lineno, problem);
 			ok = false;
 			break;
 		}
-		config_add(tree, config_new(variable, value, path, lineno));
+		config_entries_add(tree, config_new(variable, value, path, lineno));
 	}
 
 	free(line);
@@ -379,12 +379,12 @@ static bool has_conf_suffix(const char *name) {
 /* conf.d/NAME.conf files. tinc 1.0.36 reads them in readdir() order, which
  * depends on the file system; we sort the names (byte-wise) so the same
  * directory always gives the same configuration. */
-static bool read_conf_d(config_tree_t *tree, const char *confbase) {
-	char *dirname = xasprintf("%s/conf.d", confbase);
+static bool read_conf_d(config_entries_t *tree, const char *config_dir) {
+	char *dirname = xasprintf("%s/conf.d", config_dir);
 	DIR *dir = opendir(dirname);
 	if(!dir) {
 		if(errno != ENOENT && errno != ENOTDIR)
-			logger(DEBUG_ALWAYS, LOG_WARNING, "Cannot read directory %s: %s", dirname,
+			logger(VERBOSITY_ERRORS, LOG_WARNING, "Cannot read directory %s: %s", dirname,
 			       strerror(errno));
 		free(dirname);
 		return true;
@@ -411,7 +411,7 @@ static bool read_conf_d(config_tree_t *tree, const char *confbase) {
 	for(size_t i = 0; i < count; i++) {
 		if(ok) {
 			char *path = xasprintf("%s/%s", dirname, names[i]);
-			ok = read_config_file(tree, path);
+			ok = config_read_file(tree, path);
 			free(path);
 		}
 		free(names[i]);
@@ -421,21 +421,21 @@ static bool read_conf_d(config_tree_t *tree, const char *confbase) {
 	return ok;
 }
 
-bool read_server_config(config_tree_t *tree, const char *confbase) {
-	char *path = xasprintf("%s/tinc.conf", confbase);
-	bool ok = read_config_file(tree, path);
+bool config_read_server(config_entries_t *tree, const char *config_dir) {
+	char *path = xasprintf("%s/tinc.conf", config_dir);
+	bool ok = config_read_file(tree, path);
 	free(path);
-	return ok && read_conf_d(tree, confbase);
+	return ok && read_conf_d(tree, config_dir);
 }
 
-bool read_host_config(config_tree_t *tree, const char *confbase, const char *name) {
+bool config_read_host(config_entries_t *tree, const char *config_dir, const char *name) {
 	/* The name becomes a path component: never let it leave hosts/. */
-	if(!check_id(name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Node name %s is not valid: use letters, digits and _ only", name ? name : "(none)");
+	if(!node_name_is_valid(name)) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Node name %s is not valid: use letters, digits and _ only", name ? name : "(none)");
 		return false;
 	}
-	char *path = xasprintf("%s/hosts/%s", confbase, name);
-	bool ok = read_config_file(tree, path);
+	char *path = xasprintf("%s/hosts/%s", config_dir, name);
+	bool ok = config_read_file(tree, path);
 	free(path);
 	return ok;
 }
@@ -451,10 +451,10 @@ bool parse_cmdline_option(const char *arg, char **host, config_t **cfg) {
 	const char *problem = NULL;
 	if(!split_line(copy, &variable, &value, &problem)) {
 		if(variable)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: %s %s", arg,
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Option -o %s: %s %s", arg,
 			       problem, variable);
 		else
-			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: %s", arg, problem);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Option -o %s: %s", arg, problem);
 		free(copy);
 		return false;
 	}
@@ -465,14 +465,14 @@ bool parse_cmdline_option(const char *arg, char **host, config_t **cfg) {
 	if(dot) {
 		*dot = '\0';
 		const char *key = dot + 1;
-		if(!check_id(variable)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: %s is not a valid node name",
+		if(!node_name_is_valid(variable)) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Option -o %s: %s is not a valid node name",
 			       arg, variable);
 			free(copy);
 			return false;
 		}
 		if(!*key || strchr(key, '.')) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s: no variable name after the node name, or more than one dot",
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Option -o %s: no variable name after the node name, or more than one dot",
 			       arg);
 			free(copy);
 			return false;
@@ -486,7 +486,7 @@ bool parse_cmdline_option(const char *arg, char **host, config_t **cfg) {
 	return true;
 }
 
-bool check_id(const char *name) {
+bool node_name_is_valid(const char *name) {
 	if(!name || !*name)
 		return false;
 	for(const char *p = name; *p; p++) {

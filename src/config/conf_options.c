@@ -1,4 +1,4 @@
-/* The table of known configuration variables (spec §2.4, §2.5, plus fqtinc's
+/* The table of known configuration variables (protocol.md §2.4, §2.5, plus fqtinc's
  * extensions) and the start-up warnings about unknown or unsupported ones.
  *
  * Scope: SERVER options belong in tinc.conf; HOST options in hosts/NAME (the
@@ -15,7 +15,7 @@
 #define EXTENSION(name, scope, implemented) {name, scope, false, implemented, true}
 
 static const option_info_t options[] = {
-	/* tinc.conf (spec §2.4) */
+	/* tinc.conf (protocol.md §2.4) */
 	SERVER("AddressFamily", false, true),
 	SERVER("BindToAddress", true, true),
 	SERVER("BindToInterface", false, true),
@@ -54,7 +54,7 @@ static const option_info_t options[] = {
 	SERVER("VDEGroup", false, false),
 	SERVER("VDEPort", false, false),
 
-	/* hosts/NAME (spec §2.5) */
+	/* hosts/NAME (protocol.md §2.5) */
 	HOST("Address", true, true),
 	HOST("Cipher", false, true),
 	HOST("ClampMSS", false, true),
@@ -96,7 +96,7 @@ const option_info_t *option_lookup(const char *name) {
 
 /* Entries are sorted by variable (case-insensitively), so the first entry of
  * each run stands for the whole run and every variable is reported once. */
-void config_warn_unknown(const config_tree_t *tree) {
+void config_warn_unknown(const config_entries_t *tree) {
 	if(!tree)
 		return;
 	const config_t *prev = NULL;
@@ -109,13 +109,13 @@ void config_warn_unknown(const config_tree_t *tree) {
 		const option_info_t *info = option_lookup(cfg->variable);
 		if(!info) {
 			if(cfg->file)
-				logger(DEBUG_ALWAYS, LOG_WARNING, "%s line %d: unknown variable %s; ignored",
+				logger(VERBOSITY_ERRORS, LOG_WARNING, "%s line %d: unknown variable %s; ignored",
 				       cfg->file, cfg->line, cfg->variable);
 			else
-				logger(DEBUG_ALWAYS, LOG_WARNING, "Option -o: unknown variable %s; ignored",
+				logger(VERBOSITY_ERRORS, LOG_WARNING, "Option -o: unknown variable %s; ignored",
 				       cfg->variable);
 		} else if(!info->implemented) {
-			logger(DEBUG_ALWAYS, LOG_WARNING, "%s is not implemented in fqtinc yet: ignored",
+			logger(VERBOSITY_ERRORS, LOG_WARNING, "%s is not implemented in fqtinc yet: ignored",
 			       info->name);
 		}
 	}

@@ -7,26 +7,26 @@
 #include "config/conf.h"
 #include "packet/crypto.h"
 
-typedef enum routing_mode { RMODE_ROUTER = 0, RMODE_SWITCH, RMODE_HUB } routing_mode_t;
-typedef enum forwarding_mode { FMODE_OFF = 0, FMODE_INTERNAL, FMODE_KERNEL } forwarding_mode_t;
-typedef enum broadcast_mode { BMODE_NONE = 0, BMODE_MST, BMODE_DIRECT } broadcast_mode_t;
+typedef enum route_mode { MODE_ROUTER = 0, MODE_SWITCH, MODE_HUB } route_mode_t;
+typedef enum forwarding_mode { FORWARDING_OFF = 0, FORWARDING_INTERNAL, FORWARDING_KERNEL } forwarding_mode_t;
+typedef enum broadcast_mode { BROADCAST_NO = 0, BROADCAST_MST, BROADCAST_DIRECT } broadcast_mode_t;
 
 typedef struct settings {
-	char *confbase;          /* /etc/tinc/NETNAME or -c */
+	char *config_dir;          /* /etc/tinc/NETNAME or -c */
 	char *netname;           /* NULL without -n */
-	char *identname;         /* "tinc.NETNAME" or "tinc" */
-	config_tree_t *config;   /* server config (tinc.conf, conf.d, own host file, -o) */
+	char *instance_name;         /* "tinc.NETNAME" or "tinc" */
+	config_entries_t *config;   /* server config (tinc.conf, conf.d, own host file, -o) */
 
 	int pinginterval;        /* seconds */
 	int pingtimeout;
 	int maxtimeout, mintimeout;
-	int keylifetime;         /* KeyExpire */
+	int key_expire;         /* KeyExpire */
 	int macexpire;
 	int replaywindow;        /* bytes */
-	int maxoutbufsize;
+	int max_output_buffer_size;
 	int udp_rcvbuf, udp_sndbuf;
 
-	routing_mode_t routing_mode;
+	route_mode_t route_mode;
 	forwarding_mode_t forwarding_mode;
 	broadcast_mode_t broadcast_mode;
 	bool tunnelserver, strictsubnets, directonly, decrement_ttl;
@@ -40,9 +40,9 @@ typedef struct settings {
 	int maclength;
 	int compression;
 	int meta_cipher_nid;
-	char *myport;            /* our Port as a decimal string */
+	char *listen_port;            /* our Port as a decimal string */
 	void *privkey;           /* rsa_key_t * */
-	char *scriptinterpreter;
+	char *scripts_interpreter;
 } settings_t;
 
 extern settings_t settings;

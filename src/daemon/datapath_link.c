@@ -12,43 +12,43 @@
 #include "meta/protocol.h"
 
 static void want_key(node_t *n) {
-	if(!n->status.waitingforkey || now_ns - n->last_req_key >= REQ_KEY_INTERVAL_NS)
-		send_req_key(n);
+	if(!n->status.key_requested || now_ns - n->req_key_sent_at >= REQ_KEY_INTERVAL_NS)
+		send_req_key_request(n);
 }
 
-static bool send_over_meta(node_t *hop, const vpn_packet_t *packet) {
+static bool send_over_meta(node_t *hop, const frame_buf_t *packet) {
 	if(!hop || !hop->connection)
 		return false;
-	if(!send_tcppacket(hop->connection, packet))
-		terminate_connection(hop->connection, true);
+	if(!meta_send_frame(hop->connection, packet))
+		connection_shutdown(hop->connection, true);
 	return true;
 }
 
 static void each_tree_neighbour(uplink_node_fn fn, void *ctx) {
-	sset_foreach(connection_t, c, &connection_list)
-		if(c->status.active && c->status.mst && c->node)
+	sset_foreach(connection_t, c, &connection_set)
+		if(c->status.active && c->status.on_mst && c->node)
 			fn(c->node, ctx);
 }
 
 static void subnet_learned(subnet_t *s) {
-	subnet_update(myself, s, true);
-	sset_foreach(connection_t, c, &connection_list)
+	run_subnet_scripts(local_node, s, true);
+	sset_foreach(connection_t, c, &connection_set)
 		if(c->status.active)
-			send_add_subnet(c, s);
+			send_add_subnet_request(c, s);
 }
 
 static void subnet_expiring(subnet_t *s) {
-	sset_foreach(connection_t, c, &connection_list)
+	sset_foreach(connection_t, c, &connection_set)
 		if(c->status.active)
-			send_del_subnet(c, s);
-	subnet_update(myself, s, false);
+			send_del_subnet_request(c, s);
+	run_subnet_scripts(local_node, s, false);
 }
 
 static void keys_dropped(void) {
-	send_key_changed();
-	sset_foreach(node_t, n, &node_tree)
-		if(n != myself && n->status.reachable && n->connection && n->connection->status.active)
-			send_ans_key(n);
+	send_key_changed_request();
+	sset_foreach(node_t, n, &nodes_by_name)
+		if(n != local_node && n->status.reachable && n->connection && n->connection->status.active)
+			send_ans_key_request(n);
 }
 
 void datapath_link_start(void) {

@@ -1,4 +1,4 @@
-/* GraphDumpFile (spec §2.4): the graph as Graphviz "digraph" text, written
+/* GraphDumpFile (protocol.md §2.4): the graph as Graphviz "digraph" text, written
  * when it changed, at most once a minute: to PATH.new renamed over PATH, or
  * into the standard input of a command given as "|COMMAND".
  *
@@ -59,12 +59,12 @@ static void text_add(text_t *t, const char *fmt, ...) {
 char *graphdump_text(void) {
 	text_t t = {0};
 	text_add(&t, "digraph {\n");
-	/* Node names are letters, digits and '_' (check_id), safe inside quotes. */
-	sset_foreach(node_t, n, &node_tree) {
+	/* Node names are letters, digits and '_' (node_name_is_valid), safe inside quotes. */
+	sset_foreach(node_t, n, &nodes_by_name) {
 		text_add(&t, "\t\"%s\" [label = \"%s\"%s];\n", n->name, n->name,
-		         n == myself ? ", color = \"green\"" : n->status.reachable ? "" : ", style = \"dashed\"");
+		         n == local_node ? ", color = \"green\"" : n->status.reachable ? "" : ", style = \"dashed\"");
 	}
-	sset_foreach(edge_t, e, &edge_weight_tree)
+	sset_foreach(edge_t, e, &edges_by_weight)
 		text_add(&t, "\t\"%s\" -> \"%s\" [weight = %d];\n", e->from->name, e->to->name, e->weight);
 	text_add(&t, "}\n");
 	return t.buf;
@@ -81,7 +81,7 @@ static bool write_file(const char *path, const char *text) {
 	if(ok && rename(tmp, path) < 0)
 		ok = false;
 	if(!ok) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write the graph to %s: %s", path, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write the graph to %s: %s", path, strerror(errno));
 		remove(tmp);
 	}
 	free(tmp);
@@ -91,13 +91,13 @@ static bool write_file(const char *path, const char *text) {
 static bool write_pipe(const char *command, const char *text) {
 	FILE *p = popen(command, "w");
 	if(!p) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot start the GraphDumpFile command %s: %s", command, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot start the GraphDumpFile command %s: %s", command, strerror(errno));
 		return false;
 	}
 	fputs(text, p);
 	int status = pclose(p);
 	if(status != 0)
-		logger(DEBUG_ALWAYS, LOG_WARNING, "GraphDumpFile command %s failed with status %d", command, status);
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "GraphDumpFile command %s failed with status %d", command, status);
 	return true;
 }
 
@@ -110,7 +110,7 @@ void graphdump_now(void) {
 	if(!last_text || strcmp(text, last_text)) {
 		bool ok = *target == '|' ? write_pipe(target + 1, text) : write_file(target, text);
 		if(ok) {
-			LOG(DEBUG_STATUS, LOG_INFO, "Wrote the graph to %s", target);
+			LOG(VERBOSITY_STATUS, LOG_INFO, "Wrote the graph to %s", target);
 			free(last_text);
 			last_text = text;
 			text = NULL;

@@ -11,7 +11,7 @@
 void net_start(void);
 void net_stop(void);
 /* USR1 and USR2. */
-void dump_connections(void);
+void dump_connection_list(void);
 void dump_nodes_edges_subnets(void);
 
 /* Connect the data path's calls upward (datapath/uplink.h). */

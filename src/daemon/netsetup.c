@@ -1,5 +1,5 @@
 /* Turning the configuration into settings and bringing the VPN up and down
- * in tinc's order (spec §2.8): keys and options, device, tinc-up, own
+ * in tinc's order (protocol.md §2.8): keys and options, device, tinc-up, own
  * subnets, listening sockets, "Ready". */
 #include "util/compat.h"
 
@@ -40,10 +40,10 @@
 
 /* HUP compares host files with the time of the previous check (startup or
  * the last HUP), at nanosecond resolution where tinc uses seconds. */
-static struct timespec last_config_check;
+static struct timespec hosts_checked_at;
 
 char *confpath(const char *rel) {
-	return xasprintf("%s/%s", settings.confbase, rel);
+	return xasprintf("%s/%s", settings.config_dir, rel);
 }
 
 /* ---- helpers for keyword options ---- */
@@ -54,7 +54,7 @@ typedef struct keyword {
 } keyword_t;
 
 static bool conf_keyword(const char *var, const keyword_t *words, size_t n, int *result) {
-	config_t *cfg = lookup_config(settings.config, var);
+	config_t *cfg = config_first(settings.config, var);
 	if(!cfg)
 		return true;
 	for(size_t i = 0; i < n; i++) {
@@ -64,32 +64,32 @@ static bool conf_keyword(const char *var, const keyword_t *words, size_t n, int 
 		}
 	}
 	if(cfg->file)
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s is not a valid value for %s", cfg->file, cfg->line, cfg->value, var);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: %s is not a valid value for %s", cfg->file, cfg->line, cfg->value, var);
 	else
-		logger(DEBUG_ALWAYS, LOG_ERR, "Option -o %s=%s: not a valid value", var, cfg->value);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Option -o %s=%s: not a valid value", var, cfg->value);
 	return false;
 }
 
 /* conf_bool/conf_int return false both for "absent" and "invalid"; tell them apart. */
 static bool get_bool(const char *var, bool *result) {
-	config_t *cfg = lookup_config(settings.config, var);
-	return !cfg || get_config_bool(cfg, result);
+	config_t *cfg = config_first(settings.config, var);
+	return !cfg || config_value_bool(cfg, result);
 }
 
 static bool get_int(const char *var, int *result) {
-	config_t *cfg = lookup_config(settings.config, var);
-	return !cfg || get_config_int(cfg, result);
+	config_t *cfg = config_first(settings.config, var);
+	return !cfg || config_value_int(cfg, result);
 }
 
 static bool get_int_min(const char *var, int *result, int min) {
-	config_t *cfg = lookup_config(settings.config, var);
+	config_t *cfg = config_first(settings.config, var);
 	if(!cfg)
 		return true;
 	int v;
-	if(!get_config_int(cfg, &v))
+	if(!config_value_int(cfg, &v))
 		return false;
 	if(v < min) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s is below its minimum %d", cfg->file ? cfg->file : "command line", cfg->line, var, min);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: %s is below its minimum %d", cfg->file ? cfg->file : "command line", cfg->line, var, min);
 		return false;
 	}
 	*result = v;
@@ -97,10 +97,10 @@ static bool get_int_min(const char *var, int *result, int min) {
 }
 
 /* "$VAR" takes the name from the environment; "$HOST" falls back to gethostname(). */
-static char *get_name(void) {
+static char *resolve_own_name(void) {
 	char *name = NULL;
 	if(!conf_string(settings.config, "Name", &name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "tinc.conf sets no Name: every node needs one");
+		logger(VERBOSITY_ERRORS, LOG_ERR, "tinc.conf sets no Name: every node needs one");
 		return NULL;
 	}
 	if(*name == '$') {
@@ -111,7 +111,7 @@ static char *get_name(void) {
 				env = hostname;
 		}
 		if(!env) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Name = $%s, but the environment has no variable %s", name + 1, name + 1);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Name = $%s, but the environment has no variable %s", name + 1, name + 1);
 			free(name);
 			return NULL;
 		}
@@ -122,8 +122,8 @@ static char *get_name(void) {
 		free(name);
 		name = expanded;
 	}
-	if(!check_id(name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Name %s is not usable: a name has letters, digits and _ only", name);
+	if(!node_name_is_valid(name)) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Name %s is not usable: a name has letters, digits and _ only", name);
 		free(name);
 		return NULL;
 	}
@@ -135,7 +135,7 @@ static bool read_private_key(void) {
 	char *hex_d = NULL, *hex_n = NULL;
 	if(conf_string(settings.config, "PrivateKey", &hex_d)) {
 		if(!conf_string(settings.config, "PublicKey", &hex_n)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "PrivateKey is set but PublicKey is not: the key needs both halves");
+			logger(VERBOSITY_ERRORS, LOG_ERR, "PrivateKey is set but PublicKey is not: the key needs both halves");
 			free(hex_d);
 			return false;
 		}
@@ -143,7 +143,7 @@ static bool read_private_key(void) {
 		xfree_secret(hex_d, strlen(hex_d));
 		free(hex_n);
 		if(!settings.privkey) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "PrivateKey and PublicKey do not form a key: %s", err);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "PrivateKey and PublicKey do not form a key: %s", err);
 			return false;
 		}
 		return true;
@@ -153,7 +153,7 @@ static bool read_private_key(void) {
 		path = confpath("rsa_key.priv");
 	settings.privkey = rsa_read_private(path, err, sizeof(err));
 	if(!settings.privkey)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot load the private key from %s: %s", path, err);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot load the private key from %s: %s", path, err);
 	free(path);
 	return settings.privkey != NULL;
 }
@@ -165,15 +165,15 @@ static bool read_port(void) {
 	char *end;
 	long p = strtol(port, &end, 10);
 	if(*port && !*end && p >= 0 && p <= 65535) {
-		settings.myport = xasprintf("%ld", p);
+		settings.listen_port = xasprintf("%ld", p);
 	} else {
 		struct servent *se = getservbyname(port, "tcp");
 		if(!se) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Port %s is neither a number nor a service name known to this system", port);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Port %s is neither a number nor a service name known to this system", port);
 			free(port);
 			return false;
 		}
-		settings.myport = xasprintf("%d", ntohs((uint16_t)se->s_port));
+		settings.listen_port = xasprintf("%d", ntohs((uint16_t)se->s_port));
 	}
 	free(port);
 	return true;
@@ -184,38 +184,38 @@ static bool read_crypto_settings(void) {
 	char *s = NULL;
 	if(conf_string(settings.config, "Cipher", &s)) {
 		if(!cipher_by_name(s, &settings.cipher, err, sizeof(err))) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cipher %s is not available: %s", s, err);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cipher %s is not available: %s", s, err);
 			free(s);
 			return false;
 		}
 		free(s);
 	} else if(!cipher_by_name("aes-256-cbc", &settings.cipher, err, sizeof(err))) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "The default cipher aes-256-cbc is not available: %s", err);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "The default cipher aes-256-cbc is not available: %s", err);
 		return false;
 	}
 	if(settings.cipher.nid && settings.cipher.blocklen <= 1)
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Cipher is a stream or CTR mode: with the protocol's fixed IV per key it repeats keystream; choose a CBC cipher");
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "Cipher is a stream or CTR mode: with the protocol's fixed IV per key it repeats keystream; choose a CBC cipher");
 	settings.meta_cipher_nid = meta_cipher_nid_for_keylen(settings.cipher.keylen);
 
 	if(conf_string(settings.config, "Digest", &s)) {
 		if(!digest_by_name(s, &settings.digest, err, sizeof(err))) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Digest %s is not available: %s", s, err);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Digest %s is not available: %s", s, err);
 			free(s);
 			return false;
 		}
 		free(s);
 	} else if(!digest_by_name("sha256", &settings.digest, err, sizeof(err))) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "The default digest sha256 is not available: %s", err);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "The default digest sha256 is not available: %s", err);
 		return false;
 	}
 
 	settings.maclength = 4;
-	config_t *cfg = lookup_config(settings.config, "MACLength");
+	config_t *cfg = config_first(settings.config, "MACLength");
 	if(cfg) {
-		if(!get_config_int(cfg, &settings.maclength))
+		if(!config_value_int(cfg, &settings.maclength))
 			return false;
 		if(settings.maclength < 0 || (size_t)settings.maclength > settings.digest.length) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: MACLength is out of range: this digest allows 0 to %zu",
+			logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: MACLength is out of range: this digest allows 0 to %zu",
 			       cfg->file ? cfg->file : "command line", cfg->line, settings.digest.length);
 			return false;
 		}
@@ -226,12 +226,12 @@ static bool read_crypto_settings(void) {
 		settings.maclength = (int)settings.digest.length;
 
 	settings.compression = 0;
-	cfg = lookup_config(settings.config, "Compression");
+	cfg = config_first(settings.config, "Compression");
 	if(cfg) {
-		if(!get_config_int(cfg, &settings.compression))
+		if(!config_value_int(cfg, &settings.compression))
 			return false;
 		if(settings.compression < 0 || settings.compression > 11) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: Compression is out of range: the levels are 0 to 11",
+			logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: Compression is out of range: the levels are 0 to 11",
 			       cfg->file ? cfg->file : "command line", cfg->line);
 			return false;
 		}
@@ -240,13 +240,13 @@ static bool read_crypto_settings(void) {
 }
 
 static bool read_modes(void) {
-	static const keyword_t modes[] = {{"router", RMODE_ROUTER}, {"switch", RMODE_SWITCH}, {"hub", RMODE_HUB}};
-	static const keyword_t fwd[] = {{"off", FMODE_OFF}, {"internal", FMODE_INTERNAL}, {"kernel", FMODE_KERNEL}};
-	static const keyword_t bcast[] = {{"no", BMODE_NONE}, {"mst", BMODE_MST}, {"yes", BMODE_MST}, {"direct", BMODE_DIRECT}};
-	int v = settings.routing_mode;
+	static const keyword_t modes[] = {{"router", MODE_ROUTER}, {"switch", MODE_SWITCH}, {"hub", MODE_HUB}};
+	static const keyword_t fwd[] = {{"off", FORWARDING_OFF}, {"internal", FORWARDING_INTERNAL}, {"kernel", FORWARDING_KERNEL}};
+	static const keyword_t bcast[] = {{"no", BROADCAST_NO}, {"mst", BROADCAST_MST}, {"yes", BROADCAST_MST}, {"direct", BROADCAST_DIRECT}};
+	int v = settings.route_mode;
 	if(!conf_keyword("Mode", modes, ARRAY_SIZE(modes), &v))
 		return false;
-	settings.routing_mode = v;
+	settings.route_mode = v;
 	v = settings.forwarding_mode;
 	if(!conf_keyword("Forwarding", fwd, ARRAY_SIZE(fwd), &v))
 		return false;
@@ -274,12 +274,12 @@ static bool read_timing_settings(void) {
 		return false;
 	if(settings.mintimeout > settings.maxtimeout)
 		settings.mintimeout = settings.maxtimeout;
-	settings.keylifetime = 3600;
+	settings.key_expire = 3600;
 	settings.macexpire = 600;
-	if(!get_int_min("KeyExpire", &settings.keylifetime, 1) || !get_int_min("MACExpire", &settings.macexpire, 1))
+	if(!get_int_min("KeyExpire", &settings.key_expire, 1) || !get_int_min("MACExpire", &settings.macexpire, 1))
 		return false;
-	settings.maxoutbufsize = 10 * MTU;
-	if(!get_int_min("MaxOutputBufferSize", &settings.maxoutbufsize, MTU))
+	settings.max_output_buffer_size = 10 * MTU;
+	if(!get_int_min("MaxOutputBufferSize", &settings.max_output_buffer_size, MTU))
 		return false;
 	return true;
 }
@@ -301,15 +301,15 @@ static bool read_flags(void) {
 		return false;
 	if(!get_int_min("UDPRcvBuf", &settings.udp_rcvbuf, 0) || !get_int_min("UDPSndBuf", &settings.udp_sndbuf, 0))
 		return false;
-	free(settings.scriptinterpreter);
-	settings.scriptinterpreter = NULL;
-	conf_string(settings.config, "ScriptsInterpreter", &settings.scriptinterpreter);
+	free(settings.scripts_interpreter);
+	settings.scripts_interpreter = NULL;
+	conf_string(settings.config, "ScriptsInterpreter", &settings.scripts_interpreter);
 	return true;
 }
 
 /* Sizes like "32M" or "512k" (powers of 1024) for FQCoDelMemoryLimit. */
 static bool get_size(const char *var, uint64_t *result) {
-	config_t *cfg = lookup_config(settings.config, var);
+	config_t *cfg = config_first(settings.config, var);
 	if(!cfg)
 		return true;
 	char *end;
@@ -322,7 +322,7 @@ static bool get_size(const char *var, uint64_t *result) {
 	else if(*end == 'g' || *end == 'G')
 		mult = 1ULL << 30, end++;
 	if(end == cfg->value || *end || !v) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s takes a size in bytes such as 32M, not %s",
+		logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: %s takes a size in bytes such as 32M, not %s",
 		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
 		return false;
 	}
@@ -332,7 +332,7 @@ static bool get_size(const char *var, uint64_t *result) {
 
 /* A time in milliseconds, fractions allowed ("0.5"); "no" or "0" is 0. */
 static bool get_ms_decimal(const char *var, uint64_t *result_ns) {
-	config_t *cfg = lookup_config(settings.config, var);
+	config_t *cfg = config_first(settings.config, var);
 	if(!cfg)
 		return true;
 	if(!strcasecmp(cfg->value, "no") || !strcasecmp(cfg->value, "off")) {
@@ -343,7 +343,7 @@ static bool get_ms_decimal(const char *var, uint64_t *result_ns) {
 	errno = 0;
 	double ms = strtod(cfg->value, &end);
 	if(end == cfg->value || *end || errno || !(ms >= 0 && ms <= 60000)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: %s takes milliseconds from 0 to 60000 (such as 1.5) or no, not %s",
+		logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: %s takes milliseconds from 0 to 60000 (such as 1.5) or no, not %s",
 		       cfg->file ? cfg->file : "command line", cfg->line, var, cfg->value);
 		return false;
 	}
@@ -365,7 +365,7 @@ static bool read_aqm_settings(egress_config_t *e) {
 	if(!get_ms_decimal("IngressCEThreshold", &e->ingress_ce_threshold_ns))
 		return false;
 	if(flows > 65536) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "FQCoDelFlows is too large: the most is 65536");
+		logger(VERBOSITY_ERRORS, LOG_ERR, "FQCoDelFlows is too large: the most is 65536");
 		return false;
 	}
 	e->target_ns = (uint64_t)target_ms * NSEC_PER_MSEC;
@@ -375,11 +375,11 @@ static bool read_aqm_settings(egress_config_t *e) {
 	e->limit = (uint32_t)limit;
 	e->ecn = ecn;
 
-	config_t *cfg = lookup_config(settings.config, "Shaper");
+	config_t *cfg = config_first(settings.config, "Shaper");
 	if(cfg && strcasecmp(cfg->value, "no") && strcasecmp(cfg->value, "off")) {
 		const char *err = shaper_parse_rate(cfg->value, &e->shaper_bps);
 		if(err) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: Shaper rate %s is not usable: %s",
+			logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: Shaper rate %s is not usable: %s",
 			       cfg->file ? cfg->file : "command line", cfg->line, cfg->value, err);
 			return false;
 		}
@@ -392,59 +392,59 @@ static bool read_aqm_settings(egress_config_t *e) {
 	return true;
 }
 
-/* Our own edge options, announced in ACK (spec §3.8). */
+/* Our own edge options, announced in ACK (protocol.md §3.8). */
 static bool read_my_options(void) {
 	bool b = false;
-	myself->options = 0;
+	local_node->options = 0;
 	if(!get_bool("IndirectData", &b))
 		return false;
 	if(b)
-		myself->options |= OPTION_INDIRECT;
+		local_node->options |= OPTION_INDIRECT;
 	b = false;
 	if(!get_bool("TCPOnly", &b))
 		return false;
 	if(b)
-		myself->options |= OPTION_TCPONLY | OPTION_INDIRECT;
-	b = !(myself->options & OPTION_TCPONLY);
+		local_node->options |= OPTION_TCPONLY | OPTION_INDIRECT;
+	b = !(local_node->options & OPTION_TCPONLY);
 	if(!get_bool("PMTUDiscovery", &b))
 		return false;
 	if(b)
-		myself->options |= OPTION_PMTU_DISCOVERY;
+		local_node->options |= OPTION_PMTU_DISCOVERY;
 	b = true;
 	if(!get_bool("ClampMSS", &b))
 		return false;
 	if(b)
-		myself->options |= OPTION_CLAMP_MSS;
+		local_node->options |= OPTION_CLAMP_MSS;
 	int pmtu = MTU;
 	if(!get_int("PMTU", &pmtu))
 		return false;
 	if(pmtu < 64 || pmtu > MTU)
 		pmtu = MTU;
-	myself->mtu = myself->maxmtu = pmtu;
+	local_node->mtu = local_node->mtu_ceiling = pmtu;
 	return true;
 }
 
 static bool load_own_subnets(void) {
-	for(config_t *cfg = lookup_config(settings.config, "Subnet"); cfg; cfg = lookup_config_next(settings.config, cfg)) {
+	for(config_t *cfg = config_first(settings.config, "Subnet"); cfg; cfg = config_next(settings.config, cfg)) {
 		subnet_t *s;
-		if(!get_config_subnet(cfg, &s))
+		if(!config_value_subnet(cfg, &s))
 			return false;
-		if(lookup_subnet(myself, s)) {
+		if(subnet_find(local_node, s)) {
 			subnet_free(s);
 			continue;
 		}
-		subnet_add(myself, s);
+		subnet_attach(local_node, s);
 	}
 	return true;
 }
 
-/* Nodes named by hosts/ files (myself excluded), created if unknown. */
+/* Nodes named by hosts/ files (local_node excluded), created if unknown. */
 static node_t *host_file_node(const char *name) {
-	node_t *n = lookup_node(name);
+	node_t *n = node_find(name);
 	if(!n) {
 		n = node_new(name);
 		replay_init(&n->replay, (size_t)settings.replaywindow);
-		node_add(n);
+		node_register(n);
 	}
 	return n;
 }
@@ -452,12 +452,12 @@ static node_t *host_file_node(const char *name) {
 /* Make n's subnets exactly the Subnet lines of tree (NULL: none).  With
  * announce, every difference goes out as ADD/DEL_SUBNET and runs the
  * subnet scripts of a reachable owner, as tinc does on HUP. */
-static void sync_host_subnets(node_t *n, config_tree_t *tree, bool announce) {
+static void sync_host_subnets(node_t *n, config_entries_t *tree, bool announce) {
 	subnet_t **want = NULL;
 	size_t nwant = 0;
-	for(config_t *cfg = tree ? lookup_config(tree, "Subnet") : NULL; cfg; cfg = lookup_config_next(tree, cfg)) {
+	for(config_t *cfg = tree ? config_first(tree, "Subnet") : NULL; cfg; cfg = config_next(tree, cfg)) {
 		subnet_t *s;
-		if(!get_config_subnet(cfg, &s))
+		if(!config_value_subnet(cfg, &s))
 			continue;
 		want = xrealloc(want, (nwant + 1) * sizeof(*want));
 		want[nwant++] = s;
@@ -470,48 +470,48 @@ static void sync_host_subnets(node_t *n, config_tree_t *tree, bool announce) {
 		key.owner = NULL;
 		bool keep = false;
 		for(size_t k = 0; k < nwant && !keep; k++)
-			keep = subnet_compare(&key, want[k]) == 0;
+			keep = subnet_cmp(&key, want[k]) == 0;
 		if(keep) {
 			i++;
 			continue;
 		}
 		if(announce) {
-			send_del_subnet(everyone, have);
+			send_del_subnet_request(broadcast_conn, have);
 			if(n->status.reachable)
-				subnet_update(n, have, false);
+				run_subnet_scripts(n, have, false);
 		}
-		subnet_del(n, have);
+		subnet_detach(n, have);
 	}
 
 	/* Add what is new. */
 	for(size_t k = 0; k < nwant; k++) {
-		if(lookup_subnet(n, want[k])) {
+		if(subnet_find(n, want[k])) {
 			subnet_free(want[k]);
 			continue;
 		}
-		subnet_add(n, want[k]);
+		subnet_attach(n, want[k]);
 		if(announce) {
-			send_add_subnet(everyone, want[k]);
+			send_add_subnet_request(broadcast_conn, want[k]);
 			if(n->status.reachable)
-				subnet_update(n, want[k], true);
+				run_subnet_scripts(n, want[k], true);
 		}
 	}
 	free(want);
-	subnet_cache_flush();
+	subnet_lookup_cache_clear();
 }
 
 static int ptr_cmp(const void *a, const void *b) {
 	return a < b ? -1 : a > b;
 }
 
-/* StrictSubnets: every host file's Subnet lines are authoritative (spec §6.8).
+/* StrictSubnets: every host file's Subnet lines are authoritative (protocol.md §6.8).
  * At startup they are loaded; on HUP (announce) differences are applied and
  * announced, and nodes whose host file is gone lose their subnets. */
 static void load_all_host_subnets(bool announce) {
 	char *dir = confpath("hosts");
 	DIR *d = opendir(dir);
 	if(!d) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read the host files in %s: %s", dir, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read the host files in %s: %s", dir, strerror(errno));
 		free(dir);
 		return;
 	}
@@ -519,43 +519,43 @@ static void load_all_host_subnets(bool announce) {
 	sset_init(&seen, ptr_cmp);
 	struct dirent *ent;
 	while((ent = readdir(d))) {
-		if(!check_id(ent->d_name) || !strcmp(ent->d_name, myself->name))
+		if(!node_name_is_valid(ent->d_name) || !strcmp(ent->d_name, local_node->name))
 			continue;
-		config_tree_t *tree = config_tree_new();
-		if(read_host_config(tree, settings.confbase, ent->d_name)) {
+		config_entries_t *tree = config_entries_new();
+		if(config_read_host(tree, settings.config_dir, ent->d_name)) {
 			node_t *n = host_file_node(ent->d_name);
 			sync_host_subnets(n, tree, announce);
 			sset_insert(&seen, n);
 		}
-		config_tree_free(tree);
+		config_entries_free(tree);
 	}
 	closedir(d);
 	free(dir);
 	if(announce) {
-		sset_foreach(node_t, n, &node_tree)
-			if(n != myself && n->subnets.count && !sset_find(&seen, n))
+		sset_foreach(node_t, n, &nodes_by_name)
+			if(n != local_node && n->subnets.count && !sset_find(&seen, n))
 				sync_host_subnets(n, NULL, true);
 	}
 	sset_clear(&seen, NULL);
 }
 
-static bool setup_myself(void) {
-	char *name = get_name();
+static bool local_node_setup(void) {
+	char *name = resolve_own_name();
 	if(!name)
 		return false;
-	myself = node_new(name);
+	local_node = node_new(name);
 	free(name);
-	myself->connection = NULL;
-	myself->nexthop = myself->via = myself;
-	myself->status.reachable = true;
-	node_add(myself);
+	local_node->connection = NULL;
+	local_node->nexthop = local_node->via = local_node;
+	local_node->status.reachable = true;
+	node_register(local_node);
 
-	/* The own host file joins the server configuration (spec §2.3). */
-	if(!read_host_config(settings.config, settings.confbase, myself->name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read our own host file hosts/%s; is the Name right?", myself->name);
+	/* The own host file joins the server configuration (protocol.md §2.3). */
+	if(!config_read_host(settings.config, settings.config_dir, local_node->name)) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read our own host file hosts/%s; is the Name right?", local_node->name);
 		return false;
 	}
-	apply_cmdline_host_options(settings.config, myself->name);
+	apply_cmdline_host_options(settings.config, local_node->name);
 	config_warn_unknown(settings.config);
 
 	if(!read_private_key() || !read_port() || !proxy_read_config() || !read_crypto_settings() || !read_modes() ||
@@ -574,33 +574,33 @@ static bool setup_myself(void) {
 		else if(!strcasecmp(priority, "high"))
 			prio = -10;
 		else {
-			logger(DEBUG_ALWAYS, LOG_ERR, "ProcessPriority %s is unknown: use low, normal or high", priority);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "ProcessPriority %s is unknown: use low, normal or high", priority);
 			free(priority);
 			return false;
 		}
 		if(setpriority(PRIO_PROCESS, 0, prio) < 0)
-			logger(DEBUG_ALWAYS, LOG_WARNING, "Cannot set the process priority to %d: %s", prio, strerror(errno));
+			logger(VERBOSITY_ERRORS, LOG_WARNING, "Cannot set the process priority to %d: %s", prio, strerror(errno));
 		free(priority);
 	}
-	free(myself->hostname);
-	myself->hostname = xstrdup("MYSELF");
+	free(local_node->hostname);
+	local_node->hostname = xstrdup("MYSELF");
 	return true;
 }
 
 /* The event scripts are the daemon's; the meta layer reports the events. */
 static const meta_hooks_t script_hooks = {
 	.node_up_down = host_scripts,
-	.subnet_up_down = subnet_update,
+	.subnet_up_down = run_subnet_scripts,
 };
 
-bool setup_network(void) {
+bool network_init(void) {
 	meta_connect_hooks(&script_hooks);
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
 	past_request_init();
 
-	if(!setup_myself())
+	if(!local_node_setup())
 		return false;
 	egress_config_t aqm;
 	if(!read_aqm_settings(&aqm) || !egress_init(&aqm))
@@ -609,23 +609,23 @@ bool setup_network(void) {
 	if(!device_open())
 		return false;
 	run_script("tinc-up", NULL);
-	subnet_update(myself, NULL, true);
+	run_subnet_scripts(local_node, NULL, true);
 	if(!setup_listen_sockets())
 		return false;
 	net_start();
-	clock_gettime(CLOCK_REALTIME, &last_config_check);
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Ready");
+	clock_gettime(CLOCK_REALTIME, &hosts_checked_at);
+	logger(VERBOSITY_ERRORS, LOG_NOTICE, "Ready");
 	return true;
 }
 
 void close_network(void) {
-	/* Shutdown sends no DEL_EDGE: peers notice the TCP close (spec §2.9). */
-	while(connection_list.count)
-		connection_close(connection_list.items[0]);
+	/* Shutdown sends no DEL_EDGE: peers notice the TCP close (protocol.md §2.9). */
+	while(connection_set.count)
+		connection_close(connection_set.items[0]);
 	net_stop();
 	close_listen_sockets();
-	if(myself) {
-		subnet_update(myself, NULL, false);
+	if(local_node) {
+		run_subnet_scripts(local_node, NULL, false);
 		script_drain();
 	}
 	run_script("tinc-down", NULL);
@@ -636,35 +636,35 @@ static bool later(const struct timespec *a, const struct timespec *b) {
 	return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
 }
 
-/* HUP (spec §2.9): close every connection whose hosts/NAME was deleted or
+/* HUP (protocol.md §2.9): close every connection whose hosts/NAME was deleted or
  * modified since the last check.  Its outgoing entry, if any, is detached
- * first so that try_outgoing_connections() reconnects at once with the new
+ * first so that outgoing_sync_connect_to() reconnects at once with the new
  * file instead of after a back-off. */
 static void close_changed_connections(void) {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	for(size_t i = 0; i < connection_list.count;) {
-		connection_t *c = connection_list.items[i];
-		size_t before = connection_list.count;
-		if(!c->status.dead && c->name && check_id(c->name)) {
-			char *path = xasprintf("%s/hosts/%s", settings.confbase, c->name);
+	for(size_t i = 0; i < connection_set.count;) {
+		connection_t *c = connection_set.items[i];
+		size_t before = connection_set.count;
+		if(!c->status.dead && c->name && node_name_is_valid(c->name)) {
+			char *path = xasprintf("%s/hosts/%s", settings.config_dir, c->name);
 			struct stat st;
 			bool gone = stat(path, &st) < 0;
-			if(gone || later(&st.st_mtim, &last_config_check)) {
-				logger(DEBUG_ALWAYS, LOG_NOTICE, "Host file %s was %s: dropping the connection to %s (%s) to start over with it",
+			if(gone || later(&st.st_mtim, &hosts_checked_at)) {
+				logger(VERBOSITY_ERRORS, LOG_NOTICE, "Host file %s was %s: dropping the connection to %s (%s) to start over with it",
 				       path, gone ? "removed" : "modified", c->name, c->hostname);
 				c->outgoing = NULL;
-				terminate_connection(c, c->status.active);
+				connection_shutdown(c, c->status.active);
 			}
 			free(path);
 		}
-		if(connection_list.count == before)
+		if(connection_set.count == before)
 			i++;
 	}
-	last_config_check = now;
+	hosts_checked_at = now;
 }
 
-bool reload_configuration(void) {
+bool reload_settings(void) {
 	if(!reload_server_config())
 		return false;
 	/* The own host file is not re-read on HUP; timers and flags are. */
@@ -676,6 +676,6 @@ bool reload_configuration(void) {
 	close_changed_connections();
 	if(settings.strictsubnets)
 		load_all_host_subnets(true);
-	try_outgoing_connections();
+	outgoing_sync_connect_to();
 	return true;
 }

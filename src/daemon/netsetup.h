@@ -1,5 +1,5 @@
-/* Bringing the VPN up and down in tinc's order (spec §2.8) and re-reading
- * the configuration on SIGHUP (spec §2.9). */
+/* Bringing the VPN up and down in tinc's order (protocol.md §2.8) and re-reading
+ * the configuration on SIGHUP (protocol.md §2.9). */
 #ifndef FQTINC_NETSETUP_H
 #define FQTINC_NETSETUP_H
 
@@ -7,9 +7,9 @@
 
 /* Full path of CONFBASE/rel (xasprintf'd). */
 char *confpath(const char *rel);
-bool setup_network(void);
+bool network_init(void);
 void close_network(void);
 /* SIGHUP: re-read configuration. */
-bool reload_configuration(void);
+bool reload_settings(void);
 
 #endif

@@ -1,4 +1,4 @@
-/* Running tinc-up, host-up, subnet-up and friends (spec §2.7).
+/* Running tinc-up, host-up, subnet-up and friends (protocol.md §2.7).
  *
  * tinc 1.0.36 runs every script synchronously through system(), so a slow
  * host-up stalls all traffic. Here tinc-up and tinc-down still run to
@@ -36,7 +36,7 @@ typedef struct script_job {
 static script_job_t *queue_head, *queue_tail;
 static pid_t running_pid;
 static int running_pidfd = -1;
-static io_t running_io;
+static fd_watch_t running_io;
 static char *running_name;
 
 static char **build_env(char **extra) {
@@ -65,7 +65,7 @@ static char **build_env(char **extra) {
 	env[k++] = xasprintf("NETNAME=%s", settings.netname ? settings.netname : "");
 	env[k++] = xasprintf("DEVICE=%s", device.path ? device.path : "");
 	env[k++] = xasprintf("INTERFACE=%s", device.iface ? device.iface : "");
-	env[k++] = xasprintf("NAME=%s", myself ? myself->name : "");
+	env[k++] = xasprintf("NAME=%s", local_node ? local_node->name : "");
 	for(size_t j = 0; j < n_extra; j++)
 		env[k++] = xstrdup(extra[j]);
 	env[k] = NULL;
@@ -87,8 +87,8 @@ static pid_t spawn(const char *path, char **env) {
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if(settings.scriptinterpreter)
-		execle(settings.scriptinterpreter, settings.scriptinterpreter, path, (char *)NULL, env);
+	if(settings.scripts_interpreter)
+		execle(settings.scripts_interpreter, settings.scripts_interpreter, path, (char *)NULL, env);
 	else
 		execle(path, path, (char *)NULL, env);
 	_exit(127);
@@ -97,9 +97,9 @@ static pid_t spawn(const char *path, char **env) {
 static void log_exit_status(const char *name, int status) {
 	if(WIFEXITED(status)) {
 		if(WEXITSTATUS(status))
-			logger(DEBUG_ALWAYS, LOG_ERR, "Script %s failed with exit status %d", name, WEXITSTATUS(status));
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Script %s failed with exit status %d", name, WEXITSTATUS(status));
 	} else if(WIFSIGNALED(status)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Script %s died of signal %d (%s)", name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Script %s died of signal %d (%s)", name, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	}
 }
 
@@ -115,7 +115,7 @@ static bool reap_running(bool block) {
 		return false;
 	if(r > 0)
 		log_exit_status(running_name, status);
-	io_del(&running_io);
+	fd_watch_stop(&running_io);
 	close(running_pidfd);
 	running_pidfd = -1;
 	running_pid = 0;
@@ -139,7 +139,7 @@ static void start_next(void) {
 			queue_tail = NULL;
 		pid_t pid = spawn(job->path, job->env);
 		if(pid < 0) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot run script %s: %s", job->path, strerror(errno));
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot run script %s: %s", job->path, strerror(errno));
 		} else {
 			int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 			if(fd < 0) {
@@ -151,7 +151,7 @@ static void start_next(void) {
 				running_pid = pid;
 				running_pidfd = fd;
 				running_name = xstrdup(job->path);
-				io_add(&running_io, fd, EPOLLIN, running_done, NULL);
+				fd_watch_start(&running_io, fd, EPOLLIN, running_done, NULL);
 			}
 		}
 		free(job->path);
@@ -163,7 +163,7 @@ static void start_next(void) {
 static bool run_sync(const char *path, char **env) {
 	pid_t pid = spawn(path, env);
 	if(pid < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot run script %s: %s", path, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot run script %s: %s", path, strerror(errno));
 		return false;
 	}
 	int status = 0;
@@ -174,12 +174,12 @@ static bool run_sync(const char *path, char **env) {
 }
 
 bool run_script(const char *name, char **extra_env) {
-	char *path = xasprintf("%s/%s", settings.confbase, name);
+	char *path = xasprintf("%s/%s", settings.config_dir, name);
 	if(access(path, F_OK) < 0) {
 		free(path);
 		return true;
 	}
-	LOG(DEBUG_STATUS, LOG_INFO, "Running script %s", name);
+	LOG(VERBOSITY_STATUS, LOG_INFO, "Running script %s", name);
 	char **env = build_env(extra_env);
 	if(!strcmp(name, "tinc-up") || !strcmp(name, "tinc-down")) {
 		/* wait for queued event scripts first so the order stays the one tinc has */
@@ -217,7 +217,7 @@ void script_drain(void) {
 static void node_script_env(node_t *n, char **env, size_t *k) {
 	char host[SOCKADDR_STRLEN] = "unknown", port[16] = "unknown";
 	if(n->address.sa.sa_family)
-		sockaddr2str(&n->address, host, sizeof(host), port, sizeof(port));
+		sockaddr_format(&n->address, host, sizeof(host), port, sizeof(port));
 	env[(*k)++] = xasprintf("REMOTEADDRESS=%s", host);
 	env[(*k)++] = xasprintf("REMOTEPORT=%s", port);
 }
@@ -228,20 +228,20 @@ static void free_extra_env(char **env) {
 }
 
 static void subnet_script(node_t *owner, subnet_t *s, bool up) {
-	char net[MAXNETSTR];
+	char net[SUBNET_TEXT_MAX];
 	char *env[8] = {0};
 	size_t k = 0;
-	net2str_noweight(net, sizeof(net), s);
+	subnet_format_without_weight(net, sizeof(net), s);
 	env[k++] = xasprintf("NODE=%s", owner->name);
 	env[k++] = xasprintf("SUBNET=%s", net);
 	env[k++] = xasprintf("WEIGHT=%d", s->weight);
-	if(owner != myself)
+	if(owner != local_node)
 		node_script_env(owner, env, &k);
 	run_script(up ? "subnet-up" : "subnet-down", env);
 	free_extra_env(env);
 }
 
-void subnet_update(node_t *owner, subnet_t *subnet, bool up) {
+void run_subnet_scripts(node_t *owner, subnet_t *subnet, bool up) {
 	if(subnet) {
 		subnet_script(owner, subnet, up);
 		return;

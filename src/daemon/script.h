@@ -1,4 +1,4 @@
-/* The daemon's scripts (spec §2.7): tinc-up and tinc-down, and the event
+/* The daemon's scripts (protocol.md §2.7): tinc-up and tinc-down, and the event
  * scripts of nodes and subnets. */
 #ifndef FQTINC_SCRIPT_H
 #define FQTINC_SCRIPT_H
@@ -17,6 +17,6 @@ void script_drain(void);
 /* host-up or host-down, then hosts/NAME-up or hosts/NAME-down. */
 void host_scripts(node_t *n, bool up);
 /* subnet-up or subnet-down for one subnet of owner, or all of them (NULL). */
-void subnet_update(node_t *owner, subnet_t *subnet, bool up);
+void run_subnet_scripts(node_t *owner, subnet_t *subnet, bool up);
 
 #endif

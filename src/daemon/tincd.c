@@ -1,4 +1,4 @@
-/* tincd: command line, daemon start-up and shutdown order (spec §2.8). */
+/* tincd: command line, daemon start-up and shutdown order (protocol.md §2.8). */
 #include "util/compat.h"
 
 #include <errno.h>
@@ -37,13 +37,13 @@ typedef struct options {
 	int keybits;
 	bool do_kill;
 	int kill_signal;
-	bool do_mlock;
-	bool do_chroot;
-	char *switchuser;
-	bool use_logfile;
-	char *logfilename;
-	char *pidfilename;
-	char *confbase;
+	bool lock_memory;
+	bool chroot_to_config_dir;
+	char *run_as_user;
+	bool logfile_given;
+	char *log_file_path;
+	char *pid_file_path;
+	char *config_dir;
 	char *netname;
 	bool bypass_security;
 } options_t;
@@ -139,14 +139,14 @@ static bool parse_options(int argc, char **argv) {
 	while((r = getopt_long(argc, argv, "c:DLd::k::n:o:K::RU:", long_options, NULL)) != -1) {
 		switch(r) {
 		case 'c':
-			free(opt.confbase);
-			opt.confbase = xstrdup(optarg);
+			free(opt.config_dir);
+			opt.config_dir = xstrdup(optarg);
 			break;
 		case 'D':
 			opt.no_detach = true;
 			break;
 		case 'L':
-			opt.do_mlock = true;
+			opt.lock_memory = true;
 			break;
 		case 'd':
 			if(!optarg && optind < argc && *argv[optind] >= '0' && *argv[optind] <= '9')
@@ -193,11 +193,11 @@ static bool parse_options(int argc, char **argv) {
 				return false;
 			break;
 		case 'R':
-			opt.do_chroot = true;
+			opt.chroot_to_config_dir = true;
 			break;
 		case 'U':
-			free(opt.switchuser);
-			opt.switchuser = xstrdup(optarg);
+			free(opt.run_as_user);
+			opt.run_as_user = xstrdup(optarg);
 			break;
 		case OPT_HELP:
 			usage(true);
@@ -210,15 +210,15 @@ static bool parse_options(int argc, char **argv) {
 			       PACKAGE_VERSION);
 			exit(0);
 		case OPT_LOGFILE:
-			opt.use_logfile = true;
+			opt.logfile_given = true;
 			if(!optarg && optind < argc && *argv[optind] != '-')
 				optarg = argv[optind++];
-			free(opt.logfilename);
-			opt.logfilename = optarg ? xstrdup(optarg) : NULL;
+			free(opt.log_file_path);
+			opt.log_file_path = optarg ? xstrdup(optarg) : NULL;
 			break;
 		case OPT_PIDFILE:
-			free(opt.pidfilename);
-			opt.pidfilename = xstrdup(optarg);
+			free(opt.pid_file_path);
+			opt.pid_file_path = xstrdup(optarg);
 			break;
 		case OPT_BYPASS:
 			fprintf(stderr, "Refusing --bypass-security: fqtinc never runs without authentication\n");
@@ -253,27 +253,27 @@ static bool parse_options(int argc, char **argv) {
 	return true;
 }
 
-static void make_names(void) {
+static void init_names_and_paths(void) {
 	if(opt.netname) {
 		settings.netname = xstrdup(opt.netname);
-		settings.identname = xasprintf("tinc.%s", opt.netname);
+		settings.instance_name = xasprintf("tinc.%s", opt.netname);
 	} else {
-		settings.identname = xstrdup("tinc");
+		settings.instance_name = xstrdup("tinc");
 	}
-	if(opt.confbase)
-		settings.confbase = xstrdup(opt.confbase);
+	if(opt.config_dir)
+		settings.config_dir = xstrdup(opt.config_dir);
 	else if(opt.netname)
-		settings.confbase = xasprintf("%s/tinc/%s", SYSCONFDIR, opt.netname);
+		settings.config_dir = xasprintf("%s/tinc/%s", SYSCONFDIR, opt.netname);
 	else
-		settings.confbase = xasprintf("%s/tinc", SYSCONFDIR);
-	if(!opt.pidfilename)
-		opt.pidfilename = xasprintf("%s/%s.pid", RUNSTATEDIR, settings.identname);
-	if(opt.use_logfile && !opt.logfilename)
-		opt.logfilename = xasprintf("%s/log/%s.log", LOCALSTATEDIR, settings.identname);
+		settings.config_dir = xasprintf("%s/tinc", SYSCONFDIR);
+	if(!opt.pid_file_path)
+		opt.pid_file_path = xasprintf("%s/%s.pid", RUNSTATEDIR, settings.instance_name);
+	if(opt.logfile_given && !opt.log_file_path)
+		opt.log_file_path = xasprintf("%s/log/%s.log", LOCALSTATEDIR, settings.instance_name);
 }
 
 static pid_t read_pidfile(void) {
-	FILE *f = fopen(opt.pidfilename, "r");
+	FILE *f = fopen(opt.pid_file_path, "r");
 	if(!f)
 		return 0;
 	long pid = 0;
@@ -283,18 +283,18 @@ static pid_t read_pidfile(void) {
 	return (pid_t)pid;
 }
 
-static int kill_other(void) {
+static int signal_running_daemon(void) {
 	pid_t pid = read_pidfile();
 	if(pid <= 0) {
 		fprintf(stderr, "Found no running daemon for %s: %s holds no process id\n",
-		        opt.netname ? opt.netname : "the default net", opt.pidfilename);
+		        opt.netname ? opt.netname : "the default net", opt.pid_file_path);
 		return 1;
 	}
 	if(kill(pid, opt.kill_signal) < 0) {
 		fprintf(stderr, "Cannot signal the daemon (signal %d, pid %ld): %s\n", opt.kill_signal, (long)pid, strerror(errno));
 		if(errno == ESRCH) {
 			fprintf(stderr, "That daemon is gone; deleting its leftover pid file\n");
-			unlink(opt.pidfilename);
+			unlink(opt.pid_file_path);
 		}
 		return 1;
 	}
@@ -302,14 +302,14 @@ static int kill_other(void) {
 }
 
 /* The pid file is also a lock: a second daemon for the same net refuses to start. */
-static bool write_pidfile(void) {
-	pidfile_fd = open(opt.pidfilename, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+static bool create_pid_file(void) {
+	pidfile_fd = open(opt.pid_file_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if(pidfile_fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pidfilename, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pid_file_path, strerror(errno));
 		return false;
 	}
 	if(flock(pidfile_fd, LOCK_EX | LOCK_NB) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Another daemon is already running for this net: it holds the lock on %s; stop it first (tincd -k)", opt.pidfilename);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Another daemon is already running for this net: it holds the lock on %s; stop it first (tincd -k)", opt.pid_file_path);
 		close(pidfile_fd);
 		pidfile_fd = -1;
 		return false;
@@ -317,7 +317,7 @@ static bool write_pidfile(void) {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if(ftruncate(pidfile_fd, 0) < 0 || write(pidfile_fd, buf, (size_t)n) != n) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pidfilename, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pid_file_path, strerror(errno));
 		return false;
 	}
 	return true;
@@ -347,73 +347,73 @@ static bool detach(void) {
 
 static bool drop_privileges(void) {
 	struct passwd *pw = NULL;
-	if(opt.switchuser) {
-		pw = getpwnam(opt.switchuser);
+	if(opt.run_as_user) {
+		pw = getpwnam(opt.run_as_user);
 		if(!pw) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "User %s does not exist; check the -U option", opt.switchuser);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "User %s does not exist; check the -U option", opt.run_as_user);
 			return false;
 		}
-		if(initgroups(opt.switchuser, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot take on the groups of user %s: %s", opt.switchuser, strerror(errno));
+		if(initgroups(opt.run_as_user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot take on the groups of user %s: %s", opt.run_as_user, strerror(errno));
 			return false;
 		}
 	}
-	if(opt.do_chroot) {
+	if(opt.chroot_to_config_dir) {
 		tzset(); /* keep the time zone for log stamps after the chroot */
-		if(chroot(settings.confbase) < 0 || chdir("/") < 0) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot confine the daemon to %s (chroot): %s", settings.confbase, strerror(errno));
+		if(chroot(settings.config_dir) < 0 || chdir("/") < 0) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot confine the daemon to %s (chroot): %s", settings.config_dir, strerror(errno));
 			return false;
 		}
-		free(settings.confbase);
-		settings.confbase = xstrdup("");
+		free(settings.config_dir);
+		settings.config_dir = xstrdup("");
 	}
 	if(pw && setuid(pw->pw_uid) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot become user %s: %s", opt.switchuser, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot become user %s: %s", opt.run_as_user, strerror(errno));
 		return false;
 	}
 	return true;
 }
 
 static void on_term(int sig) {
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal %s: shutting down", sig == SIGQUIT ? "QUIT" : "TERM");
-	event_exit();
+	logger(VERBOSITY_ERRORS, LOG_NOTICE, "Signal %s: shutting down", sig == SIGQUIT ? "QUIT" : "TERM");
+	event_loop_stop();
 }
 
 static void on_hup(int sig) {
 	(void)sig;
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal HUP: reopening the log and re-reading the configuration");
+	logger(VERBOSITY_ERRORS, LOG_NOTICE, "Signal HUP: reopening the log and re-reading the configuration");
 	log_reopen();
-	if(!reload_configuration())
-		logger(DEBUG_ALWAYS, LOG_ERR, "The new configuration has errors (see above): keeping the one in use; fix it and send HUP again");
+	if(!reload_settings())
+		logger(VERBOSITY_ERRORS, LOG_ERR, "The new configuration has errors (see above): keeping the one in use; fix it and send HUP again");
 }
 
-static int saved_debug_level = -1;
+static int level_before_sigint = -1;
 
 static void on_int(int sig) {
 	(void)sig;
-	if(saved_debug_level != -1) {
-		logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal INT: debug level back to %d", saved_debug_level);
-		debug_level = saved_debug_level;
-		saved_debug_level = -1;
+	if(level_before_sigint != -1) {
+		logger(VERBOSITY_ERRORS, LOG_NOTICE, "Signal INT: debug level back to %d", level_before_sigint);
+		debug_level = level_before_sigint;
+		level_before_sigint = -1;
 	} else {
-		logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal INT: debug level 5 until the next INT, which restores %d", debug_level);
-		saved_debug_level = debug_level;
-		debug_level = DEBUG_TRAFFIC;
+		logger(VERBOSITY_ERRORS, LOG_NOTICE, "Signal INT: debug level 5 until the next INT, which restores %d", debug_level);
+		level_before_sigint = debug_level;
+		debug_level = VERBOSITY_TRAFFIC;
 	}
 }
 
 static void on_alrm(int sig) {
 	(void)sig;
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Signal ALRM: running every timer now and pinging all peers");
+	logger(VERBOSITY_ERRORS, LOG_NOTICE, "Signal ALRM: running every timer now and pinging all peers");
 	timer_expire_all();
-	sset_foreach(connection_t, c, &connection_list)
+	sset_foreach(connection_t, c, &connection_set)
 		if(c->status.active)
-			send_ping(c);
+			send_ping_request(c);
 }
 
 static void on_usr1(int sig) {
 	(void)sig;
-	dump_connections();
+	dump_connection_list();
 }
 
 static void on_usr2(int sig) {
@@ -429,14 +429,14 @@ static void on_winch(int sig) {
 static void install_signals(void) {
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	signal_add(SIGTERM, on_term);
-	signal_add(SIGQUIT, on_term);
-	signal_add(SIGHUP, on_hup);
-	signal_add(SIGINT, on_int); /* toggles the debug level, with -D too (as tinc 1.0.36) */
-	signal_add(SIGALRM, on_alrm);
-	signal_add(SIGUSR1, on_usr1);
-	signal_add(SIGUSR2, on_usr2);
-	signal_add(SIGWINCH, on_winch);
+	signal_watch(SIGTERM, on_term);
+	signal_watch(SIGQUIT, on_term);
+	signal_watch(SIGHUP, on_hup);
+	signal_watch(SIGINT, on_int); /* toggles the debug level, with -D too (as tinc 1.0.36) */
+	signal_watch(SIGALRM, on_alrm);
+	signal_watch(SIGUSR1, on_usr1);
+	signal_watch(SIGUSR2, on_usr2);
+	signal_watch(SIGWINCH, on_winch);
 }
 
 static int generate_keys(void) {
@@ -446,8 +446,8 @@ static int generate_keys(void) {
 	conf_string(settings.config, "PrivateKeyFile", &priv);
 	if(!priv)
 		priv = confpath("rsa_key.priv");
-	if(conf_string(settings.config, "Name", &name) && check_id(name))
-		pub = xasprintf("%s/hosts/%s", settings.confbase, name);
+	if(conf_string(settings.config, "Name", &name) && node_name_is_valid(name))
+		pub = xasprintf("%s/hosts/%s", settings.config_dir, name);
 	else
 		pub = confpath("rsa_key.pub");
 	fprintf(stderr, "Making a %d-bit RSA key pair\n", opt.keybits);
@@ -465,10 +465,10 @@ static int generate_keys(void) {
 int main(int argc, char **argv) {
 	if(!parse_options(argc, argv))
 		return 1;
-	make_names();
+	init_names_and_paths();
 
 	if(opt.do_kill)
-		return kill_other();
+		return signal_running_daemon();
 
 	crypto_init();
 	if(!compress_init()) {
@@ -478,8 +478,8 @@ int main(int argc, char **argv) {
 
 	/* Log to stderr until we know where to log. */
 	if(debug_level < 0)
-		debug_level = DEBUG_ALWAYS;
-	log_open(LOGMODE_STDERR, settings.identname, NULL);
+		debug_level = VERBOSITY_ERRORS;
+	log_open(LOG_TO_STDERR, settings.instance_name, NULL);
 
 	if(!reload_server_config())
 		return 1;
@@ -487,42 +487,42 @@ int main(int argc, char **argv) {
 	if(opt.generate_keys)
 		return generate_keys();
 
-	if(opt.do_mlock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot lock the daemon's memory (mlockall, for -L): %s", strerror(errno));
+	if(opt.lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot lock the daemon's memory (mlockall, for -L): %s", strerror(errno));
 		return 1;
 	}
 
 	if(!detach())
 		return 1;
-	if(opt.use_logfile)
-		log_open(LOGMODE_FILE, settings.identname, opt.logfilename);
+	if(opt.logfile_given)
+		log_open(LOG_TO_FILE, settings.instance_name, opt.log_file_path);
 	else if(!opt.no_detach)
-		log_open(LOGMODE_SYSLOG, settings.identname, NULL);
+		log_open(LOG_TO_SYSLOG, settings.instance_name, NULL);
 
-	if(!write_pidfile())
+	if(!create_pid_file())
 		return 1;
 
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "fqtinc %s starting at debug level %d", PACKAGE_VERSION, debug_level);
+	logger(VERBOSITY_ERRORS, LOG_NOTICE, "fqtinc %s starting at debug level %d", PACKAGE_VERSION, debug_level);
 
 	if(!event_init())
 		return 1;
 	install_signals();
 
 	int status = 1;
-	if(!setup_network())
+	if(!network_init())
 		goto out;
 	if(!drop_privileges())
 		goto out_network;
 
-	try_outgoing_connections();
+	outgoing_sync_connect_to();
 	status = event_loop() ? 0 : 1;
 
 out_network:
 	close_network();
 out:
-	logger(DEBUG_ALWAYS, LOG_NOTICE, "Daemon stopped");
+	logger(VERBOSITY_ERRORS, LOG_NOTICE, "Daemon stopped");
 	if(pidfile_fd >= 0) {
-		unlink(opt.pidfilename);
+		unlink(opt.pid_file_path);
 		close(pidfile_fd);
 	}
 	crypto_exit();

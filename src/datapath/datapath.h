@@ -17,7 +17,7 @@ typedef struct datapath_stats {
 	uint64_t udp_decrypt_failed;
 	uint64_t udp_replay_late;
 	uint64_t udp_replay_replayed;
-	uint64_t udp_replay_farfuture;
+	uint64_t udp_replay_far_ahead;
 	uint64_t udp_decompress_failed;
 	uint64_t ecn_ce_drops;       /* outer CE over inner Not-ECT (RFC 6040: drop) */
 	uint64_t ecn_ce_propagated;  /* outer CE copied into the inner packet */

@@ -42,7 +42,7 @@ static void observe(void *tag, fq_codel_event_t ev, uint32_t len) {
 		n->stats.q_drop_limit++;
 }
 
-static void account_dequeued(node_t *to, const vpn_packet_t *p) {
+static void account_dequeued(node_t *to, const frame_buf_t *p) {
 	uint64_t sojourn = codel_sojourn(p, now_ns);
 	if(to->stats.q_backlog)
 		to->stats.q_backlog--;
@@ -74,12 +74,12 @@ bool egress_init(const egress_config_t *cfg) {
 	if(queue) {
 		egress_release_held();
 		fq_codel_free(queue); /* its packets go, and with them the backlogs */
-		sset_foreach(node_t, n, &node_tree)
+		sset_foreach(node_t, n, &nodes_by_name)
 			n->stats.q_backlog = 0;
 	}
 	queue = fq_codel_new(&p);
 	if(!queue) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "FQ-CoDel refused its settings; check FQCoDelTarget, FQCoDelInterval, FQCoDelQuantum, FQCoDelFlows, FQCoDelLimit and FQCoDelMemoryLimit");
+		logger(VERBOSITY_ERRORS, LOG_ERR, "FQ-CoDel refused its settings; check FQCoDelTarget, FQCoDelInterval, FQCoDelQuantum, FQCoDelFlows, FQCoDelLimit and FQCoDelMemoryLimit");
 		return false;
 	}
 	fq_codel_set_observer(queue, observe);
@@ -87,7 +87,7 @@ bool egress_init(const egress_config_t *cfg) {
 	if(shaping) {
 		shaper_init(&shaper, cfg->shaper_bps, 0);
 		shaper_set_overhead(&shaper, cfg->shaper_overhead, SHAPER_FRAMING_NONE);
-		logger(DEBUG_ALWAYS, LOG_INFO, "Shaping egress to %llu bit/s (+%u bytes per packet)",
+		logger(VERBOSITY_ERRORS, LOG_INFO, "Shaping egress to %llu bit/s (+%u bytes per packet)",
 		       (unsigned long long)cfg->shaper_bps, cfg->shaper_overhead);
 	}
 	return true;
@@ -103,10 +103,10 @@ void egress_exit(void) {
 
 /* The buffer handed out by egress_hold(), while it is neither queued nor
  * released; 'shared' once it is to go to more than one node. */
-static vpn_packet_t *held;
+static frame_buf_t *held;
 static bool held_shared;
 
-vpn_packet_t *egress_hold(void) {
+frame_buf_t *egress_hold(void) {
 	if(!queue || held)
 		return NULL;
 	held = fq_codel_slot(queue);
@@ -124,8 +124,8 @@ void egress_release_held(void) {
 	held = NULL;
 }
 
-void egress_enqueue(node_t *via, const vpn_packet_t *packet) {
-	vpn_packet_t *slot;
+void egress_enqueue(node_t *via, const frame_buf_t *packet) {
+	frame_buf_t *slot;
 	if(packet == held && !held_shared) {
 		/* read straight into the queue: nothing to copy */
 		slot = held;
@@ -135,7 +135,7 @@ void egress_enqueue(node_t *via, const vpn_packet_t *packet) {
 		 * made: queued, the limits could drop it and hand it out again. */
 		slot = fq_codel_slot(queue);
 		if(!slot) {
-			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Egress queue has no free buffer: frame for %s dropped", via->name);
+			LOG(VERBOSITY_TRAFFIC, LOG_WARNING, "Egress queue has no free buffer: frame for %s dropped", via->name);
 			return;
 		}
 		slot->len = packet->len;
@@ -185,7 +185,7 @@ int egress_read_budget(int most) {
 static uint64_t last_blocked_ns;
 
 static bool any_socket_blocked(void) {
-	for(int s = 0; s < listen_sockets; s++)
+	for(int s = 0; s < listener_count; s++)
 		if(udp_tx_blocked(s))
 			return true;
 	return false;
@@ -213,7 +213,7 @@ bool egress_run(void) {
 			return false;
 		}
 		void *tag = NULL;
-		vpn_packet_t *p = fq_codel_dequeue(queue, now_ns, &tag);
+		frame_buf_t *p = fq_codel_dequeue(queue, now_ns, &tag);
 		if(!p)
 			return false;
 		node_t *to = tag;
@@ -237,7 +237,7 @@ void egress_trim(void) {
 	size_t freed = fq_codel_trim(queue, EGRESS_KEEP_SLOTS);
 	if(freed) {
 		compat_release_free_memory();
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Egress queue empty: gave back %zu bytes of packet buffers", freed);
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Egress queue empty: gave back %zu bytes of packet buffers", freed);
 	}
 }
 
@@ -251,7 +251,7 @@ void egress_dump(void) {
 		return;
 	fq_codel_stats_t st;
 	fq_codel_get_stats(queue, &st);
-	logger(DEBUG_ALWAYS, LOG_DEBUG,
+	logger(VERBOSITY_ERRORS, LOG_DEBUG,
 	       " egress fq_codel: packets %llu bytes %llu, dropped codel %llu overlimit %llu memory %llu, CE marked %llu,"
 	       " backlog %u packets %llu bytes, sojourn max %.3f ms avg %.3f ms, flows new %u old %u, buffers %u (%llu bytes)",
 	       (unsigned long long)st.dequeued_packets, (unsigned long long)st.dequeued_bytes,
@@ -260,6 +260,6 @@ void egress_dump(void) {
 	       st.sojourn_max_ns / 1e6, st.sojourn_avg_ns / 1e6, st.new_flows_len, st.old_flows_len,
 	       st.slots_allocated, (unsigned long long)st.memory_bytes);
 	if(shaping)
-		logger(DEBUG_ALWAYS, LOG_DEBUG, " shaper: %llu bit/s, %llu packets, %llu wire bytes",
+		logger(VERBOSITY_ERRORS, LOG_DEBUG, " shaper: %llu bit/s, %llu packets, %llu wire bytes",
 		       (unsigned long long)shaper.rate_bps, (unsigned long long)shaper.packets, (unsigned long long)shaper.wire_bytes);
 }

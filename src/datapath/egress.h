@@ -24,11 +24,11 @@ bool egress_init(const egress_config_t *cfg);
 void egress_exit(void);
 /* Queue a frame for UDP delivery to 'via': the held buffer itself, unless
  * it is shared, else a copy. */
-void egress_enqueue(struct node *via, const vpn_packet_t *packet);
+void egress_enqueue(struct node *via, const frame_buf_t *packet);
 /* A queue buffer to read a frame into, so that a frame that goes to one
  * node by UDP is queued without a copy; NULL if one is already held or no
  * buffer is free. Give it back with egress_release_held() once routed. */
-vpn_packet_t *egress_hold(void);
+frame_buf_t *egress_hold(void);
 /* The held frame goes to several nodes: each gets a copy. */
 void egress_share_held(void);
 /* Release the held buffer unless egress_enqueue() took it. */

@@ -23,24 +23,24 @@ void mac_learn(const route_verdict_t *v, const uint8_t mac[6]) {
 	}
 	if(v->learn != ROUTE_LEARN_NEW)
 		return;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "MAC address %02x:%02x:%02x:%02x:%02x:%02x appeared on our device; announcing it",
+	LOG(VERBOSITY_TRAFFIC, LOG_INFO, "MAC address %02x:%02x:%02x:%02x:%02x:%02x appeared on our device; announcing it",
 	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	subnet_t *s = subnet_new();
 	s->type = SUBNET_MAC;
 	s->weight = DEFAULT_WEIGHT;
 	memcpy(s->net.mac.address, mac, 6);
 	s->expires = expiry_time();
-	subnet_add(myself, s);
+	subnet_attach(local_node, s);
 	uplink_subnet_learned(s);
 }
 
 void expire_learned_macs(void) {
 	subnet_t *s;
-	while((s = route_expired_mac(myself, now_ns))) {
-		char str[MAXNETSTR];
-		net2str(str, sizeof(str), s);
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "MAC address %s not seen for MacExpire seconds; withdrawing it", str);
+	while((s = route_expired_mac(local_node, now_ns))) {
+		char str[SUBNET_TEXT_MAX];
+		subnet_format(str, sizeof(str), s);
+		LOG(VERBOSITY_TRAFFIC, LOG_INFO, "MAC address %s not seen for MacExpire seconds; withdrawing it", str);
 		uplink_subnet_expiring(s);
-		subnet_del(myself, s);
+		subnet_detach(local_node, s);
 	}
 }

@@ -21,14 +21,14 @@
 static void pmtu_timer(void *data);
 
 void pmtu_reset(node_t *n) {
-	n->mtuprobes = 0;
-	n->minmtu = 0;
-	n->maxmtu = MTU;
+	n->pmtu_probe_count = 0;
+	n->mtu_floor = 0;
+	n->mtu_ceiling = MTU;
 	timer_del(&n->mtutimer);
 }
 
 static void send_probe(node_t *n, int len) {
-	static vpn_packet_t probe;
+	static frame_buf_t probe;
 	if(len < PROBE_MIN)
 		len = PROBE_MIN;
 	if(len > MTU)
@@ -37,7 +37,7 @@ static void send_probe(node_t *n, int len) {
 	randomize(probe.data + 14, (size_t)len - 14);
 	probe.len = (uint16_t)len;
 	probe.tcp = false;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probe of %d bytes to %s (%s)", len, n->name, n->hostname);
+	LOG(VERBOSITY_TRAFFIC, LOG_INFO, "MTU probe of %d bytes to %s (%s)", len, n->name, n->hostname);
 	seal_and_send(n, &probe);
 }
 
@@ -46,15 +46,15 @@ static void send_probe(node_t *n, int len) {
  * which we reach n.  A peer on the same LAN recognises us by the MAC and
  * from then on uses our LAN address, and its answers teach us its own. */
 static void send_local_probe(node_t *n, int len) {
-	if(!listen_sockets || !n->prevedge)
+	if(!listener_count || !n->parent_edge)
 		return;
-	uint16_t port = sockaddr_port(&n->prevedge->address);
+	uint16_t port = sockaddr_port(&n->parent_edge->address);
 	if(!port)
 		return;
 	uint32_t r;
 	randomize(&r, sizeof(r));
-	int sock = (int)(r % (uint32_t)listen_sockets);
-	const sockaddr_u *local = &listen_socket[sock].sa;
+	int sock = (int)(r % (uint32_t)listener_count);
+	const sockaddr_u *local = &listener[sock].sa;
 	sockaddr_u dest;
 	memset(&dest, 0, sizeof(dest));
 	if(local->sa.sa_family == AF_INET) {
@@ -76,66 +76,66 @@ static void send_local_probe(node_t *n, int len) {
 	int nsock = n->sock;
 	n->address = dest;
 	n->sock = sock;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Local discovery probe of %d bytes for %s to %s", len, n->name, sockaddr2hostname(&dest));
+	LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Local discovery probe of %d bytes for %s to %s", len, n->name, sockaddr_describe(&dest));
 	send_probe(n, len);
 	n->address = address;
 	n->sock = nsock;
 }
 
 static void pmtu_step(node_t *n) {
-	n->mtuprobes++;
-	if(!n->status.reachable || !n->outkey.valid) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probing of %s (%s) stopped: unreachable, or no key to send with", n->name, n->hostname);
-		n->mtuprobes = 0;
+	n->pmtu_probe_count++;
+	if(!n->status.reachable || !n->tx_key.valid) {
+		LOG(VERBOSITY_TRAFFIC, LOG_INFO, "MTU probing of %s (%s) stopped: unreachable, or no key to send with", n->name, n->hostname);
+		n->pmtu_probe_count = 0;
 		return;
 	}
-	if(n->mtuprobes > 32) {
-		if(!n->minmtu) {
-			n->mtuprobes = 31;
+	if(n->pmtu_probe_count > 32) {
+		if(!n->mtu_floor) {
+			n->pmtu_probe_count = 31;
 			timer_set(&n->mtutimer, sec_to_ns((uint64_t)settings.pinginterval), pmtu_timer, n);
 			return;
 		}
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "%s (%s) stopped answering UDP probes; path MTU discovery starts over", n->name, n->hostname);
-		n->mtuprobes = 1;
-		n->minmtu = 0;
-		n->maxmtu = MTU;
+		LOG(VERBOSITY_TRAFFIC, LOG_INFO, "%s (%s) stopped answering UDP probes; path MTU discovery starts over", n->name, n->hostname);
+		n->pmtu_probe_count = 1;
+		n->mtu_floor = 0;
+		n->mtu_ceiling = MTU;
 	}
-	if(n->mtuprobes >= 10 && n->mtuprobes < 32 && !n->minmtu) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "No answer to any MTU probe from %s (%s)", n->name, n->hostname);
-		n->mtuprobes = 31;
+	if(n->pmtu_probe_count >= 10 && n->pmtu_probe_count < 32 && !n->mtu_floor) {
+		LOG(VERBOSITY_TRAFFIC, LOG_INFO, "No answer to any MTU probe from %s (%s)", n->name, n->hostname);
+		n->pmtu_probe_count = 31;
 	}
-	if(n->mtuprobes == 30 || (n->mtuprobes < 30 && n->minmtu >= n->maxmtu)) {
-		if(n->minmtu > n->maxmtu)
-			n->minmtu = n->maxmtu;
+	if(n->pmtu_probe_count == 30 || (n->pmtu_probe_count < 30 && n->mtu_floor >= n->mtu_ceiling)) {
+		if(n->mtu_floor > n->mtu_ceiling)
+			n->mtu_floor = n->mtu_ceiling;
 		else
-			n->maxmtu = n->minmtu;
-		n->mtu = n->minmtu;
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Path MTU to %s (%s) settled at %d after %d probes", n->name, n->hostname, n->mtu, n->mtuprobes);
-		n->mtuprobes = 31;
+			n->mtu_ceiling = n->mtu_floor;
+		n->mtu = n->mtu_floor;
+		LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Path MTU to %s (%s) settled at %d after %d probes", n->name, n->hostname, n->mtu, n->pmtu_probe_count);
+		n->pmtu_probe_count = 31;
 	}
 	uint64_t delay;
-	if(n->mtuprobes == 31) {
+	if(n->pmtu_probe_count == 31) {
 		timer_set(&n->mtutimer, sec_to_ns((uint64_t)settings.pinginterval), pmtu_timer, n);
 		return;
-	} else if(n->mtuprobes == 32) {
+	} else if(n->pmtu_probe_count == 32) {
 		delay = sec_to_ns((uint64_t)settings.pingtimeout);
 	} else {
 		delay = NSEC_PER_SEC;
 	}
 
-	int batch = settings.localdiscovery && n->mtuprobes <= 10 ? 5 : 4;
+	int batch = settings.localdiscovery && n->pmtu_probe_count <= 10 ? 5 : 4;
 	for(int i = 0; i < batch; i++) {
 		int len;
 		if(i == 0) {
-			if(n->mtuprobes < 30 || n->maxmtu + 8 >= MTU)
+			if(n->pmtu_probe_count < 30 || n->mtu_ceiling + 8 >= MTU)
 				continue;
-			len = n->maxmtu + 8;
-		} else if(n->maxmtu <= n->minmtu) {
-			len = n->maxmtu;
+			len = n->mtu_ceiling + 8;
+		} else if(n->mtu_ceiling <= n->mtu_floor) {
+			len = n->mtu_ceiling;
 		} else {
 			uint32_t r;
 			randomize(&r, sizeof(r));
-			len = n->minmtu + 1 + (int)(r % (uint32_t)(n->maxmtu - n->minmtu));
+			len = n->mtu_floor + 1 + (int)(r % (uint32_t)(n->mtu_ceiling - n->mtu_floor));
 		}
 		if(i == 4)
 			send_local_probe(n, len);
@@ -150,34 +150,34 @@ static void pmtu_timer(void *data) {
 }
 
 void pmtu_start(node_t *n) {
-	n->mtuprobes = 0;
+	n->pmtu_probe_count = 0;
 	pmtu_step(n);
 }
 
-void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len) {
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "MTU probe of %zu bytes from %s (%s)", len, n->name, n->hostname);
+void pmtu_probe_received(node_t *n, frame_buf_t *packet, size_t len) {
+	LOG(VERBOSITY_TRAFFIC, LOG_INFO, "MTU probe of %zu bytes from %s (%s)", len, n->name, n->hostname);
 	if(!packet->data[0]) {
 		/* a request: echo it back, same length, directly to the sender */
 		packet->data[0] = 1;
-		if(n->outkey.valid && n->address.sa.sa_family) {
+		if(n->tx_key.valid && n->address.sa.sa_family) {
 			seal_and_send(n, packet);
 		} else if(n->nexthop) {
 			uplink_send_over_meta(n->nexthop, packet);
 		}
 		return;
 	}
-	if(n->mtuprobes > 30) {
-		if((int)len == n->maxmtu + 8) {
-			LOG(DEBUG_TRAFFIC, LOG_INFO, "Path to %s (%s) carries larger frames now; path MTU discovery starts over", n->name, n->hostname);
-			n->maxmtu = MTU;
-			n->mtuprobes = 10;
+	if(n->pmtu_probe_count > 30) {
+		if((int)len == n->mtu_ceiling + 8) {
+			LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Path to %s (%s) carries larger frames now; path MTU discovery starts over", n->name, n->hostname);
+			n->mtu_ceiling = MTU;
+			n->pmtu_probe_count = 10;
 			return;
 		}
-		n->mtuprobes = n->minmtu ? 30 : 1;
+		n->pmtu_probe_count = n->mtu_floor ? 30 : 1;
 	}
 	int l = (int)len;
-	if(l > n->maxmtu)
-		l = n->maxmtu;
-	if(n->minmtu < l)
-		n->minmtu = l;
+	if(l > n->mtu_ceiling)
+		l = n->mtu_ceiling;
+	if(n->mtu_floor < l)
+		n->mtu_floor = l;
 }

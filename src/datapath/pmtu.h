@@ -14,6 +14,6 @@ void pmtu_reset(node_t *n);
 void pmtu_start(node_t *n);
 /* A probe frame from n arrived by UDP; len is its length as the sender
  * meant it. Requests are echoed back, answers move the MTU window. */
-void pmtu_probe_received(node_t *n, vpn_packet_t *packet, size_t len);
+void pmtu_probe_received(node_t *n, frame_buf_t *packet, size_t len);
 
 #endif

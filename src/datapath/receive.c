@@ -33,39 +33,39 @@
 
 typedef struct rx_ctx {
 	int sock;
-	vpn_packet_t *base;
+	frame_buf_t *base;
 	sockaddr_u from[RX_BATCH];
 } rx_ctx_t;
 
-static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet);
-static void deliver_datagram(vpn_packet_t *p, ingress_verdict_t v, void *data);
+static void parse_cmsgs(struct msghdr *msg, frame_buf_t *packet);
+static void deliver_datagram(frame_buf_t *p, ingress_verdict_t v, void *data);
 static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t len);
-static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
+static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_t *packet,
                           const sockaddr_u *learn);
-static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet);
-static void accept_frame(node_t *n, vpn_packet_t *packet);
+static bool decapsulate_ecn(node_t *from, frame_buf_t *packet);
+static void accept_frame(node_t *n, frame_buf_t *packet);
 
 static bool rate_limit_ok(uint64_t *last, uint64_t interval_ns);
 
 /* ---- the socket batch ---- */
 
 void udp_socket_readable(void *data, uint32_t events) {
-	listen_socket_t *ls = data;
+	listener_t *ls = data;
 	/* the socket took what waited: the egress queue may go on */
-	if((events & EPOLLOUT) && udp_tx_writable((int)(ls - listen_socket)))
+	if((events & EPOLLOUT) && udp_tx_writable((int)(ls - listener)))
 		egress_run();
 	if(!(events & EPOLLIN))
 		return;
-	static vpn_packet_t rx[RX_BATCH];
-	static vpn_packet_t *batch[RX_BATCH];
+	static frame_buf_t rx[RX_BATCH];
+	static frame_buf_t *batch[RX_BATCH];
 	static uint8_t cbufs[RX_BATCH][256];
 	static struct iovec iov[RX_BATCH];
 	static struct mmsghdr msgs[RX_BATCH];
 	static rx_ctx_t ctx;
-	ctx.sock = (int)(ls - listen_socket);
+	ctx.sock = (int)(ls - listener);
 
 	for(int i = 0; i < RX_BATCH; i++) {
-		iov[i] = (struct iovec){rx[i].data, MAXSIZE};
+		iov[i] = (struct iovec){rx[i].data, PACKET_BUF_MAX};
 		msgs[i].msg_hdr = (struct msghdr){
 			.msg_name = &ctx.from[i], .msg_namelen = sizeof(ctx.from[i]),
 			.msg_iov = &iov[i], .msg_iovlen = 1,
@@ -75,7 +75,7 @@ void udp_socket_readable(void *data, uint32_t events) {
 	int n = recvmmsg(ls->udp.fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 	if(n < 0) {
 		if(errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read datagrams from %s: %s", sockaddr2hostname(&ls->sa), strerror(errno));
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read datagrams from %s: %s", sockaddr_describe(&ls->sa), strerror(errno));
 		return;
 	}
 	int k = 0;
@@ -90,7 +90,7 @@ void udp_socket_readable(void *data, uint32_t events) {
 	ingress_run(ctx.sock, batch, k, n == RX_BATCH, clock_now_ns(), deliver_datagram, &ctx);
 }
 
-static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet) {
+static void parse_cmsgs(struct msghdr *msg, frame_buf_t *packet) {
 	packet->outer_tos = 0;
 	packet->outer_ttl = 0;
 	packet->tstamp_ns = 0;
@@ -119,13 +119,13 @@ static void parse_cmsgs(struct msghdr *msg, vpn_packet_t *packet) {
 }
 
 /* One received datagram, in order, after the receive-side CoDel. */
-static void deliver_datagram(vpn_packet_t *p, ingress_verdict_t v, void *data) {
-	static vpn_packet_t packet;
+static void deliver_datagram(frame_buf_t *p, ingress_verdict_t v, void *data) {
+	static frame_buf_t packet;
 	rx_ctx_t *ctx = data;
 	sockaddr_u *from = &ctx->from[p - ctx->base];
 	if(v == INGRESS_DROP) {
 		sockaddr_unmap(from);
-		node_t *n = lookup_node_udp(from);
+		node_t *n = node_find_by_udp(from);
 		if(n)
 			n->stats.rx_drop++;
 		return;
@@ -140,10 +140,10 @@ static void deliver_datagram(vpn_packet_t *p, ingress_verdict_t v, void *data) {
 
 /* ---- the sender, authentication, decryption ---- */
 
-void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet) {
+void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, frame_buf_t *packet) {
 	static uint64_t last_unknown_log;
 	sockaddr_unmap(from);
-	node_t *node = lookup_node_udp(from);
+	node_t *node = node_find_by_udp(from);
 	const sockaddr_u *learn = NULL;
 	if(!node) {
 		node = find_sender(from, data, len);
@@ -151,8 +151,8 @@ void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t le
 	}
 	if(!node) {
 		datapath_stats.udp_unknown_source++;
-		if(debug_level >= DEBUG_PROTOCOL && rate_limit_ok(&last_unknown_log, NSEC_PER_SEC))
-			logger(DEBUG_PROTOCOL, LOG_WARNING, "Datagram from %s, which is no node's address and no node's key opens", sockaddr2hostname(from));
+		if(debug_level >= VERBOSITY_REQUESTS && rate_limit_ok(&last_unknown_log, NSEC_PER_SEC))
+			logger(VERBOSITY_REQUESTS, LOG_WARNING, "Datagram from %s, which is no node's address and no node's key opens", sockaddr_describe(from));
 		return;
 	}
 	node->sock = sock;
@@ -166,13 +166,13 @@ static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t l
 	time_t now = time(NULL);
 	bool full = now != last_full_try;
 	last_full_try = now;
-	sset_foreach(edge_t, e, &edge_weight_tree) {
+	sset_foreach(edge_t, e, &edges_by_weight) {
 		node_t *n = e->to;
-		if(n == myself || !n->inkey.valid || !n->status.reachable)
+		if(n == local_node || !n->rx_key.valid || !n->status.reachable)
 			continue;
 		if(!full && sockaddr_cmp_host(&e->address, from))
 			continue;
-		if(packet_mac_ok(&n->inkey, data, len))
+		if(packet_mac_ok(&n->rx_key, data, len))
 			return n;
 	}
 	return NULL;
@@ -181,20 +181,20 @@ static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t l
 /* 'learn' is the sender's address when n was found by MAC trial: it becomes
  * n's UDP address only once the datagram has proven fresh, so a replayed
  * datagram from elsewhere cannot redirect our traffic for n. */
-static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet_t *packet,
+static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_t *packet,
                           const sockaddr_u *learn) {
-	if(!n->inkey.valid) {
+	if(!n->rx_key.valid) {
 		datapath_stats.udp_no_key++;
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: we gave it no key yet", n->name, n->hostname);
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: we gave it no key yet", n->name, n->hostname);
 		return;
 	}
 	/* Decrypt straight into the frame, unless it still has to be
 	 * decompressed from a scratch buffer. */
-	static uint8_t compressed[MAXSIZE];
-	uint8_t *plain = n->inkey.compression ? compressed : packet->data;
+	static uint8_t compressed[PACKET_BUF_MAX];
+	uint8_t *plain = n->rx_key.compression ? compressed : packet->data;
 	size_t plainlen = 0;
 	uint32_t seqno = 0;
-	packet_open_result_t r = packet_open(&n->inkey, data, len, &seqno, plain, MAXSIZE, &plainlen);
+	packet_open_result_t r = packet_open(&n->rx_key, data, len, &seqno, plain, PACKET_BUF_MAX, &plainlen);
 	if(r != PACKET_OK) {
 		if(r == PACKET_DECRYPT_FAILED) {
 			datapath_stats.udp_decrypt_failed++;
@@ -203,7 +203,7 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet
 			datapath_stats.udp_bad_mac++;
 			n->stats.bad_mac++;
 		}
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: %s", n->name, n->hostname,
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: %s", n->name, n->hostname,
 		    r == PACKET_DECRYPT_FAILED ? "it does not decrypt" : "its MAC is wrong");
 		return;
 	}
@@ -215,43 +215,43 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet
 		else if(v == REPLAY_REPLAYED)
 			datapath_stats.udp_replay_replayed++;
 		else
-			datapath_stats.udp_replay_farfuture++;
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: sequence number %u is %s (highest so far %u)",
+			datapath_stats.udp_replay_far_ahead++;
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: sequence number %u is %s (highest so far %u)",
 		    n->name, n->hostname, seqno, v == REPLAY_FARFUTURE ? "too far ahead" : "old or seen before", n->replay.received);
 		return;
 	}
 	if(learn) {
-		LOG(DEBUG_TRAFFIC, LOG_INFO, "Node %s now sends from %s; replies go there", n->name, sockaddr2hostname(learn));
-		update_node_udp(n, learn);
+		LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Node %s now sends from %s; replies go there", n->name, sockaddr_describe(learn));
+		node_set_udp_address(n, learn);
 	}
 	if(n->replay.received > SEQNO_REKEY_THRESHOLD)
 		keyexpire_requested = true;
 
-	if(n->inkey.compression) {
-		size_t l = decompress_packet(n->inkey.compression, plain, plainlen, packet->data, MTU);
+	if(n->rx_key.compression) {
+		size_t l = decompress_frame(n->rx_key.compression, plain, plainlen, packet->data, MTU);
 		if(!l) {
 			datapath_stats.udp_decompress_failed++;
 			n->stats.decompress_failed++;
-			LOG(DEBUG_TRAFFIC, LOG_ERR, "Datagram from %s (%s) dropped: it does not decompress", n->name, n->hostname);
+			LOG(VERBOSITY_TRAFFIC, LOG_ERR, "Datagram from %s (%s) dropped: it does not decompress", n->name, n->hostname);
 			return;
 		}
 		packet->len = (uint16_t)l;
 	} else {
 		if(plainlen > MTU) {
-			LOG(DEBUG_TRAFFIC, LOG_ERR, "Datagram from %s (%s) dropped: its %zu-byte frame exceeds %d bytes",
+			LOG(VERBOSITY_TRAFFIC, LOG_ERR, "Datagram from %s (%s) dropped: its %zu-byte frame exceeds %d bytes",
 			    n->name, n->hostname, plainlen, MTU);
 			return;
 		}
 		packet->len = (uint16_t)plainlen;
 	}
-	n->status.udp_confirmed = true;
+	n->status.udp_verified = true;
 	n->stats.udp_in++;
 	packet->tcp = false;
 
 	if(packet->len >= 14 && packet->data[12] == 0 && packet->data[13] == 0) {
 		size_t l = packet->len;
 		/* with compression the probe length is only approximate */
-		if(n->inkey.compression)
+		if(n->rx_key.compression)
 			l = l > COMPRESS_SLACK ? l - COMPRESS_SLACK : 0;
 		pmtu_probe_received(n, packet, l);
 		return;
@@ -276,7 +276,7 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, vpn_packet
 /* ---- after decryption ---- */
 
 /* RFC 6040 §4.2 decapsulation; false when the packet must be dropped. */
-static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet) {
+static bool decapsulate_ecn(node_t *from, frame_buf_t *packet) {
 	uint8_t inner_tos;
 	if(!ecn_frame_tos(packet->data, packet->len, &inner_tos))
 		return true; /* not IP: nothing to combine */
@@ -285,7 +285,7 @@ static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet) {
 		static uint64_t last_log;
 		datapath_stats.ecn_ce_drops++;
 		if(rate_limit_ok(&last_log, NSEC_PER_SEC))
-			logger(DEBUG_ALWAYS, LOG_WARNING, "Frame from %s (%s) dropped: outer ECN CE over inner Not-ECT (RFC 6040), %llu such drops so far",
+			logger(VERBOSITY_ERRORS, LOG_WARNING, "Frame from %s (%s) dropped: outer ECN CE over inner Not-ECT (RFC 6040), %llu such drops so far",
 			       from->name, from->hostname, (unsigned long long)datapath_stats.ecn_ce_drops);
 		return false;
 	}
@@ -293,7 +293,7 @@ static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet) {
 		static uint64_t last_log;
 		datapath_stats.ecn_unexpected++;
 		if(rate_limit_ok(&last_log, NSEC_PER_SEC))
-			LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Unexpected ECN combination from %s: outer %u over inner %u (RFC 6040 currently-unused)",
+			LOG(VERBOSITY_CONNECTIONS, LOG_WARNING, "Unexpected ECN combination from %s: outer %u over inner %u (RFC 6040 currently-unused)",
 			    from->name, packet->outer_tos & ECN_MASK, inner_tos & ECN_MASK);
 	}
 	if(r.ecn == ECN_CE && (inner_tos & ECN_MASK) != ECN_CE)
@@ -301,7 +301,7 @@ static bool decapsulate_ecn(node_t *from, vpn_packet_t *packet) {
 	return true;
 }
 
-static void accept_frame(node_t *n, vpn_packet_t *packet) {
+static void accept_frame(node_t *n, frame_buf_t *packet) {
 	n->stats.in_packets++;
 	n->stats.in_bytes += packet->len;
 	forward_frame(n, packet);
@@ -310,7 +310,7 @@ static void accept_frame(node_t *n, vpn_packet_t *packet) {
 /* ---- frames from meta connections ---- */
 
 void receive_meta_frame(node_t *from, bool tcponly, const uint8_t *data, size_t len) {
-	static vpn_packet_t packet;
+	static frame_buf_t packet;
 	if(!from || len > MTU || len < ETH_HLEN)
 		return;
 	memcpy(packet.data, data, len);
@@ -324,7 +324,7 @@ void receive_meta_frame(node_t *from, bool tcponly, const uint8_t *data, size_t 
 	packet.tcp = !tcponly;
 	from->stats.tcp_in++;
 	if(packet.data[12] == 0 && packet.data[13] == 0) {
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "PMTU probe from %s came over the meta connection; ignored", from->name);
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "PMTU probe from %s came over the meta connection; ignored", from->name);
 		return;
 	}
 	accept_frame(from, &packet);

@@ -13,13 +13,13 @@
 #include "packet/packet.h"
 #include "util/sockaddr.h"
 
-/* epoll callback for a listening socket's UDP side (data: its listen_socket_t). */
+/* epoll callback for a listening socket's UDP side (data: its listener_t). */
 void udp_socket_readable(void *data, uint32_t events);
 
 /* One datagram from 'from' on listen socket 'sock', with packet's outer TOS,
  * TTL, timestamp and congestion signal already filled in; the frame is
  * decrypted into packet. */
-void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, vpn_packet_t *packet);
+void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t len, frame_buf_t *packet);
 
 /* A frame arrived on the meta connection to 'from' (NULL: a connection
  * without a node yet). tcponly: the link is TCPOnly. */

@@ -10,10 +10,10 @@
 bool keyexpire_requested;
 
 void keyexpire_now(void) {
-	LOG(DEBUG_STATUS, LOG_INFO, "Dropping all receive keys; new ones go out to every node");
+	LOG(VERBOSITY_STATUS, LOG_INFO, "Dropping all receive keys; new ones go out to every node");
 	keyexpire_requested = false;
-	sset_foreach(node_t, n, &node_tree)
-		if(n != myself)
-			packet_key_clear(&n->inkey);
+	sset_foreach(node_t, n, &nodes_by_name)
+		if(n != local_node)
+			packet_key_clear(&n->rx_key);
 	uplink_keys_dropped();
 }

@@ -13,7 +13,7 @@
 
 /* The outer TOS byte: DSCP by PriorityInheritance, ECN by RFC 6040 §4.1 toward
  * nodes that announced correct decapsulation, Not-ECT toward everyone else. */
-static uint8_t outer_tos_for(node_t *to, const vpn_packet_t *packet) {
+static uint8_t outer_tos_for(node_t *to, const frame_buf_t *packet) {
 	uint8_t tos;
 	if(packet->len < ETH_HLEN || (packet->data[12] == 0 && packet->data[13] == 0))
 		return 0; /* a PMTU probe */
@@ -25,26 +25,26 @@ static uint8_t outer_tos_for(node_t *to, const vpn_packet_t *packet) {
 /* The socket we last heard n on if it has n's address family, else the
  * first one that has. */
 static int socket_for(const node_t *n) {
-	if(n->sock >= 0 && n->sock < listen_sockets &&
-	   listen_socket[n->sock].sa.sa.sa_family == n->address.sa.sa_family)
+	if(n->sock >= 0 && n->sock < listener_count &&
+	   listener[n->sock].sa.sa.sa_family == n->address.sa.sa_family)
 		return n->sock;
-	for(int i = 0; i < listen_sockets; i++)
-		if(listen_socket[i].sa.sa.sa_family == n->address.sa.sa_family)
+	for(int i = 0; i < listener_count; i++)
+		if(listener[i].sa.sa.sa_family == n->address.sa.sa_family)
 			return i;
 	return -1;
 }
 
-void seal_and_send(node_t *n, const vpn_packet_t *packet) {
-	static uint8_t compressed[MAXSIZE];
+void seal_and_send(node_t *n, const frame_buf_t *packet) {
+	static uint8_t compressed[PACKET_BUF_MAX];
 	const uint8_t *data = packet->data;
 	size_t len = packet->len;
 
-	if(!n->outkey.valid || !n->address.sa.sa_family)
+	if(!n->tx_key.valid || !n->address.sa.sa_family)
 		return;
-	if(n->outkey.compression) {
-		len = compress_packet(n->outkey.compression, packet->data, packet->len, compressed, sizeof(compressed));
+	if(n->tx_key.compression) {
+		len = compress_frame(n->tx_key.compression, packet->data, packet->len, compressed, sizeof(compressed));
 		if(!len) {
-			LOG(DEBUG_TRAFFIC, LOG_ERR, "Cannot compress a frame for %s (%s); frame dropped", n->name, n->hostname);
+			LOG(VERBOSITY_TRAFFIC, LOG_ERR, "Cannot compress a frame for %s (%s); frame dropped", n->name, n->hostname);
 			return;
 		}
 		data = compressed;
@@ -52,12 +52,12 @@ void seal_and_send(node_t *n, const vpn_packet_t *packet) {
 	int sock = socket_for(n);
 	uint8_t *slot = sock >= 0 ? udp_tx_slot(sock) : NULL;
 	if(!slot) {
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Send batch for %s (%s) is full; frame dropped", n->name, n->hostname);
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Send batch for %s (%s) is full; frame dropped", n->name, n->hostname);
 		return;
 	}
-	size_t out = packet_seal(&n->outkey, ++n->sent_seqno, data, len, slot, UDP_TX_SLOT);
+	size_t out = packet_seal(&n->tx_key, ++n->tx_seqno, data, len, slot, UDP_TX_SLOT);
 	if(!out) {
-		LOG(DEBUG_TRAFFIC, LOG_ERR, "Cannot encrypt a frame for %s (%s); frame dropped", n->name, n->hostname);
+		LOG(VERBOSITY_TRAFFIC, LOG_ERR, "Cannot encrypt a frame for %s (%s); frame dropped", n->name, n->hostname);
 		return;
 	}
 	udp_tx_commit(sock, n, out, outer_tos_for(n, packet), packet->len);

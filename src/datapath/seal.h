@@ -10,6 +10,6 @@
 
 /* Seal and queue one frame for n's UDP address (no relay, no queue: the
  * egress queue and PMTU probes call this). */
-void seal_and_send(node_t *n, const vpn_packet_t *packet);
+void seal_and_send(node_t *n, const frame_buf_t *packet);
 
 #endif

@@ -14,7 +14,7 @@ void uplink_want_key(node_t *n) {
 		up->want_key(n);
 }
 
-bool uplink_send_over_meta(node_t *hop, const vpn_packet_t *packet) {
+bool uplink_send_over_meta(node_t *hop, const frame_buf_t *packet) {
 	return up && up->send_over_meta && up->send_over_meta(hop, packet);
 }
 

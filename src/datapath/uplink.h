@@ -18,7 +18,7 @@ typedef struct datapath_uplink {
 	void (*want_key)(node_t *n);
 	/* Send a frame through the meta connection to the neighbour hop;
 	 * false if there is no such connection. */
-	bool (*send_over_meta)(node_t *hop, const vpn_packet_t *packet);
+	bool (*send_over_meta)(node_t *hop, const frame_buf_t *packet);
 	/* Call fn for each neighbour the broadcast tree connects us to. */
 	void (*each_tree_neighbour)(uplink_node_fn fn, void *ctx);
 	/* A MAC address seen on our device became our subnet s (switch mode),
@@ -34,7 +34,7 @@ typedef struct datapath_uplink {
 void datapath_connect_uplink(const datapath_uplink_t *up);
 
 void uplink_want_key(node_t *n);
-bool uplink_send_over_meta(node_t *hop, const vpn_packet_t *packet);
+bool uplink_send_over_meta(node_t *hop, const frame_buf_t *packet);
 void uplink_each_tree_neighbour(uplink_node_fn fn, void *ctx);
 void uplink_subnet_learned(subnet_t *s);
 void uplink_subnet_expiring(subnet_t *s);

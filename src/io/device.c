@@ -24,7 +24,7 @@ device_t device = {.fd = -1};
 
 static bool parse_device_type(device_type_t *type) {
 	char *s = NULL;
-	*type = settings.routing_mode == RMODE_ROUTER ? DEVICE_TUN : DEVICE_TAP;
+	*type = settings.route_mode == MODE_ROUTER ? DEVICE_TUN : DEVICE_TAP;
 	if(!conf_string(settings.config, "DeviceType", &s))
 		return true;
 	bool ok = true;
@@ -35,7 +35,7 @@ static bool parse_device_type(device_type_t *type) {
 	else if(!strcasecmp(s, "dummy"))
 		*type = DEVICE_DUMMY;
 	else {
-		logger(DEBUG_ALWAYS, LOG_ERR, "DeviceType %s is not supported by fqtinc (supported: tun, tap, dummy)", s);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "DeviceType %s is not supported by fqtinc (supported: tun, tap, dummy)", s);
 		ok = false;
 	}
 	free(s);
@@ -58,13 +58,13 @@ bool device_open(void) {
 		free(device.iface);
 		device.iface = xstrdup("dummy");
 		free(want_iface);
-		logger(DEBUG_ALWAYS, LOG_INFO, "Dummy device in use: frames for this host go nowhere");
+		logger(VERBOSITY_ERRORS, LOG_INFO, "Dummy device in use: frames for this host go nowhere");
 		return true;
 	}
 
 	device.fd = open(device.path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if(device.fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not open %s: %s", device.path, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Could not open %s: %s", device.path, strerror(errno));
 		free(want_iface);
 		return false;
 	}
@@ -76,7 +76,7 @@ bool device_open(void) {
 		ifr.ifr_flags |= IFF_ONE_QUEUE;
 	if(want_iface) {
 		if(strlen(want_iface) >= IFNAMSIZ) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Interface name %s is longer than %d characters", want_iface, IFNAMSIZ - 1);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Interface name %s is longer than %d characters", want_iface, IFNAMSIZ - 1);
 			free(want_iface);
 			return false;
 		}
@@ -84,7 +84,7 @@ bool device_open(void) {
 	}
 	free(want_iface);
 	if(ioctl(device.fd, TUNSETIFF, &ifr) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot create %s device %s: %s",
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot create %s device %s: %s",
 		       device.type == DEVICE_TUN ? "tun" : "tap", ifr.ifr_name, strerror(errno));
 		close(device.fd);
 		device.fd = -1;
@@ -100,7 +100,7 @@ bool device_open(void) {
 		if(ioctl(device.fd, SIOCGIFHWADDR, &hw) == 0)
 			memcpy(device.mac, hw.ifr_hwaddr.sa_data, 6);
 	}
-	logger(DEBUG_ALWAYS, LOG_INFO, "%s is a Linux %s device", device.iface,
+	logger(VERBOSITY_ERRORS, LOG_INFO, "%s is a Linux %s device", device.iface,
 	       device.type == DEVICE_TUN ? "tun" : "tap");
 	return true;
 }
@@ -111,7 +111,7 @@ void device_close(void) {
 	device.fd = -1;
 }
 
-bool device_read(vpn_packet_t *packet) {
+bool device_read(frame_buf_t *packet) {
 	if(device.fd < 0)
 		return false;
 	ssize_t n;
@@ -134,11 +134,11 @@ bool device_read(vpn_packet_t *packet) {
 	return true;
 error:
 	if(errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read from %s (%s): %s", device.path, device.iface, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read from %s (%s): %s", device.path, device.iface, strerror(errno));
 	return false;
 }
 
-bool device_write(vpn_packet_t *packet) {
+bool device_write(frame_buf_t *packet) {
 	if(device.fd < 0) {
 		device.out_packets++;
 		device.out_bytes += packet->len;
@@ -152,13 +152,13 @@ bool device_write(vpn_packet_t *packet) {
 		packet->data[PI_OFFSET + 1] = 0;
 		n = write(device.fd, packet->data + PI_OFFSET, packet->len - PI_OFFSET);
 	} else {
-		if(settings.routing_mode == RMODE_ROUTER)
+		if(settings.route_mode == MODE_ROUTER)
 			memcpy(packet->data, device.mac, 6);
 		n = write(device.fd, packet->data, packet->len);
 	}
 	if(n < 0) {
 		if(errno != EAGAIN && errno != EINVAL)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot write to %s (%s): %s", device.path, device.iface, strerror(errno));
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write to %s (%s): %s", device.path, device.iface, strerror(errno));
 		return false;
 	}
 	device.out_packets++;

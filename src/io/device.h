@@ -22,7 +22,7 @@ extern device_t device;
 bool device_open(void);
 void device_close(void);
 /* Non-blocking read of one frame; false when nothing is left (or on error). */
-bool device_read(vpn_packet_t *packet);
-bool device_write(vpn_packet_t *packet);
+bool device_read(frame_buf_t *packet);
+bool device_write(frame_buf_t *packet);
 
 #endif

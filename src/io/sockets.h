@@ -9,20 +9,20 @@
 #include "util/sockaddr.h"
 #include "aqm/ingress.h"
 
-typedef struct listen_socket {
-	io_t tcp;
-	io_t udp;
+typedef struct listener {
+	fd_watch_t tcp;
+	fd_watch_t udp;
 	sockaddr_u sa;
-	bool bindto;              /* from BindToAddress (not the wildcard) */
-} listen_socket_t;
+	bool explicit_bind;              /* from BindToAddress (not the wildcard) */
+} listener_t;
 
-#define MAXSOCKETS 8
-_Static_assert(MAXSOCKETS <= INGRESS_SOCKETS, "every socket gets a receive-side CoDel state");
+#define MAX_LISTENERS 8
+_Static_assert(MAX_LISTENERS <= INGRESS_SOCKETS, "every socket gets a receive-side CoDel state");
 /* SO_SNDBUF of UDP sockets unless UDPSndBuf is set (the kernel doubles it). */
 #define UDP_SNDBUF_DEFAULT (12 * 1024)
 /* SO_RCVBUF of UDP sockets unless UDPRcvBuf is set. */
 #define UDP_RCVBUF_DEFAULT (1024 * 1024)
-extern listen_socket_t listen_socket[MAXSOCKETS];
-extern int listen_sockets;
+extern listener_t listener[MAX_LISTENERS];
+extern int listener_count;
 
 #endif

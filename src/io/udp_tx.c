@@ -26,15 +26,15 @@ typedef struct tx_batch {
 	bool blocked;   /* the socket said EAGAIN/ENOBUFS: wait for EPOLLOUT */
 } tx_batch_t;
 
-static tx_batch_t *batches[MAXSOCKETS];
+static tx_batch_t *batches[MAX_LISTENERS];
 
 static uint64_t send_errors;
 
 static tx_batch_t *batch_for(int sock) {
-	if(sock < 0 || sock >= MAXSOCKETS)
+	if(sock < 0 || sock >= MAX_LISTENERS)
 		return NULL;
 	if(!batches[sock]) {
-		static tx_batch_t storage[MAXSOCKETS];
+		static tx_batch_t storage[MAX_LISTENERS];
 		batches[sock] = &storage[sock];
 	}
 	return batches[sock];
@@ -87,12 +87,12 @@ void udp_tx_commit(int sock, node_t *to, size_t len, uint8_t tos, size_t framele
 /* The kernel refused a datagram as larger than the local path MTU (DF is set):
  * shrink the node's PMTU window as tinc does. */
 static void too_big(node_t *n, size_t framelen) {
-	if(n->maxmtu >= (int)framelen)
-		n->maxmtu = (int)framelen - 1;
+	if(n->mtu_ceiling >= (int)framelen)
+		n->mtu_ceiling = (int)framelen - 1;
 	if(n->mtu >= (int)framelen)
 		n->mtu = (int)framelen - 1;
-	LOG(DEBUG_TRAFFIC, LOG_INFO, "Kernel refused a %zu-byte frame for %s (%s) as too big for the path; its MTU is now at most %d",
-	    framelen, n->name, n->hostname, n->maxmtu);
+	LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Kernel refused a %zu-byte frame for %s (%s) as too big for the path; its MTU is now at most %d",
+	    framelen, n->name, n->hostname, n->mtu_ceiling);
 }
 
 static void flush(int sock) {
@@ -100,7 +100,7 @@ static void flush(int sock) {
 	if(!b || b->blocked)
 		return;
 	while(b->head < b->count) {
-		int r = sendmmsg(listen_socket[sock].udp.fd, &b->msgs[b->head], (unsigned)(b->count - b->head), MSG_DONTWAIT);
+		int r = sendmmsg(listener[sock].udp.fd, &b->msgs[b->head], (unsigned)(b->count - b->head), MSG_DONTWAIT);
 		if(r > 0) {
 			for(int i = b->head; i < b->head + r; i++)
 				if(b->to[i])
@@ -111,7 +111,7 @@ static void flush(int sock) {
 		if(errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
 			/* keep the rest; the local queue is full (send buffer or qdisc) */
 			b->blocked = true;
-			io_set(&listen_socket[sock].udp, EPOLLIN | EPOLLOUT);
+			fd_watch_set_events(&listener[sock].udp, EPOLLIN | EPOLLOUT);
 			return;
 		}
 		if(errno == EINTR)
@@ -121,7 +121,7 @@ static void flush(int sock) {
 			too_big(n, b->framelen[b->head]);
 		} else if(errno != EMSGSIZE) {
 			send_errors++;
-			LOG(DEBUG_TRAFFIC, LOG_WARNING, "Cannot send a datagram to %s: %s", sockaddr2hostname(&b->addr[b->head]), strerror(errno));
+			LOG(VERBOSITY_TRAFFIC, LOG_WARNING, "Cannot send a datagram to %s: %s", sockaddr_describe(&b->addr[b->head]), strerror(errno));
 		}
 		b->head++; /* drop this one, send the rest */
 	}
@@ -129,7 +129,7 @@ static void flush(int sock) {
 }
 
 void udp_tx_flush_all(void) {
-	for(int s = 0; s < listen_sockets; s++)
+	for(int s = 0; s < listener_count; s++)
 		if(batches[s] && batches[s]->count)
 			flush(s);
 }
@@ -144,7 +144,7 @@ bool udp_tx_writable(int sock) {
 	if(!b)
 		return false;
 	b->blocked = false;
-	io_set(&listen_socket[sock].udp, EPOLLIN);
+	fd_watch_set_events(&listener[sock].udp, EPOLLIN);
 	flush(sock);
 	return !b->blocked;
 }
@@ -154,7 +154,7 @@ uint64_t udp_tx_send_errors(void) {
 }
 
 void udp_tx_forget_node(const node_t *n) {
-	for(int s = 0; s < MAXSOCKETS; s++)
+	for(int s = 0; s < MAX_LISTENERS; s++)
 		if(batches[s])
 			for(int i = batches[s]->head; i < batches[s]->count; i++)
 				if(batches[s]->to[i] == n)

@@ -11,7 +11,7 @@
 struct node;
 
 #define UDP_TX_BATCH 64
-#define UDP_TX_SLOT (MAXSIZE + 64)
+#define UDP_TX_SLOT (PACKET_BUF_MAX + 64)
 
 /* A buffer of UDP_TX_SLOT bytes to seal a datagram for socket sock into,
  * or NULL if the socket's batch cannot take more until it becomes writable. */

@@ -8,7 +8,7 @@
 #include "mesh/node.h"
 #include "util/xalloc.h"
 
-sset_t edge_weight_tree;
+sset_t edges_by_weight;
 
 /* The MST must come out the same on every node of the VPN, so the order is
  * total and uses only what every node knows: weight, then both names. */
@@ -21,13 +21,13 @@ static int edge_weight_cmp(const void *a, const void *b) {
 }
 
 void edge_table_init(void) {
-	sset_init(&edge_weight_tree, edge_weight_cmp);
+	sset_init(&edges_by_weight, edge_weight_cmp);
 }
 
 void edge_table_exit(void) {
-	while(edge_weight_tree.count)
-		edge_del(edge_weight_tree.items[edge_weight_tree.count - 1]);
-	sset_clear(&edge_weight_tree, NULL);
+	while(edges_by_weight.count)
+		edge_unlink(edges_by_weight.items[edges_by_weight.count - 1]);
+	sset_clear(&edges_by_weight, NULL);
 }
 
 edge_t *edge_new(void) {
@@ -57,46 +57,46 @@ static void remove_ptr(sset_t *s, const edge_t *e) {
 	}
 }
 
-/* A node's own edges, by destination name (lookup_edge relies on it). */
+/* A node's own edges, by destination name (edge_find relies on it). */
 static int edge_to_name_cmp(const void *a, const void *b) {
 	const edge_t *x = a, *y = b;
 	return strcmp(x->to->name, y->to->name);
 }
 
-void edge_add(edge_t *e) {
+void edge_link(edge_t *e) {
 	if(e->from == e->to) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: an edge from %s to itself", e->from->name);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Bug: an edge from %s to itself", e->from->name);
 		return;
 	}
-	if(lookup_edge(e->from, e->to)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: the edge from %s to %s was added twice",
+	if(edge_find(e->from, e->to)) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Bug: the edge from %s to %s was added twice",
 		       e->from->name, e->to->name);
 		return;
 	}
 	e->from->edges.cmp = edge_to_name_cmp;
 	sset_insert(&e->from->edges, e);
-	sset_insert(&edge_weight_tree, e);
-	e->reverse = lookup_edge(e->to, e->from);
+	sset_insert(&edges_by_weight, e);
+	e->reverse = edge_find(e->to, e->from);
 	if(e->reverse)
 		e->reverse->reverse = e;
 }
 
-void edge_del(edge_t *e) {
+void edge_unlink(edge_t *e) {
 	if(!e)
 		return;
 	if(e->reverse && e->reverse->reverse == e)
 		e->reverse->reverse = NULL;
 	remove_ptr(&e->from->edges, e);
-	remove_ptr(&edge_weight_tree, e);
+	remove_ptr(&edges_by_weight, e);
 	/* Other objects keep plain pointers to edges; do not let them dangle
 	 * until the next graph run. (The meta layer unhooks its connection
 	 * before it deletes an edge of ours.) */
-	if(e->to->prevedge == e)
-		e->to->prevedge = NULL;
+	if(e->to->parent_edge == e)
+		e->to->parent_edge = NULL;
 	edge_free(e);
 }
 
-edge_t *lookup_edge(node_t *from, node_t *to) {
+edge_t *edge_find(node_t *from, node_t *to) {
 	if(!from || !to)
 		return NULL;
 	const sset_t *s = &from->edges;

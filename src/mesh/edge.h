@@ -1,4 +1,4 @@
-/* Edges: "node FROM has a meta connection to node TO" (spec §6.1). */
+/* Edges: "node FROM has a meta connection to node TO" (protocol.md §6.1). */
 #ifndef FQTINC_EDGE_H
 #define FQTINC_EDGE_H
 
@@ -22,17 +22,17 @@ typedef struct edge {
 	int weight;
 	struct connection *connection; /* our connection, if FROM is us (meta's; opaque here) */
 	struct edge *reverse;
-	bool mst;                 /* in the broadcast tree (graph_mst) */
+	bool on_mst;                 /* in the broadcast tree (graph_mst) */
 } edge_t;
 
-extern sset_t edge_weight_tree; /* by weight, from name, to name */
+extern sset_t edges_by_weight; /* by weight, from name, to name */
 
 void edge_table_init(void);
 void edge_table_exit(void);
 edge_t *edge_new(void);
 void edge_free(edge_t *e);
-void edge_add(edge_t *e);   /* links into from->edges, weight tree, sets reverse */
-void edge_del(edge_t *e);   /* unlinks and frees */
-edge_t *lookup_edge(struct node *from, struct node *to);
+void edge_link(edge_t *e);   /* links into from->edges, weight tree, sets reverse */
+void edge_unlink(edge_t *e);   /* unlinks and frees */
+edge_t *edge_find(struct node *from, struct node *to);
 
 #endif

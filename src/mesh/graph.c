@@ -26,25 +26,25 @@ static bool is_ip(const sockaddr_u *sa) {
 	return sa->sa.sa_family == AF_INET || sa->sa.sa_family == AF_INET6;
 }
 
-/* Breadth-first search by hop count (spec §6.2). Weights play no part here.
+/* Breadth-first search by hop count (protocol.md §6.2). Weights play no part here.
  * A node is queued once when first reached and at most once more when a
  * direct path replaces an indirect one, hence the queue of 2 * nodes + 1. */
 static void bfs(void) {
-	sset_foreach(node_t, n, &node_tree) {
+	sset_foreach(node_t, n, &nodes_by_name) {
 		n->status.visited = false;
 		n->status.indirect = true;
 	}
 
-	myself->status.visited = true;
-	myself->status.indirect = false;
-	myself->nexthop = myself;
-	myself->via = myself;
-	myself->prevedge = NULL;
+	local_node->status.visited = true;
+	local_node->status.indirect = false;
+	local_node->nexthop = local_node;
+	local_node->via = local_node;
+	local_node->parent_edge = NULL;
 
-	scratch_reserve(2 * node_tree.count + 1);
+	scratch_reserve(2 * nodes_by_name.count + 1);
 	node_t **queue = scratch;
 	size_t head = 0, tail = 0;
-	queue[tail++] = myself;
+	queue[tail++] = local_node;
 
 	while(head < tail) {
 		node_t *n = queue[head++];
@@ -63,16 +63,16 @@ static void bfs(void) {
 				continue;
 
 			if(!t->status.visited)
-				t->nexthop = n->nexthop == myself ? t : n->nexthop;
+				t->nexthop = n->nexthop == local_node ? t : n->nexthop;
 
 			t->status.visited = true;
 			t->status.indirect = indirect;
-			t->prevedge = e;
+			t->parent_edge = e;
 			t->via = indirect ? n->via : t;
 			t->options = e->options;
 
 			if(!is_ip(&t->address) && is_ip(&e->address))
-				update_node_udp(t, &e->address);
+				node_set_udp_address(t, &e->address);
 
 			if(tail < scratch_cap)
 				queue[tail++] = t;
@@ -81,24 +81,24 @@ static void bfs(void) {
 }
 
 void graph_bfs(graph_flip_fn *flipped) {
-	if(!myself)
+	if(!local_node)
 		return;
 
 	bfs();
 
 	/* Flip all flags first and report afterwards, so every callback sees
 	 * the final reachability of the whole graph. */
-	scratch_reserve(node_tree.count + 1);
+	scratch_reserve(nodes_by_name.count + 1);
 	size_t changed = 0;
-	sset_foreach(node_t, n, &node_tree) {
-		if(n == myself)
+	sset_foreach(node_t, n, &nodes_by_name) {
+		if(n == local_node)
 			continue;
 		if(!n->status.visited) {
 			/* Routes through an unreachable node are meaningless; do not
 			 * leave them pointing at nodes that may be deleted later. */
 			n->nexthop = NULL;
 			n->via = NULL;
-			n->prevedge = NULL;
+			n->parent_edge = NULL;
 		}
 		if(n->status.reachable != n->status.visited) {
 			n->status.reachable = n->status.visited;
@@ -106,7 +106,7 @@ void graph_bfs(graph_flip_fn *flipped) {
 		}
 	}
 	/* We are always reachable and never reported. */
-	myself->status.reachable = true;
+	local_node->status.reachable = true;
 
 	if(!changed || !flipped)
 		return;
@@ -120,33 +120,33 @@ void graph_bfs(graph_flip_fn *flipped) {
 	free(list);
 }
 
-/* Kruskal's algorithm over the weight order (spec §6.3). Every node holds the
+/* Kruskal's algorithm over the weight order (protocol.md §6.3). Every node holds the
  * same edges and computes the same tree; both directions of a tree link are
  * marked, so that our own edges tell which of our connections belong to it. */
 void graph_mst(void) {
-	if(!myself)
+	if(!local_node)
 		return;
 
-	for(size_t i = 0; i < edge_weight_tree.count; i++)
-		((edge_t *)edge_weight_tree.items[i])->mst = false;
+	for(size_t i = 0; i < edges_by_weight.count; i++)
+		((edge_t *)edges_by_weight.items[i])->on_mst = false;
 
-	sset_foreach(node_t, n, &node_tree) {
+	sset_foreach(node_t, n, &nodes_by_name) {
 		n->status.visited = false;
 	}
-	myself->status.visited = false;
+	local_node->status.visited = false;
 
 	/* Seed the tree with the source of the lightest edge we can reach. */
-	for(size_t i = 0; i < edge_weight_tree.count; i++) {
-		edge_t *e = edge_weight_tree.items[i];
-		if(e->from == myself || e->from->status.reachable) {
+	for(size_t i = 0; i < edges_by_weight.count; i++) {
+		edge_t *e = edges_by_weight.items[i];
+		if(e->from == local_node || e->from->status.reachable) {
 			e->from->status.visited = true;
 			break;
 		}
 	}
 
 	bool skipped = false;
-	for(size_t i = 0; i < edge_weight_tree.count; i++) {
-		edge_t *e = edge_weight_tree.items[i];
+	for(size_t i = 0; i < edges_by_weight.count; i++) {
+		edge_t *e = edges_by_weight.items[i];
 
 		if(!e->reverse || e->from->status.visited == e->to->status.visited) {
 			skipped = true;
@@ -155,8 +155,8 @@ void graph_mst(void) {
 
 		e->from->status.visited = true;
 		e->to->status.visited = true;
-		e->mst = true;
-		e->reverse->mst = true;
+		e->on_mst = true;
+		e->reverse->on_mst = true;
 
 		/* An edge skipped earlier may connect to the grown tree now. */
 		if(skipped) {
@@ -169,5 +169,5 @@ void graph_mst(void) {
 void graph(graph_flip_fn *flipped) {
 	graph_bfs(flipped);
 	graph_mst();
-	subnet_cache_flush();
+	subnet_lookup_cache_clear();
 }

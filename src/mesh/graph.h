@@ -1,4 +1,4 @@
-/* Reachability (BFS, spec §6.2) and the broadcast tree (MST, spec §6.3). */
+/* Reachability (BFS, protocol.md §6.2) and the broadcast tree (MST, protocol.md §6.3). */
 #ifndef FQTINC_GRAPH_H
 #define FQTINC_GRAPH_H
 
@@ -14,7 +14,7 @@ typedef void graph_flip_fn(struct node *n);
  * nodes whose reachability changed to flipped (may be NULL). The caller
  * decides what a flip means (the meta layer: keys, PMTU, scripts). */
 void graph_bfs(graph_flip_fn *flipped);
-/* Recompute edge_t.mst: both edges of every link in the broadcast tree. */
+/* Recompute edge_t.on_mst: both edges of every link in the broadcast tree. */
 void graph_mst(void);
 /* Both, then flush the subnet cache. */
 void graph(graph_flip_fn *flipped);

@@ -7,17 +7,17 @@
 
 void mesh_del_node(node_t *n) {
 	while(n->subnets.count)
-		subnet_del(n, n->subnets.items[n->subnets.count - 1]);
+		subnet_detach(n, n->subnets.items[n->subnets.count - 1]);
 	while(n->edges.count)
-		edge_del(n->edges.items[n->edges.count - 1]);
+		edge_unlink(n->edges.items[n->edges.count - 1]);
 	/* Callers normally delete the edges towards n first; any left would point
 	 * at freed memory, so drop them here. */
-	for(size_t i = edge_weight_tree.count; i-- > 0;) {
-		edge_t *e = edge_weight_tree.items[i];
+	for(size_t i = edges_by_weight.count; i-- > 0;) {
+		edge_t *e = edges_by_weight.items[i];
 		if(e->to == n)
-			edge_del(e);
+			edge_unlink(e);
 	}
-	node_del(n);
+	node_unregister(n);
 }
 
 void mesh_exit(void) {

@@ -15,16 +15,16 @@ struct connection;
 struct edge;
 struct node;
 
-typedef struct node_status {
-	bool validkey;       /* we hold a valid key for sending to this node (its ANS_KEY) */
-	bool waitingforkey;  /* REQ_KEY sent, no answer yet */
+typedef struct node_flags {
+	bool tx_key_valid;       /* we hold a valid key for sending to this node (its ANS_KEY) */
+	bool key_requested;  /* REQ_KEY sent, no answer yet */
 	bool visited;        /* BFS scratch */
 	bool reachable;
 	bool indirect;       /* reached only through an INDIRECT edge */
-	bool udp_confirmed;  /* a UDP packet from it was authenticated */
-} node_status_t;
+	bool udp_verified;  /* a UDP packet from it was authenticated */
+} node_flags_t;
 
-/* Status bits as tinc prints them in USR2 dumps (spec §6.1). */
+/* Status bits as tinc prints them in USR2 dumps (protocol.md §6.1). */
 unsigned node_status_bits(const struct node *n);
 
 typedef struct node_stats {
@@ -50,7 +50,7 @@ typedef struct node_stats {
 typedef struct node {
 	char *name;
 	char *hostname;        /* "ADDR port PORT" of address, for logs */
-	node_status_t status;
+	node_flags_t status;
 	uint32_t options;      /* options of the edge through which BFS reached us */
 
 	sockaddr_u address;    /* UDP address; family 0 = unknown */
@@ -58,22 +58,22 @@ typedef struct node {
 
 	struct node *nexthop;  /* neighbour carrying meta traffic for it */
 	struct node *via;      /* node UDP packets for it are sent to */
-	struct edge *prevedge;
+	struct edge *parent_edge;
 	struct connection *connection; /* direct meta connection, if any */
 
-	sset_t subnets;        /* its subnets, subnet_compare order (set by subnet.c) */
+	sset_t subnets;        /* its subnets, subnet_cmp order (set by subnet.c) */
 	sset_t edges;          /* its outgoing edges, by destination name (set by edge.c) */
 
-	/* keys: outkey protects what we send to it (it chose it, we got it in its
-	 * ANS_KEY); inkey protects what it sends to us (we chose it). */
-	packet_key_t outkey;
-	packet_key_t inkey;
-	uint32_t sent_seqno;
+	/* keys: tx_key protects what we send to it (it chose it, we got it in its
+	 * ANS_KEY); rx_key protects what it sends to us (we chose it). */
+	packet_key_t tx_key;
+	packet_key_t rx_key;
+	uint32_t tx_seqno;
 	replay_window_t replay;
-	uint64_t last_req_key; /* ns; REQ_KEY rate limit */
+	uint64_t req_key_sent_at; /* ns; REQ_KEY rate limit */
 
-	/* path MTU discovery (spec §5.10); frame lengths */
-	int mtu, minmtu, maxmtu, mtuprobes;
+	/* path MTU discovery (protocol.md §5.10); frame lengths */
+	int mtu, mtu_floor, mtu_ceiling, pmtu_probe_count;
 	ev_timer_t mtutimer;
 
 	uint8_t ecn_host;      /* its host file's ECN option: NODE_ECN_* */
@@ -85,8 +85,8 @@ typedef struct node {
 	node_stats_t stats;
 } node_t;
 
-extern node_t *myself;
-extern sset_t node_tree;     /* by name */
+extern node_t *local_node;
+extern sset_t nodes_by_name;     /* by name */
 
 void node_table_init(void);
 /* Every node goes; their edges and subnets must be gone already (mesh_exit
@@ -94,14 +94,14 @@ void node_table_init(void);
 void node_table_exit(void);
 node_t *node_new(const char *name);
 void node_free(node_t *n);
-void node_add(node_t *n);
+void node_register(node_t *n);
 /* Unlink n from the node tables and free it. Only for a node without
  * subnets and without edges from or to it: mesh_del_node (mesh/mesh.h)
  * takes those first. */
-void node_del(node_t *n);
-node_t *lookup_node(const char *name);
+void node_unregister(node_t *n);
+node_t *node_find(const char *name);
 /* UDP address index. */
-node_t *lookup_node_udp(const sockaddr_u *sa);
-void update_node_udp(node_t *n, const sockaddr_u *sa); /* sa NULL clears */
+node_t *node_find_by_udp(const sockaddr_u *sa);
+void node_set_udp_address(node_t *n, const sockaddr_u *sa); /* sa NULL clears */
 
 #endif

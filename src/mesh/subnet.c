@@ -8,7 +8,7 @@
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
 
-sset_t subnet_tree;
+sset_t subnets_all;
 
 /* ---- lookup cache ----
  *
@@ -42,7 +42,7 @@ static cache_ipv6_t cache6[CACHE_SLOTS];
 static cache_mac_t cachemac[CACHE_SLOTS];
 static unsigned next4, next6, nextmac; /* round-robin replacement */
 
-void subnet_cache_flush(void) {
+void subnet_lookup_cache_clear(void) {
 	for(int i = 0; i < CACHE_SLOTS; i++) {
 		cache4[i].valid = false;
 		cache6[i].valid = false;
@@ -59,7 +59,7 @@ void subnet_cache_flush(void) {
 
 typedef struct prefix_run {
 	int prefix;
-	size_t start, end; /* [start, end) in subnet_tree */
+	size_t start, end; /* [start, end) in subnets_all */
 } prefix_run_t;
 
 typedef struct run_index {
@@ -77,10 +77,10 @@ static void run_index_free(run_index_t *ri) {
 }
 
 /* Every change of the table goes through here. The runs hold positions in
- * subnet_tree, and an insertion or removal of any type shifts the positions
+ * subnets_all, and an insertion or removal of any type shifts the positions
  * of all later types, so both indexes go stale. */
 static void table_changed(void) {
-	subnet_cache_flush();
+	subnet_lookup_cache_clear();
 	runs4.stale = true;
 	runs6.stale = true;
 }
@@ -88,7 +88,7 @@ static void table_changed(void) {
 /* ---- the tables ---- */
 
 static int subnet_item_cmp(const void *a, const void *b) {
-	return subnet_compare(a, b);
+	return subnet_cmp(a, b);
 }
 
 subnet_t *subnet_new(void) {
@@ -102,7 +102,7 @@ void subnet_free(subnet_t *subnet) {
 }
 
 void subnet_table_init(void) {
-	sset_init(&subnet_tree, subnet_item_cmp);
+	sset_init(&subnets_all, subnet_item_cmp);
 	table_changed();
 }
 
@@ -121,43 +121,43 @@ static void remove_ptr(sset_t *set, const subnet_t *s) {
 }
 
 void subnet_table_exit(void) {
-	while(subnet_tree.count) {
-		subnet_t *s = subnet_tree.items[subnet_tree.count - 1];
-		subnet_tree.count--;
+	while(subnets_all.count) {
+		subnet_t *s = subnets_all.items[subnets_all.count - 1];
+		subnets_all.count--;
 		if(s->owner)
 			remove_ptr(&s->owner->subnets, s);
 		subnet_free(s);
 	}
-	sset_clear(&subnet_tree, NULL);
+	sset_clear(&subnets_all, NULL);
 	run_index_free(&runs4);
 	run_index_free(&runs6);
 	table_changed();
 }
 
-void subnet_add(node_t *owner, subnet_t *subnet) {
+void subnet_attach(node_t *owner, subnet_t *subnet) {
 	subnet->owner = owner;
 	owner->subnets.cmp = subnet_item_cmp;
 	if(!sset_insert(&owner->subnets, subnet)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: the same subnet was added twice to %s", owner->name);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Bug: the same subnet was added twice to %s", owner->name);
 		return;
 	}
-	sset_insert(&subnet_tree, subnet);
+	sset_insert(&subnets_all, subnet);
 	table_changed();
 }
 
-void subnet_del(node_t *owner, subnet_t *subnet) {
+void subnet_detach(node_t *owner, subnet_t *subnet) {
 	if(!subnet)
 		return;
 	if(!owner)
 		owner = subnet->owner;
 	if(owner)
 		remove_ptr(&owner->subnets, subnet);
-	remove_ptr(&subnet_tree, subnet);
+	remove_ptr(&subnets_all, subnet);
 	table_changed();
 	subnet_free(subnet);
 }
 
-subnet_t *lookup_subnet(const node_t *owner, const subnet_t *subnet) {
+subnet_t *subnet_find(const node_t *owner, const subnet_t *subnet) {
 	if(!owner || !subnet)
 		return NULL;
 	/* Every entry of owner->subnets has this owner, so with the owner set on
@@ -170,12 +170,12 @@ subnet_t *lookup_subnet(const node_t *owner, const subnet_t *subnet) {
 /* ---- data-path lookups ---- */
 
 static inline bool owner_reachable(const node_t *n) {
-	return n && (n == myself || n->status.reachable);
+	return n && (n == local_node || n->status.reachable);
 }
 
 /* Index of the first subnet of this type in set: the order is by type first,
  * so the other types can be skipped with one binary search. */
-static size_t first_of_type(const sset_t *set, subnet_type_t type) {
+static size_t first_of_type(const sset_t *set, subnet_kind_t type) {
 	size_t lo = 0, hi = set->count;
 	while(lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -193,7 +193,7 @@ static inline const uint8_t *ip_address(const subnet_t *s) {
 }
 
 static inline int ip_prefix(const subnet_t *s) {
-	return s->type == SUBNET_IPV4 ? s->net.ipv4.prefixlength : s->net.ipv6.prefixlength;
+	return s->type == SUBNET_IPV4 ? s->net.ipv4.prefix_bits : s->net.ipv6.prefix_bits;
 }
 
 static inline int clamp_prefix(int prefix, size_t len) {
@@ -213,14 +213,14 @@ static inline bool prefix_equal(const uint8_t *a, const uint8_t *b, int prefix) 
 	return ((a[full] ^ b[full]) & mask) == 0;
 }
 
-static void run_index_rebuild(run_index_t *ri, subnet_type_t type) {
+static void run_index_rebuild(run_index_t *ri, subnet_kind_t type) {
 	ri->count = 0;
-	size_t i = first_of_type(&subnet_tree, type);
-	while(i < subnet_tree.count && ((const subnet_t *)subnet_tree.items[i])->type == type) {
-		int prefix = ip_prefix(subnet_tree.items[i]);
+	size_t i = first_of_type(&subnets_all, type);
+	while(i < subnets_all.count && ((const subnet_t *)subnets_all.items[i])->type == type) {
+		int prefix = ip_prefix(subnets_all.items[i]);
 		size_t end = i + 1;
-		while(end < subnet_tree.count) {
-			const subnet_t *s = subnet_tree.items[end];
+		while(end < subnets_all.count) {
+			const subnet_t *s = subnets_all.items[end];
 			if(s->type != type || ip_prefix(s) != prefix)
 				break;
 			end++;
@@ -235,7 +235,7 @@ static void run_index_rebuild(run_index_t *ri, subnet_type_t type) {
 	ri->stale = false;
 }
 
-/* The walk the spec describes (§6.5) visits the table in order: longest
+/* The walk of protocol.md §6.5 visits the table in order: longest
  * prefix, then address, then lowest weight, then owner name, and stops at
  * the first match with a reachable owner; if no owner is reachable the last
  * match is the answer, so that the caller can say "unreachable" rather than
@@ -245,7 +245,7 @@ static void run_index_rebuild(run_index_t *ri, subnet_type_t type) {
  * form one contiguous stretch starting at the first entry not below the query
  * address with its host bits cleared. The matches are seen in exactly the
  * order of the full walk. */
-static subnet_t *lookup_ip(run_index_t *ri, subnet_type_t type, const uint8_t *address, size_t len) {
+static subnet_t *lookup_ip(run_index_t *ri, subnet_kind_t type, const uint8_t *address, size_t len) {
 	if(ri->stale)
 		run_index_rebuild(ri, type);
 
@@ -263,14 +263,14 @@ static subnet_t *lookup_ip(run_index_t *ri, subnet_type_t type, const uint8_t *a
 		size_t lo = run->start, hi = run->end;
 		while(lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			if(memcmp(ip_address(subnet_tree.items[mid]), key, len) < 0)
+			if(memcmp(ip_address(subnets_all.items[mid]), key, len) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 
 		for(; lo < run->end; lo++) {
-			subnet_t *s = subnet_tree.items[lo];
+			subnet_t *s = subnets_all.items[lo];
 			if(!prefix_equal(ip_address(s), address, prefix))
 				break;
 			found = s;
@@ -281,7 +281,7 @@ static subnet_t *lookup_ip(run_index_t *ri, subnet_type_t type, const uint8_t *a
 	return found;
 }
 
-subnet_t *lookup_subnet_ipv4(const uint8_t address[4]) {
+subnet_t *subnet_match_ipv4(const uint8_t address[4]) {
 	for(int i = 0; i < CACHE_SLOTS; i++)
 		if(cache4[i].valid && !memcmp(cache4[i].address, address, 4))
 			return cache4[i].result;
@@ -295,7 +295,7 @@ subnet_t *lookup_subnet_ipv4(const uint8_t address[4]) {
 	return found;
 }
 
-subnet_t *lookup_subnet_ipv6(const uint8_t address[16]) {
+subnet_t *subnet_match_ipv6(const uint8_t address[16]) {
 	for(int i = 0; i < CACHE_SLOTS; i++)
 		if(cache6[i].valid && !memcmp(cache6[i].address, address, 16))
 			return cache6[i].result;
@@ -309,15 +309,15 @@ subnet_t *lookup_subnet_ipv6(const uint8_t address[16]) {
 	return found;
 }
 
-subnet_t *lookup_subnet_mac(const node_t *owner, const uint8_t mac[6]) {
+subnet_t *subnet_match_mac(const node_t *owner, const uint8_t mac[6]) {
 	for(int i = 0; i < CACHE_SLOTS; i++)
 		if(cachemac[i].valid && cachemac[i].owner == owner && !memcmp(cachemac[i].address, mac, 6))
 			return cachemac[i].result;
 
 	/* With an owner the search stays within its own table. MAC entries are
 	 * ordered by address, then weight, then owner: the matches form one run,
-	 * found by binary search, in the order the spec's walk would see them. */
-	const sset_t *set = owner ? &owner->subnets : &subnet_tree;
+	 * found by binary search, in the order the walk of protocol.md §6.5 would see them. */
+	const sset_t *set = owner ? &owner->subnets : &subnets_all;
 	size_t lo = first_of_type(set, SUBNET_MAC), hi = set->count;
 	while(lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;

@@ -1,4 +1,4 @@
-/* Subnet strings (spec §3.7) and the subnet ordering (spec §6.5).
+/* Subnet strings (protocol.md §3.7) and the subnet ordering (protocol.md §6.5).
  *
  * Parsing is deliberately a little stricter than tinc's sscanf-based parser
  * (no blanks inside numbers, MAC groups of at most two hex digits, decimal
@@ -102,14 +102,14 @@ static bool parse_ipv4(const char *s, uint8_t addr[4]) {
 
 /* The prefix length of an address of address_bits bits: none given
  * (negative) means the address alone, more than its bits is an error. */
-static bool address_prefixlength(int given, int address_bits, int *prefixlength) {
+static bool address_prefix_bits(int given, int address_bits, int *prefix_bits) {
 	if(given > address_bits)
 		return false;
-	*prefixlength = given < 0 ? address_bits : given;
+	*prefix_bits = given < 0 ? address_bits : given;
 	return true;
 }
 
-bool str2net(subnet_t *subnet, const char *str) {
+bool subnet_parse(subnet_t *subnet, const char *str) {
 	if(!str)
 		return false;
 
@@ -124,10 +124,10 @@ bool str2net(subnet_t *subnet, const char *str) {
 		end = hash;
 	}
 
-	int prefixlength = -1;
+	int prefix_bits = -1;
 	const char *slash = memchr(str, '/', (size_t)(end - str));
 	if(slash) {
-		if(!parse_whole_int(slash + 1, end, &prefixlength) || prefixlength < 0)
+		if(!parse_whole_int(slash + 1, end, &prefix_bits) || prefix_bits < 0)
 			return false;
 		end = slash;
 	}
@@ -144,15 +144,15 @@ bool str2net(subnet_t *subnet, const char *str) {
 	parsed.weight = weight;
 
 	if(parse_mac(addr, parsed.net.mac.address)) {
-		if(prefixlength >= 0)
+		if(prefix_bits >= 0)
 			return false;
 		parsed.type = SUBNET_MAC;
 	} else if(parse_ipv4(addr, parsed.net.ipv4.address)) {
-		if(!address_prefixlength(prefixlength, 32, &parsed.net.ipv4.prefixlength))
+		if(!address_prefix_bits(prefix_bits, 32, &parsed.net.ipv4.prefix_bits))
 			return false;
 		parsed.type = SUBNET_IPV4;
 	} else if(inet_pton(AF_INET6, addr, parsed.net.ipv6.address) == 1) {
-		if(!address_prefixlength(prefixlength, 128, &parsed.net.ipv6.prefixlength))
+		if(!address_prefix_bits(prefix_bits, 128, &parsed.net.ipv6.prefix_bits))
 			return false;
 		parsed.type = SUBNET_IPV6;
 	} else {
@@ -177,7 +177,7 @@ static bool print_address(char *out, size_t outlen, const subnet_t *subnet) {
 	case SUBNET_IPV4: {
 		const uint8_t *a = subnet->net.ipv4.address;
 		len = snprintf(out, outlen, "%u.%u.%u.%u/%d", a[0], a[1], a[2], a[3],
-		               subnet->net.ipv4.prefixlength);
+		               subnet->net.ipv4.prefix_bits);
 		break;
 	}
 	case SUBNET_IPV6: {
@@ -188,7 +188,7 @@ static bool print_address(char *out, size_t outlen, const subnet_t *subnet) {
 		for(int i = 0; i < 8; i++)
 			g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
 		len = snprintf(out, outlen, "%x:%x:%x:%x:%x:%x:%x:%x/%d", g[0], g[1], g[2], g[3],
-		               g[4], g[5], g[6], g[7], subnet->net.ipv6.prefixlength);
+		               g[4], g[5], g[6], g[7], subnet->net.ipv6.prefix_bits);
 		break;
 	}
 	default:
@@ -197,7 +197,7 @@ static bool print_address(char *out, size_t outlen, const subnet_t *subnet) {
 	return len >= 0 && (size_t)len < outlen;
 }
 
-bool net2str_noweight(char *out, size_t outlen, const subnet_t *subnet) {
+bool subnet_format_without_weight(char *out, size_t outlen, const subnet_t *subnet) {
 	if(!out || !outlen || !subnet)
 		return false;
 	if(!print_address(out, outlen, subnet)) {
@@ -207,8 +207,8 @@ bool net2str_noweight(char *out, size_t outlen, const subnet_t *subnet) {
 	return true;
 }
 
-bool net2str(char *out, size_t outlen, const subnet_t *subnet) {
-	if(!net2str_noweight(out, outlen, subnet))
+bool subnet_format(char *out, size_t outlen, const subnet_t *subnet) {
+	if(!subnet_format_without_weight(out, outlen, subnet))
 		return false;
 	size_t used = strlen(out);
 	int len = snprintf(out + used, outlen - used, "#%d", subnet->weight);
@@ -219,7 +219,7 @@ bool net2str(char *out, size_t outlen, const subnet_t *subnet) {
 	return true;
 }
 
-bool maskcheck(const uint8_t *a, int masklen, size_t len) {
+bool host_bits_clear(const uint8_t *a, int masklen, size_t len) {
 	if(masklen < 0)
 		masklen = 0;
 	size_t bit = (size_t)masklen;
@@ -256,13 +256,13 @@ bool subnet_hostbits_zero(const subnet_t *subnet) {
 	case SUBNET_MAC:
 		return true;
 	case SUBNET_IPV4:
-		if(subnet->net.ipv4.prefixlength < 0 || subnet->net.ipv4.prefixlength > 32)
+		if(subnet->net.ipv4.prefix_bits < 0 || subnet->net.ipv4.prefix_bits > 32)
 			return false;
-		return maskcheck(subnet->net.ipv4.address, subnet->net.ipv4.prefixlength, 4);
+		return host_bits_clear(subnet->net.ipv4.address, subnet->net.ipv4.prefix_bits, 4);
 	case SUBNET_IPV6:
-		if(subnet->net.ipv6.prefixlength < 0 || subnet->net.ipv6.prefixlength > 128)
+		if(subnet->net.ipv6.prefix_bits < 0 || subnet->net.ipv6.prefix_bits > 128)
 			return false;
-		return maskcheck(subnet->net.ipv6.address, subnet->net.ipv6.prefixlength, 16);
+		return host_bits_clear(subnet->net.ipv6.address, subnet->net.ipv6.prefix_bits, 16);
 	default:
 		return false;
 	}
@@ -281,7 +281,7 @@ static int cmp_owner(const subnet_t *a, const subnet_t *b) {
 	return strcmp(a->owner->name, b->owner->name);
 }
 
-int subnet_compare(const subnet_t *a, const subnet_t *b) {
+int subnet_cmp(const subnet_t *a, const subnet_t *b) {
 	int result = cmp_int(a->type, b->type);
 	if(result)
 		return result;
@@ -292,12 +292,12 @@ int subnet_compare(const subnet_t *a, const subnet_t *b) {
 		break;
 	case SUBNET_IPV4:
 		/* longer prefixes first, so a walk meets the most specific match first */
-		result = cmp_int(b->net.ipv4.prefixlength, a->net.ipv4.prefixlength);
+		result = cmp_int(b->net.ipv4.prefix_bits, a->net.ipv4.prefix_bits);
 		if(!result)
 			result = memcmp(a->net.ipv4.address, b->net.ipv4.address, 4);
 		break;
 	case SUBNET_IPV6:
-		result = cmp_int(b->net.ipv6.prefixlength, a->net.ipv6.prefixlength);
+		result = cmp_int(b->net.ipv6.prefix_bits, a->net.ipv6.prefix_bits);
 		if(!result)
 			result = memcmp(a->net.ipv6.address, b->net.ipv6.address, 16);
 		break;

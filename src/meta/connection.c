@@ -1,5 +1,5 @@
 /* Meta connection objects: creation, the list of live connections, closing
- * (with the tarpit of spec §3.9) and deferred freeing. */
+ * (with the tarpit of protocol.md §3.9) and deferred freeing. */
 #include "util/compat.h"
 
 #include <stdlib.h>
@@ -20,9 +20,9 @@ static int connection_ptr_cmp(const void *a, const void *b) {
 	return x < y ? -1 : x > y;
 }
 
-sset_t connection_list = {.cmp = connection_ptr_cmp};
+sset_t connection_set = {.cmp = connection_ptr_cmp};
 
-/* send_request(everyone, ...) broadcasts to every active connection. It is a
+/* request_send(broadcast_conn, ...) broadcasts to every active connection. It is a
  * real object rather than NULL so that a missing connection (a bug) can never
  * silently turn into a broadcast. It is never added, closed or freed. */
 static connection_t everyone_connection = {
@@ -31,7 +31,7 @@ static connection_t everyone_connection = {
 	.socket = -1,
 	.io = {.fd = -1},
 };
-connection_t *everyone = &everyone_connection;
+connection_t *broadcast_conn = &everyone_connection;
 
 connection_t *connection_new(void) {
 	connection_t *c = xzalloc(sizeof(*c));
@@ -46,8 +46,8 @@ connection_t *connection_new(void) {
 	return c;
 }
 
-void connection_add(connection_t *c) {
-	sset_insert(&connection_list, c);
+void connection_register(connection_t *c) {
+	sset_insert(&connection_set, c);
 }
 
 /* Misbehaving peers get neither FIN nor RST: their fd is parked here and
@@ -70,9 +70,9 @@ static void connection_free_deferred(void *arg) {
 }
 
 void connection_close(connection_t *c) {
-	if(!c || c == everyone || c->status.dead)
+	if(!c || c == broadcast_conn || c->status.dead)
 		return;
-	io_del(&c->io);
+	fd_watch_stop(&c->io);
 	if(c->socket >= 0) {
 		if(c->status.tarpit)
 			connection_tarpit_fd(c->socket);
@@ -80,7 +80,7 @@ void connection_close(connection_t *c) {
 			close(c->socket);
 		c->socket = -1;
 	}
-	sset_remove(&connection_list, c);
+	sset_remove(&connection_set, c);
 	if(c->node && c->node->connection == c)
 		c->node->connection = NULL;
 	/* At shutdown the edge outlives us (no DEL_EDGE is sent); it must not
@@ -96,24 +96,24 @@ void connection_close(connection_t *c) {
 }
 
 void connection_free(connection_t *c) {
-	if(!c || c == everyone)
+	if(!c || c == broadcast_conn)
 		return;
 	if(c->socket >= 0) {
 		/* Never closed through connection_close (an error path). */
-		io_del(&c->io);
+		fd_watch_stop(&c->io);
 		close(c->socket);
 	}
 	free(c->name);
 	free(c->hostname);
-	free(c->outbuf);
-	if(c->outcipher)
-		stream_cipher_free(c->outcipher);
-	if(c->incipher)
-		stream_cipher_free(c->incipher);
-	xfree_secret(c->hischallenge, c->hischallenge_len);
-	xfree_secret(c->mychallenge, c->mychallenge_len);
-	if(c->config_tree)
-		config_tree_free(c->config_tree);
+	free(c->outbound_buf);
+	if(c->meta_cipher_out)
+		stream_cipher_free(c->meta_cipher_out);
+	if(c->meta_cipher_in)
+		stream_cipher_free(c->meta_cipher_in);
+	xfree_secret(c->challenge_sent, c->challenge_sent_len);
+	xfree_secret(c->challenge_received, c->challenge_received_len);
+	if(c->config_entries)
+		config_entries_free(c->config_entries);
 	/* A proxy handshake cut short: its state is one plain allocation, freed
 	 * here so that connections need not know the proxy module. */
 	free(c->proxy);

@@ -15,7 +15,7 @@ struct node;
 struct edge;
 struct outgoing;
 
-#define MAXBUFSIZE 2176 /* meta receive buffer, spec §3.2 */
+#define META_INBUF_SIZE 2176 /* meta receive buffer, protocol.md §3.2 */
 
 typedef enum conn_state {
 	CONN_ID = 0,        /* expecting ID */
@@ -26,26 +26,26 @@ typedef enum conn_state {
 	CONN_ACTIVE,
 } conn_state_t;
 
-typedef struct connection_status {
-	bool pinged;          /* PING sent, no PONG yet */
+typedef struct connection_flags {
+	bool ping_outstanding;          /* PING sent, no PONG yet */
 	bool active;
 	bool connecting;      /* non-blocking connect() in progress */
 	bool outgoing;
-	bool mst;             /* in the broadcast tree */
+	bool on_mst;             /* in the broadcast tree */
 	bool encrypt_out;     /* our METAKEY has been sent */
 	bool decrypt_in;      /* peer's METAKEY has been received */
 	bool dead;            /* closing; freed at the end of the loop turn */
 	bool tarpit;          /* dropped for bad input: park the fd, never read it */
 	bool got_challenge;   /* responder: peer's CHALLENGE stored */
-} connection_status_t;
+} connection_flags_t;
 
 typedef struct connection {
 	char *name;                 /* peer name once known, "<unknown>" before */
 	char *hostname;             /* "ADDR port PORT" */
 	sockaddr_u address;         /* TCP peer address */
 	int socket;
-	io_t io;
-	connection_status_t status;
+	fd_watch_t io;
+	connection_flags_t status;
 	conn_state_t state;
 	int protocol_major, protocol_minor;
 
@@ -53,27 +53,27 @@ typedef struct connection {
 	struct edge *edge;          /* our edge to the peer, once active */
 	struct outgoing *outgoing;  /* set for connections we initiated */
 	struct proxy_state *proxy;  /* proxy handshake in progress (proxy.c; one malloc'd block) */
-	config_tree_t *config_tree; /* hosts/PEER plus -o PEER.Key */
+	config_entries_t *config_entries; /* hosts/PEER plus -o PEER.Key */
 	uint32_t options;
-	int estimated_weight;
+	int measured_weight;
 
 	/* authentication */
 	void *rsa;                  /* rsa_key_t *: peer's public key */
-	stream_cipher_t *outcipher, *incipher;
+	stream_cipher_t *meta_cipher_out, *meta_cipher_in;
 	int outdigest_nid;          /* our METAKEY digest: what the peer must answer with */
 	int indigest_nid;           /* peer's METAKEY digest: how we answer its challenge */
-	uint8_t *hischallenge;      /* challenge we sent (raw) */
-	size_t hischallenge_len;
-	uint8_t *mychallenge;       /* challenge the peer sent (raw) */
-	size_t mychallenge_len;
+	uint8_t *challenge_sent;      /* challenge we sent (raw) */
+	size_t challenge_sent_len;
+	uint8_t *challenge_received;       /* challenge the peer sent (raw) */
+	size_t challenge_received_len;
 
 	/* input: raw bytes decrypted in place */
-	uint8_t inbuf[MAXBUFSIZE];
+	uint8_t inbound_buf[META_INBUF_SIZE];
 	size_t inlen;
-	int tcplen;                 /* >0: expecting a PACKET payload of this many bytes */
+	int pending_frame_len;                 /* >0: expecting a PACKET payload of this many bytes */
 	bool tcp_discard;           /* skip those bytes instead of delivering them */
 	/* output: encrypted bytes waiting for the socket */
-	uint8_t *outbuf;
+	uint8_t *outbound_buf;
 	size_t outlen, outcap, outstart;
 
 	uint64_t created_ns;        /* connection object created (weight estimate, auth timeout) */
@@ -81,15 +81,15 @@ typedef struct connection {
 	uint64_t last_flushed_ns;   /* output buffer last empty */
 } connection_t;
 
-extern sset_t connection_list; /* by pointer, iteration only */
-extern connection_t *everyone;  /* pseudo connection meaning "broadcast to all" */
+extern sset_t connection_set; /* by pointer, iteration only */
+extern connection_t *broadcast_conn;  /* pseudo connection meaning "broadcast to all" */
 
 connection_t *connection_new(void);
-void connection_add(connection_t *c);
+void connection_register(connection_t *c);
 /* Close the socket (or park it in the tarpit), unlink from tables, free later. */
 void connection_close(connection_t *c);
 void connection_free(connection_t *c);
-/* Park an fd we will never read again (spec §3.9): a ring of 10 slots, the
+/* Park an fd we will never read again (protocol.md §3.9): a ring of 10 slots, the
  * fd previously in the slot is closed. */
 void connection_tarpit_fd(int fd);
 

@@ -17,7 +17,7 @@ bool ecn_mode_normal(bool own_ecn, uint32_t peer_options, int host_ecn) {
 	return own_ecn && (peer_options & OPTION_ECN_RFC6040) && host_ecn != NODE_ECN_NO;
 }
 
-static void take_host_ecn(node_t *n, const config_tree_t *tree) {
+static void take_host_ecn(node_t *n, const config_entries_t *tree) {
 	bool on;
 	if(!tree || !conf_bool(tree, "ECN", &on)) {
 		n->ecn_host = NODE_ECN_UNSET;
@@ -25,31 +25,31 @@ static void take_host_ecn(node_t *n, const config_tree_t *tree) {
 	}
 	n->ecn_host = on ? NODE_ECN_YES : NODE_ECN_NO;
 	if(!on)
-		logger(DEBUG_ALWAYS, LOG_INFO, "Host settings of %s say ECN = no: packets to it stay in RFC 6040 compatibility mode", n->name);
+		logger(VERBOSITY_ERRORS, LOG_INFO, "Host settings of %s say ECN = no: packets to it stay in RFC 6040 compatibility mode", n->name);
 }
 
-void ecn_mode_host_settings(node_t *n, const config_tree_t *host_config) {
+void ecn_mode_host_settings(node_t *n, const config_entries_t *host_config) {
 	take_host_ecn(n, host_config);
 }
 
 /* hosts/NAME and -o NAME.KEY. A node without a host file was learned
  * through the mesh: that is no error, and its announcement is trusted. */
 static void read_host_settings(node_t *n) {
-	config_tree_t *tree = config_tree_new();
-	char *path = xasprintf("%s/hosts/%s", settings.confbase, n->name);
-	bool have_file = check_id(n->name) && access(path, R_OK) == 0;
+	config_entries_t *tree = config_entries_new();
+	char *path = xasprintf("%s/hosts/%s", settings.config_dir, n->name);
+	bool have_file = node_name_is_valid(n->name) && access(path, R_OK) == 0;
 	free(path);
-	if(!have_file || read_host_config(tree, settings.confbase, n->name)) {
+	if(!have_file || config_read_host(tree, settings.config_dir, n->name)) {
 		apply_cmdline_host_options(tree, n->name);
 		take_host_ecn(n, tree);
 	} else {
-		n->ecn_host = NODE_ECN_UNSET; /* unreadable: read_host_config said why */
+		n->ecn_host = NODE_ECN_UNSET; /* unreadable: config_read_host said why */
 	}
-	config_tree_free(tree);
+	config_entries_free(tree);
 }
 
 void ecn_mode_update(node_t *n) {
-	if(n == myself)
+	if(n == local_node)
 		return;
 	bool announced = settings.ecn && (n->options & OPTION_ECN_RFC6040);
 	/* The host file matters only once the node announced decapsulation. */
@@ -59,16 +59,16 @@ void ecn_mode_update(node_t *n) {
 	if(normal == n->ecn_normal)
 		return;
 	n->ecn_normal = normal;
-	LOG(DEBUG_STATUS, LOG_DEBUG, "Packets to %s now go in RFC 6040 %s mode", n->name, normal ? "normal" : "compatibility");
+	LOG(VERBOSITY_STATUS, LOG_DEBUG, "Packets to %s now go in RFC 6040 %s mode", n->name, normal ? "normal" : "compatibility");
 }
 
 void ecn_mode_update_all(void) {
-	sset_foreach(node_t, n, &node_tree)
+	sset_foreach(node_t, n, &nodes_by_name)
 		ecn_mode_update(n);
 }
 
 void ecn_mode_reload(void) {
-	sset_foreach(node_t, n, &node_tree)
+	sset_foreach(node_t, n, &nodes_by_name)
 		n->ecn_host = NODE_ECN_UNREAD;
 	ecn_mode_update_all();
 }

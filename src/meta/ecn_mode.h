@@ -27,7 +27,7 @@ bool ecn_mode_normal(bool own_ecn, uint32_t peer_options, int host_ecn);
 
 /* The node's host settings as a connection read them (hosts/NAME with the
  * -o NAME.KEY entries merged), at ACK. */
-void ecn_mode_host_settings(node_t *n, const config_tree_t *host_config);
+void ecn_mode_host_settings(node_t *n, const config_entries_t *host_config);
 /* Recompute n->ecn_normal; reads hosts/NAME first if it is needed and was
  * not read yet. */
 void ecn_mode_update(node_t *n);

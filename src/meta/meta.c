@@ -1,4 +1,4 @@
-/* The meta connection byte stream (spec §3.2): queued, encrypted output and
+/* The meta connection byte stream (protocol.md §3.2): queued, encrypted output and
  * line-by-line input with in-place decryption and PACKET payloads. */
 #include "util/compat.h"
 
@@ -27,25 +27,25 @@
 static void update_io_events(connection_t *c) {
 	if(c->status.connecting || c->socket < 0)
 		return;
-	io_set(&c->io, c->outlen ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	fd_watch_set_events(&c->io, c->outlen ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
 /* Write as much as the socket takes. False only on a real socket error. */
-static bool flush_meta(connection_t *c) {
+static bool meta_flush(connection_t *c) {
 	while(c->outlen) {
-		ssize_t n = send(c->socket, c->outbuf + c->outstart, c->outlen, MSG_NOSIGNAL);
+		ssize_t n = send(c->socket, c->outbound_buf + c->outstart, c->outlen, MSG_NOSIGNAL);
 		if(n < 0) {
 			if(errno == EINTR)
 				continue;
 			if(errno == EAGAIN || errno == EWOULDBLOCK) {
-				LOG(DEBUG_META, LOG_DEBUG, "%zu bytes for %s (%s) wait: the socket is full",
+				LOG(VERBOSITY_REQUEST_DETAIL, LOG_DEBUG, "%zu bytes for %s (%s) wait: the socket is full",
 				    c->outlen, c->name, c->hostname);
 				break;
 			}
 			if(errno == EPIPE || errno == ECONNRESET)
-				LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
+				LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
 			else
-				logger(DEBUG_ALWAYS, LOG_ERR, "Cannot send to %s (%s): %s", c->name,
+				logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot send to %s (%s): %s", c->name,
 				       c->hostname, strerror(errno));
 			return false;
 		}
@@ -64,18 +64,18 @@ static bool flush_meta(connection_t *c) {
 static uint8_t *outbuf_reserve(connection_t *c, size_t len) {
 	if(c->outstart + c->outlen + len > c->outcap) {
 		if(c->outstart) {
-			memmove(c->outbuf, c->outbuf + c->outstart, c->outlen);
+			memmove(c->outbound_buf, c->outbound_buf + c->outstart, c->outlen);
 			c->outstart = 0;
 		}
 		if(c->outlen + len > c->outcap) {
 			size_t cap = c->outcap ? c->outcap : 4096;
 			while(cap < c->outlen + len)
 				cap *= 2;
-			c->outbuf = xrealloc(c->outbuf, cap);
+			c->outbound_buf = xrealloc(c->outbound_buf, cap);
 			c->outcap = cap;
 		}
 	}
-	return c->outbuf + c->outstart + c->outlen;
+	return c->outbound_buf + c->outstart + c->outlen;
 }
 
 static bool queue_meta(connection_t *c, const uint8_t *data, size_t len) {
@@ -87,8 +87,8 @@ static bool queue_meta(connection_t *c, const uint8_t *data, size_t len) {
 		c->last_flushed_ns = now_ns;
 	uint8_t *dst = outbuf_reserve(c, len);
 	if(c->status.encrypt_out) {
-		if(!stream_cipher_update(c->outcipher, data, len, dst)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot encrypt the meta stream to %s (%s)", c->name,
+		if(!stream_cipher_update(c->meta_cipher_out, data, len, dst)) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot encrypt the meta stream to %s (%s)", c->name,
 			       c->hostname);
 			return false;
 		}
@@ -99,25 +99,25 @@ static bool queue_meta(connection_t *c, const uint8_t *data, size_t len) {
 
 	/* Write at once for low latency. A socket error is not acted upon here
 	 * (callers may be walking the connection list); the loop will see the
-	 * socket's error condition and close it from handle_meta_io. */
-	if(!c->status.connecting && !flush_meta(c))
-		io_set(&c->io, EPOLLIN | EPOLLOUT);
+	 * socket's error condition and close it from on_meta_io. */
+	if(!c->status.connecting && !meta_flush(c))
+		fd_watch_set_events(&c->io, EPOLLIN | EPOLLOUT);
 	return true;
 }
 
 /* Send to every active connection but 'from'. */
-static void broadcast_meta(const connection_t *from, const uint8_t *data, size_t len) {
-	sset_foreach(connection_t, other, &connection_list) {
+static void meta_broadcast(const connection_t *from, const uint8_t *data, size_t len) {
+	sset_foreach(connection_t, other, &connection_set) {
 		if(other != from && other->status.active && !other->status.dead)
 			queue_meta(other, data, len);
 	}
 }
 
-bool send_meta_raw(connection_t *c, const uint8_t *data, size_t len) {
+bool meta_send_bytes(connection_t *c, const uint8_t *data, size_t len) {
 	if(!c)
 		return false;
-	if(c == everyone) {
-		broadcast_meta(NULL, data, len);
+	if(c == broadcast_conn) {
+		meta_broadcast(NULL, data, len);
 		return true;
 	}
 	return queue_meta(c, data, len);
@@ -131,47 +131,47 @@ static int leading_request(const char *line) {
 	return r;
 }
 
-bool send_request(connection_t *c, const char *fmt, ...) {
+bool request_send(connection_t *c, const char *fmt, ...) {
 	if(!c) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Bug: a request was sent without a connection");
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Bug: a request was sent without a connection");
 		return false;
 	}
-	char buf[MAXBUFSIZE];
+	char buf[META_INBUF_SIZE];
 	va_list ap;
 	va_start(ap, fmt);
 	int len = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	/* The line plus its '\n' must fit the peer's receive buffer (spec §3.2). */
+	/* The line plus its '\n' must fit the peer's receive buffer (protocol.md §3.2). */
 	if(len < 0 || (size_t)len > sizeof(buf) - 1) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Request to %s (%s) does not fit in the send buffer",
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Request to %s (%s) does not fit in the send buffer",
 		       c->name, c->hostname);
 		return false;
 	}
-	if(debug_level >= DEBUG_META)
-		logger(DEBUG_META, LOG_DEBUG, "Sending %s to %s (%s): %s", request_name(leading_request(buf)),
+	if(debug_level >= VERBOSITY_REQUEST_DETAIL)
+		logger(VERBOSITY_REQUEST_DETAIL, LOG_DEBUG, "Sending %s to %s (%s): %s", request_name(leading_request(buf)),
 		       c->name, c->hostname, buf);
 	else
-		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Sending %s to %s (%s)", request_name(leading_request(buf)),
+		LOG(VERBOSITY_REQUESTS, LOG_DEBUG, "Sending %s to %s (%s)", request_name(leading_request(buf)),
 		    c->name, c->hostname);
 	buf[len++] = '\n';
-	return send_meta_raw(c, (const uint8_t *)buf, (size_t)len);
+	return meta_send_bytes(c, (const uint8_t *)buf, (size_t)len);
 }
 
-void forward_request(connection_t *from, const char *line) {
+void request_forward(connection_t *from, const char *line) {
 	int request = leading_request(line);
-	if(debug_level >= DEBUG_META)
-		logger(DEBUG_META, LOG_DEBUG, "Forwarding %s from %s (%s): %s", request_name(request),
+	if(debug_level >= VERBOSITY_REQUEST_DETAIL)
+		logger(VERBOSITY_REQUEST_DETAIL, LOG_DEBUG, "Forwarding %s from %s (%s): %s", request_name(request),
 		       from ? from->name : "us", from ? from->hostname : "local", line);
 	else
-		LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Forwarding %s from %s (%s)", request_name(request),
+		LOG(VERBOSITY_REQUESTS, LOG_DEBUG, "Forwarding %s from %s (%s)", request_name(request),
 		    from ? from->name : "us", from ? from->hostname : "local");
 	size_t len = strlen(line);
-	if(len > MAXBUFSIZE - 1)
+	if(len > META_INBUF_SIZE - 1)
 		return;
-	char buf[MAXBUFSIZE];
+	char buf[META_INBUF_SIZE];
 	memcpy(buf, line, len);
 	buf[len++] = '\n';
-	broadcast_meta(from, (const uint8_t *)buf, len);
+	meta_broadcast(from, (const uint8_t *)buf, len);
 }
 
 /* A small PRNG for the early-drop decision; no security role. */
@@ -187,20 +187,20 @@ static double drop_random(void) {
 	return (double)((state * 0x2545F4914F6CDD1DULL) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-bool send_tcppacket(connection_t *c, const vpn_packet_t *packet) {
+bool meta_send_frame(connection_t *c, const frame_buf_t *packet) {
 	if(!c || c->status.dead)
 		return false;
-	/* Random early drop (spec §5.9): never below half full, always when full. */
-	double limit = settings.maxoutbufsize > 0 ? (double)settings.maxoutbufsize : 10.0 * MTU;
+	/* Random early drop (protocol.md §5.9): never below half full, always when full. */
+	double limit = settings.max_output_buffer_size > 0 ? (double)settings.max_output_buffer_size : 10.0 * MTU;
 	double p = 2.0 * (double)c->outlen / limit - 1.0;
 	if(p > 0 && (p >= 1.0 || drop_random() < p)) {
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Dropping a packet for %s (%s): %zu bytes already wait to be sent",
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Dropping a packet for %s (%s): %zu bytes already wait to be sent",
 		    c->name, c->hostname, c->outlen);
 		return true;
 	}
-	if(!send_request(c, "%d %d", REQ_PACKET, packet->len))
+	if(!request_send(c, "%d %d", REQ_PACKET, packet->len))
 		return false;
-	return send_meta_raw(c, packet->data, packet->len);
+	return meta_send_bytes(c, packet->data, packet->len);
 }
 
 /* ---- input ---- */
@@ -214,8 +214,8 @@ typedef enum input_result {
 static bool decrypt_in_place(connection_t *c, size_t from, size_t len) {
 	if(!len)
 		return true;
-	if(!stream_cipher_update(c->incipher, c->inbuf + from, len, c->inbuf + from)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot decrypt the meta stream from %s (%s)", c->name,
+	if(!stream_cipher_update(c->meta_cipher_in, c->inbound_buf + from, len, c->inbound_buf + from)) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot decrypt the meta stream from %s (%s)", c->name,
 		       c->hostname);
 		return false;
 	}
@@ -223,38 +223,38 @@ static bool decrypt_in_place(connection_t *c, size_t from, size_t len) {
 }
 
 /* Handle every complete line and PACKET payload in the input buffer.
- * Invariant between calls: every byte in inbuf is plaintext. */
+ * Invariant between calls: every byte in inbound_buf is plaintext. */
 static input_result_t process_input(connection_t *c) {
 	size_t pos = 0;
 	for(;;) {
 		if(c->status.dead)
 			return INPUT_GONE;
-		if(c->tcplen > 0) {
-			size_t need = (size_t)c->tcplen;
+		if(c->pending_frame_len > 0) {
+			size_t need = (size_t)c->pending_frame_len;
 			if(c->inlen - pos < need)
 				break;
-			const uint8_t *payload = c->inbuf + pos;
+			const uint8_t *payload = c->inbound_buf + pos;
 			bool discard = c->tcp_discard;
 			pos += need;
-			c->tcplen = 0;
+			c->pending_frame_len = 0;
 			c->tcp_discard = false;
 			if(!discard)
 				receive_meta_frame(c->node, c->options & OPTION_TCPONLY, payload, need);
 			continue;
 		}
-		uint8_t *nl = memchr(c->inbuf + pos, '\n', c->inlen - pos);
+		uint8_t *nl = memchr(c->inbound_buf + pos, '\n', c->inlen - pos);
 		if(!nl)
 			break;
 		*nl = '\0';
-		char *line = (char *)c->inbuf + pos;
-		size_t linelen = (size_t)(nl - (c->inbuf + pos));
+		char *line = (char *)c->inbound_buf + pos;
+		size_t linelen = (size_t)(nl - (c->inbound_buf + pos));
 		pos += linelen + 1;
 		if(memchr(line, '\0', linelen)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Unreadable data from %s (%s): not a request line", c->name, c->hostname);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Unreadable data from %s (%s): not a request line", c->name, c->hostname);
 			return INPUT_BAD;
 		}
 		bool was_decrypting = c->status.decrypt_in;
-		if(!receive_request(c, line))
+		if(!request_dispatch(c, line))
 			return c->status.dead ? INPUT_GONE : INPUT_BAD;
 		if(c->status.dead)
 			return INPUT_GONE;
@@ -264,11 +264,11 @@ static input_result_t process_input(connection_t *c) {
 			return INPUT_BAD;
 	}
 	if(pos) {
-		memmove(c->inbuf, c->inbuf + pos, c->inlen - pos);
+		memmove(c->inbound_buf, c->inbound_buf + pos, c->inlen - pos);
 		c->inlen -= pos;
 	}
-	if(c->inlen >= MAXBUFSIZE) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Line from %s (%s) is too long for the receive buffer", c->name,
+	if(c->inlen >= META_INBUF_SIZE) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Line from %s (%s) is too long for the receive buffer", c->name,
 		       c->hostname);
 		return INPUT_BAD;
 	}
@@ -279,10 +279,10 @@ static void drop_misbehaving(connection_t *c) {
 	if(c->status.dead)
 		return;
 	c->status.tarpit = true;
-	terminate_connection(c, c->status.active);
+	connection_shutdown(c, c->status.active);
 }
 
-/* n new bytes were appended at inbuf + inlen: decrypt and handle them. */
+/* n new bytes were appended at inbound_buf + inlen: decrypt and handle them. */
 static void input_arrived(connection_t *c, size_t n) {
 	size_t old = c->inlen;
 	c->inlen += n;
@@ -297,26 +297,26 @@ static void input_arrived(connection_t *c, size_t n) {
 		drop_misbehaving(c);
 }
 
-static void receive_meta(connection_t *c) {
-	if(c->inlen >= MAXBUFSIZE) {
+static void meta_read(connection_t *c) {
+	if(c->inlen >= META_INBUF_SIZE) {
 		drop_misbehaving(c);
 		return;
 	}
-	ssize_t n = recv(c->socket, c->inbuf + c->inlen, MAXBUFSIZE - c->inlen, 0);
+	ssize_t n = recv(c->socket, c->inbound_buf + c->inlen, META_INBUF_SIZE - c->inlen, 0);
 	if(n < 0) {
 		if(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		if(errno == ECONNRESET)
-			LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
+			LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
 		else
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot read from %s (%s): %s", c->name,
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read from %s (%s): %s", c->name,
 			       c->hostname, strerror(errno));
-		terminate_connection(c, c->status.active);
+		connection_shutdown(c, c->status.active);
 		return;
 	}
 	if(n == 0) {
-		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
-		terminate_connection(c, c->status.active);
+		LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "%s (%s) closed the connection", c->name, c->hostname);
+		connection_shutdown(c, c->status.active);
 		return;
 	}
 	input_arrived(c, (size_t)n);
@@ -324,12 +324,12 @@ static void receive_meta(connection_t *c) {
 
 bool meta_feed(connection_t *c, const uint8_t *data, size_t len) {
 	while(len && !c->status.dead) {
-		if(c->inlen >= MAXBUFSIZE) {
+		if(c->inlen >= META_INBUF_SIZE) {
 			drop_misbehaving(c);
 			break;
 		}
-		size_t n = MIN(len, MAXBUFSIZE - c->inlen);
-		memcpy(c->inbuf + c->inlen, data, n);
+		size_t n = MIN(len, META_INBUF_SIZE - c->inlen);
+		memcpy(c->inbound_buf + c->inlen, data, n);
 		input_arrived(c, n);
 		data += n;
 		len -= n;
@@ -337,17 +337,17 @@ bool meta_feed(connection_t *c, const uint8_t *data, size_t len) {
 	return !c->status.dead;
 }
 
-void handle_meta_io(void *data, uint32_t events) {
+void on_meta_io(void *data, uint32_t events) {
 	connection_t *c = data;
 	/* A socket still connecting has the callback of net_socket.c. */
 	if(c->status.dead || c->status.connecting)
 		return;
 	if(events & EPOLLOUT) {
-		if(!flush_meta(c)) {
-			terminate_connection(c, c->status.active);
+		if(!meta_flush(c)) {
+			connection_shutdown(c, c->status.active);
 			return;
 		}
 	}
 	if(events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-		receive_meta(c);
+		meta_read(c);
 }

@@ -1,5 +1,5 @@
 /* Sockets: TCP listeners and their UDP twins, accepting meta connections,
- * and the outgoing connections of ConnectTo with tinc's back-off (spec §6.9). */
+ * and the outgoing connections of ConnectTo with tinc's back-off (protocol.md §6.9). */
 #include "util/compat.h"
 
 #include <errno.h>
@@ -29,9 +29,9 @@
 #include "meta/proxy.h"
 #include "util/xalloc.h"
 
-listen_socket_t listen_socket[MAXSOCKETS];
-int listen_sockets;
-static sset_t outgoing_list; /* by name: one entry per ConnectTo */
+listener_t listener[MAX_LISTENERS];
+int listener_count;
+static sset_t outgoing_set; /* by name: one entry per ConnectTo */
 
 
 static int address_family(void) {
@@ -43,7 +43,7 @@ static int address_family(void) {
 		else if(!strcasecmp(s, "ipv6"))
 			af = AF_INET6;
 		else if(strcasecmp(s, "any"))
-			logger(DEBUG_ALWAYS, LOG_WARNING, "AddressFamily %s is unknown: using any; the choices are ipv4, ipv6 and any", s);
+			logger(VERBOSITY_ERRORS, LOG_WARNING, "AddressFamily %s is unknown: using any; the choices are ipv4, ipv6 and any", s);
 		free(s);
 	}
 	return af;
@@ -60,12 +60,12 @@ static bool bind_to_interface(int fd) {
 		return true;
 	bool ok = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface, (socklen_t)strlen(iface)) == 0;
 	if(!ok)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot tie the socket to interface %s (BindToInterface): %s", iface, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot tie the socket to interface %s (BindToInterface): %s", iface, strerror(errno));
 	free(iface);
 	return ok;
 }
 
-/* Meta sockets carry TOS "low delay" like tinc's (spec §3.1). */
+/* Meta sockets carry TOS "low delay" like tinc's (protocol.md §3.1). */
 static void set_meta_socket_options(int fd, int family) {
 	int one = 1, lowdelay = IPTOS_LOWDELAY;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -78,7 +78,7 @@ static void set_meta_socket_options(int fd, int family) {
 static int open_tcp_listener(const sockaddr_u *sa) {
 	int fd = socket(sa->sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
 	if(fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open a TCP socket: %s", strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot open a TCP socket: %s", strerror(errno));
 		return -1;
 	}
 	set_nonblock_cloexec(fd);
@@ -87,12 +87,12 @@ static int open_tcp_listener(const sockaddr_u *sa) {
 	if(sa->sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if(!bind_to_interface(fd) || bind(fd, &sa->sa, sockaddr_len(sa)) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot listen on %s (TCP): %s; is another daemon using the port?", sockaddr2hostname(sa), strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot listen on %s (TCP): %s; is another daemon using the port?", sockaddr_describe(sa), strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if(listen(fd, 3) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot listen on the TCP socket: %s", strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot listen on the TCP socket: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -102,7 +102,7 @@ static int open_tcp_listener(const sockaddr_u *sa) {
 static int open_udp_socket(const sockaddr_u *sa) {
 	int fd = socket(sa->sa.sa_family, SOCK_DGRAM, IPPROTO_UDP);
 	if(fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot open a UDP socket: %s", strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot open a UDP socket: %s", strerror(errno));
 		return -1;
 	}
 	set_nonblock_cloexec(fd);
@@ -123,7 +123,7 @@ static int open_udp_socket(const sockaddr_u *sa) {
 	 * our FQ-CoDel instead of in a kernel FIFO (UDPSndBuf overrides). */
 	int sndbuf = settings.udp_sndbuf ? settings.udp_sndbuf : UDP_SNDBUF_DEFAULT;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	bool pmtu = myself->options & OPTION_PMTU_DISCOVERY;
+	bool pmtu = local_node->options & OPTION_PMTU_DISCOVERY;
 	if(sa->sa.sa_family == AF_INET) {
 		/* outer TOS and TTL of every datagram travel into the daemon (RFC 6040 decap) */
 		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
@@ -142,14 +142,14 @@ static int open_udp_socket(const sockaddr_u *sa) {
 		}
 	}
 	if(!bind_to_interface(fd) || bind(fd, &sa->sa, sockaddr_len(sa)) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot use %s (UDP): %s; is another daemon using the port?", sockaddr2hostname(sa), strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot use %s (UDP): %s; is another daemon using the port?", sockaddr_describe(sa), strerror(errno));
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-static void handle_new_meta_connection(void *data, uint32_t events);
+static void on_listener_accept(void *data, uint32_t events);
 
 /* Port 0: the kernel picks the port of the first listener; every other
  * socket (its UDP twin, the other families' listeners) and our ACKs use
@@ -163,25 +163,25 @@ static void adopt_kernel_port(int tcp, sockaddr_u *sa) {
 		return;
 	chosen_port = sockaddr_port(&bound);
 	sockaddr_set_port(sa, chosen_port);
-	if(!strcmp(settings.myport, "0")) {
-		free(settings.myport);
-		settings.myport = xasprintf("%u", chosen_port);
-		logger(DEBUG_ALWAYS, LOG_NOTICE, "Port 0: listening on port %u", chosen_port);
+	if(!strcmp(settings.listen_port, "0")) {
+		free(settings.listen_port);
+		settings.listen_port = xasprintf("%u", chosen_port);
+		logger(VERBOSITY_ERRORS, LOG_NOTICE, "Port 0: listening on port %u", chosen_port);
 	}
 }
 
-static bool add_listen_address(const char *address, const char *port, int af, bool bindto) {
+static bool listener_add(const char *address, const char *port, int af, bool explicit_bind) {
 	struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP, .ai_flags = AI_PASSIVE};
 	struct addrinfo *ai;
 	int err = getaddrinfo(address && strcmp(address, "*") ? address : NULL, port, &hints, &ai);
 	if(err) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot resolve the listening address %s port %s: %s",
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot resolve the listening address %s port %s: %s",
 		       address ? address : "*", port, gai_strerror(err));
 		return false;
 	}
 	for(struct addrinfo *a = ai; a; a = a->ai_next) {
-		if(listen_sockets >= MAXSOCKETS) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Too many addresses to listen on: the most is %d", MAXSOCKETS);
+		if(listener_count >= MAX_LISTENERS) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Too many addresses to listen on: the most is %d", MAX_LISTENERS);
 			break;
 		}
 		sockaddr_u sa = {0};
@@ -199,13 +199,13 @@ static bool add_listen_address(const char *address, const char *port, int af, bo
 			close(tcp);
 			continue;
 		}
-		listen_socket_t *ls = &listen_socket[listen_sockets];
+		listener_t *ls = &listener[listener_count];
 		ls->sa = sa;
-		ls->bindto = bindto;
-		io_add(&ls->tcp, tcp, EPOLLIN, handle_new_meta_connection, ls);
-		io_add(&ls->udp, udp, EPOLLIN, udp_socket_readable, ls);
-		LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr2hostname(&sa));
-		listen_sockets++;
+		ls->explicit_bind = explicit_bind;
+		fd_watch_start(&ls->tcp, tcp, EPOLLIN, on_listener_accept, ls);
+		fd_watch_start(&ls->udp, udp, EPOLLIN, udp_socket_readable, ls);
+		LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr_describe(&sa));
+		listener_count++;
 	}
 	freeaddrinfo(ai);
 	return true;
@@ -213,16 +213,16 @@ static bool add_listen_address(const char *address, const char *port, int af, bo
 
 bool setup_listen_sockets(void) {
 	int af = address_family();
-	listen_sockets = 0;
+	listener_count = 0;
 	chosen_port = 0;
-	config_t *cfg = lookup_config(settings.config, "BindToAddress");
+	config_t *cfg = config_first(settings.config, "BindToAddress");
 	if(!cfg) {
-		add_listen_address(NULL, settings.myport, af, false);
+		listener_add(NULL, settings.listen_port, af, false);
 	} else {
-		for(; cfg; cfg = lookup_config_next(settings.config, cfg)) {
+		for(; cfg; cfg = config_next(settings.config, cfg)) {
 			char *addr = xstrdup(cfg->value);
 			char *space = strchr(addr, ' ');
-			const char *port = settings.myport;
+			const char *port = settings.listen_port;
 			if(space) {
 				*space = 0;
 				port = space + 1;
@@ -230,33 +230,33 @@ bool setup_listen_sockets(void) {
 					port++;
 			}
 			/* "*" is the wildcard address with an explicit port */
-			add_listen_address(addr, port, af, strcmp(addr, "*") != 0);
+			listener_add(addr, port, af, strcmp(addr, "*") != 0);
 			free(addr);
 		}
 	}
-	if(!listen_sockets) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot listen on any address; check Port, BindToAddress and ListenAddress");
+	if(!listener_count) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot listen on any address; check Port, BindToAddress and ListenAddress");
 		return false;
 	}
 	return true;
 }
 
 void close_listen_sockets(void) {
-	for(int i = 0; i < listen_sockets; i++) {
-		int tcp = listen_socket[i].tcp.fd, udp = listen_socket[i].udp.fd;
-		io_del(&listen_socket[i].tcp);
-		io_del(&listen_socket[i].udp);
+	for(int i = 0; i < listener_count; i++) {
+		int tcp = listener[i].tcp.fd, udp = listener[i].udp.fd;
+		fd_watch_stop(&listener[i].tcp);
+		fd_watch_stop(&listener[i].udp);
 		close(tcp);
 		close(udp);
 	}
-	listen_sockets = 0;
+	listener_count = 0;
 }
 
 /* ---- incoming meta connections ---- */
 
-static void handle_new_meta_connection(void *data, uint32_t events) {
+static void on_listener_accept(void *data, uint32_t events) {
 	(void)events;
-	listen_socket_t *ls = data;
+	listener_t *ls = data;
 	static time_t last_second;
 	static int accepted_this_second;
 
@@ -265,7 +265,7 @@ static void handle_new_meta_connection(void *data, uint32_t events) {
 	int fd = accept4(ls->tcp.fd, &sa.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if(fd < 0) {
 		if(errno != EAGAIN && errno != EINTR)
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot accept an incoming connection: %s", strerror(errno));
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot accept an incoming connection: %s", strerror(errno));
 		return;
 	}
 	sockaddr_unmap(&sa);
@@ -279,25 +279,25 @@ static void handle_new_meta_connection(void *data, uint32_t events) {
 	connection_t *c = connection_new();
 	c->address = sa;
 	free(c->hostname);
-	c->hostname = xstrdup(sockaddr2hostname(&sa));
+	c->hostname = xstrdup(sockaddr_describe(&sa));
 	c->socket = fd;
 	c->state = CONN_ID;
 	if(++accepted_this_second > 10) {
-		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Too many connections this second: holding %s in the tarpit", c->hostname);
+		LOG(VERBOSITY_CONNECTIONS, LOG_WARNING, "Too many connections this second: holding %s in the tarpit", c->hostname);
 		c->status.tarpit = true;
-		connection_add(c);
+		connection_register(c);
 		connection_close(c);
 		return;
 	}
 	set_meta_socket_options(fd, sa.sa.sa_family);
-	io_add(&c->io, fd, EPOLLIN, handle_meta_io, c);
-	connection_add(c);
-	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Connection from %s", c->hostname);
+	fd_watch_start(&c->io, fd, EPOLLIN, on_meta_io, c);
+	connection_register(c);
+	LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "Connection from %s", c->hostname);
 }
 
 /* ---- outgoing connections ---- */
 
-static void finish_connecting(connection_t *c);
+static void connection_finish_connect(connection_t *c);
 
 /* The socket of a connection in progress: writable or failed means
  * connect() is done either way. */
@@ -306,7 +306,7 @@ static void connecting_io(void *data, uint32_t events) {
 	if(c->status.dead || !c->status.connecting)
 		return;
 	if(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-		finish_connecting(c);
+		connection_finish_connect(c);
 }
 
 static int outgoing_cmp(const void *a, const void *b) {
@@ -316,24 +316,24 @@ static int outgoing_cmp(const void *a, const void *b) {
 static void outgoing_reset_addresses(outgoing_t *o) {
 	if(o->ai)
 		freeaddrinfo(o->ai);
-	o->ai = o->aip = NULL;
+	o->ai = o->ai_cursor = NULL;
 	o->cfg = NULL;
 }
 
 static void outgoing_free(outgoing_t *o) {
 	timer_del(&o->ev);
 	outgoing_reset_addresses(o);
-	if(o->config_tree)
-		config_tree_free(o->config_tree);
+	if(o->config_entries)
+		config_entries_free(o->config_entries);
 	free(o->name);
 	free(o);
 }
 
 static void retry_timer(void *data) {
-	setup_outgoing_connection(data);
+	outgoing_start(data);
 }
 
-void retry_outgoing(outgoing_t *o) {
+void outgoing_schedule_retry(outgoing_t *o) {
 	o->timeout += 5;
 	if(o->timeout < settings.mintimeout)
 		o->timeout = settings.mintimeout;
@@ -341,7 +341,7 @@ void retry_outgoing(outgoing_t *o) {
 		o->timeout = settings.maxtimeout;
 	outgoing_reset_addresses(o);
 	timer_set(&o->ev, sec_to_ns((uint64_t)o->timeout), retry_timer, o);
-	LOG(DEBUG_CONNECTIONS, LOG_NOTICE, "Will try to connect to %s again in %d s", o->name, o->timeout);
+	LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "Will try to connect to %s again in %d s", o->name, o->timeout);
 }
 
 void outgoing_reset_backoff(outgoing_t *o) {
@@ -350,17 +350,17 @@ void outgoing_reset_backoff(outgoing_t *o) {
 }
 
 void outgoing_connection_lost(outgoing_t *o) {
-	if(!sset_find(&outgoing_list, o))
+	if(!sset_find(&outgoing_set, o))
 		return;
-	if(o->cfg || o->aip)
-		do_outgoing_connection(o);
+	if(o->cfg || o->ai_cursor)
+		outgoing_try_next_address(o);
 	else
-		retry_outgoing(o);
+		outgoing_schedule_retry(o);
 }
 
 /* "HOST [PORT]" of an Address line; PORT defaults to the host file's Port,
- * else 655 (spec §2.5). */
-static void split_address(const char *value, config_tree_t *tree, char **host, char **port) {
+ * else 655 (protocol.md §2.5). */
+static void split_address(const char *value, config_entries_t *tree, char **host, char **port) {
 	*host = xstrdup(value);
 	char *space = strchr(*host, ' ');
 	*port = NULL;
@@ -377,15 +377,15 @@ static void split_address(const char *value, config_tree_t *tree, char **host, c
 /* Advance to the next resolved address of the current or the next Address line. */
 static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
 	for(;;) {
-		if(o->aip) {
-			struct addrinfo *a = o->aip;
-			o->aip = a->ai_next;
+		if(o->ai_cursor) {
+			struct addrinfo *a = o->ai_cursor;
+			o->ai_cursor = a->ai_next;
 			memset(sa, 0, sizeof(*sa));
 			memcpy(sa, a->ai_addr, a->ai_addrlen);
 			return true;
 		}
-		config_t *cfg = o->cfg ? lookup_config_next(o->config_tree, o->cfg)
-		                       : (o->ai ? NULL : lookup_config(o->config_tree, "Address"));
+		config_t *cfg = o->cfg ? config_next(o->config_entries, o->cfg)
+		                       : (o->ai ? NULL : config_first(o->config_entries, "Address"));
 		if(o->ai) {
 			freeaddrinfo(o->ai);
 			o->ai = NULL;
@@ -396,16 +396,16 @@ static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
 		}
 		o->cfg = cfg;
 		char *host, *port;
-		split_address(cfg->value, o->config_tree, &host, &port);
+		split_address(cfg->value, o->config_entries, &host, &port);
 		struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
 		int err = getaddrinfo(host, port, &hints, &o->ai);
 		if(err) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Cannot resolve %s port %s: %s", host, port, gai_strerror(err));
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot resolve %s port %s: %s", host, port, gai_strerror(err));
 			o->ai = NULL;
 		}
 		free(host);
 		free(port);
-		o->aip = o->ai;
+		o->ai_cursor = o->ai;
 		if(!o->ai) {
 			/* keep o->cfg so the next round moves past this entry */
 			continue;
@@ -414,11 +414,11 @@ static bool next_address(outgoing_t *o, int af, sockaddr_u *sa) {
 }
 
 /* If exactly one BindToAddress listener exists for this family, outgoing
- * meta connections of the family leave from that address (spec §2.4). */
+ * meta connections of the family leave from that address (protocol.md §2.4). */
 static void bind_outgoing(int fd, int family) {
 	int found = -1;
-	for(int i = 0; i < listen_sockets; i++) {
-		if(!listen_socket[i].bindto || listen_socket[i].sa.sa.sa_family != family)
+	for(int i = 0; i < listener_count; i++) {
+		if(!listener[i].explicit_bind || listener[i].sa.sa.sa_family != family)
 			continue;
 		if(found >= 0)
 			return;
@@ -426,10 +426,10 @@ static void bind_outgoing(int fd, int family) {
 	}
 	if(found < 0)
 		return;
-	sockaddr_u sa = listen_socket[found].sa;
+	sockaddr_u sa = listener[found].sa;
 	sockaddr_set_port(&sa, 0);
 	if(bind(fd, &sa.sa, sockaddr_len(&sa)) < 0)
-		LOG(DEBUG_CONNECTIONS, LOG_WARNING, "Cannot send from %s (BindToAddress): %s", sockaddr2hostname(&sa), strerror(errno));
+		LOG(VERBOSITY_CONNECTIONS, LOG_WARNING, "Cannot send from %s (BindToAddress): %s", sockaddr_describe(&sa), strerror(errno));
 }
 
 /* Through a proxy (proxy.c), one attempt per Address line: the proxy gets
@@ -438,15 +438,15 @@ static void bind_outgoing(int fd, int family) {
  * asking the proxy to resolve them leaks nothing. */
 static void do_outgoing_via_proxy(outgoing_t *o, int af) {
 	for(;;) {
-		config_t *cfg = o->cfg ? lookup_config_next(o->config_tree, o->cfg) : lookup_config(o->config_tree, "Address");
+		config_t *cfg = o->cfg ? config_next(o->config_entries, o->cfg) : config_first(o->config_entries, "Address");
 		o->cfg = cfg;
 		if(!cfg) {
-			logger(DEBUG_CONNECTIONS, LOG_ERR, "No address of %s can be reached just now", o->name);
-			retry_outgoing(o);
+			logger(VERBOSITY_CONNECTIONS, LOG_ERR, "No address of %s can be reached just now", o->name);
+			outgoing_schedule_retry(o);
 			return;
 		}
 		char *host, *port;
-		split_address(cfg->value, o->config_tree, &host, &port);
+		split_address(cfg->value, o->config_entries, &host, &port);
 		bool connecting;
 		sockaddr_u proxy_sa;
 		int fd = proxy_open(o->name, host, port, af, &connecting, &proxy_sa);
@@ -459,7 +459,7 @@ static void do_outgoing_via_proxy(outgoing_t *o, int af) {
 		free(c->name);
 		c->name = xstrdup(o->name);
 		sockaddr_u target;
-		if(str2sockaddr(host, port, &target))
+		if(sockaddr_parse(host, port, &target))
 			c->address = target;
 		free(c->hostname);
 		c->hostname = xasprintf("%s port %s", host, port);
@@ -467,28 +467,28 @@ static void do_outgoing_via_proxy(outgoing_t *o, int af) {
 		c->outgoing = o;
 		c->status.outgoing = true;
 		c->state = CONN_ID;
-		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connecting to %s (%s) through the proxy", o->name, c->hostname);
+		LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Connecting to %s (%s) through the proxy", o->name, c->hostname);
 		free(host);
 		free(port);
 		if(connecting) {
 			set_meta_socket_options(fd, proxy_sa.sa.sa_family);
 			bind_to_interface(fd);
 			c->status.connecting = true;
-			io_add(&c->io, fd, EPOLLIN | EPOLLOUT, connecting_io, c);
-			connection_add(c);
+			fd_watch_start(&c->io, fd, EPOLLIN | EPOLLOUT, connecting_io, c);
+			connection_register(c);
 			return;
 		}
 		/* exec: the command's stdin/stdout is the connection */
-		io_add(&c->io, fd, EPOLLIN, handle_meta_io, c);
-		connection_add(c);
+		fd_watch_start(&c->io, fd, EPOLLIN, on_meta_io, c);
+		connection_register(c);
 		c->last_ping_ns = now_ns;
-		if(!send_id(c))
-			terminate_connection(c, false);
+		if(!send_id_request(c))
+			connection_shutdown(c, false);
 		return;
 	}
 }
 
-void do_outgoing_connection(outgoing_t *o) {
+void outgoing_try_next_address(outgoing_t *o) {
 	int af = address_family();
 	sockaddr_u sa;
 	if(proxy_enabled()) {
@@ -497,13 +497,13 @@ void do_outgoing_connection(outgoing_t *o) {
 	}
 	for(;;) {
 		if(!next_address(o, af, &sa)) {
-			logger(DEBUG_CONNECTIONS, LOG_ERR, "No address of %s can be reached just now", o->name);
-			retry_outgoing(o);
+			logger(VERBOSITY_CONNECTIONS, LOG_ERR, "No address of %s can be reached just now", o->name);
+			outgoing_schedule_retry(o);
 			return;
 		}
 		int fd = socket(sa.sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
 		if(fd < 0) {
-			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Cannot open a socket for %s: %s", sockaddr2hostname(&sa), strerror(errno));
+			LOG(VERBOSITY_CONNECTIONS, LOG_ERR, "Cannot open a socket for %s: %s", sockaddr_describe(&sa), strerror(errno));
 			continue;
 		}
 		set_nonblock_cloexec(fd);
@@ -516,105 +516,105 @@ void do_outgoing_connection(outgoing_t *o) {
 		c->name = xstrdup(o->name);
 		c->address = sa;
 		free(c->hostname);
-		c->hostname = xstrdup(sockaddr2hostname(&sa));
+		c->hostname = xstrdup(sockaddr_describe(&sa));
 		c->socket = fd;
 		c->outgoing = o;
 		c->status.outgoing = true;
 		c->state = CONN_ID;
-		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connecting to %s (%s)", o->name, c->hostname);
+		LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Connecting to %s (%s)", o->name, c->hostname);
 
 		if(connect(fd, &sa.sa, sockaddr_len(&sa)) < 0 && errno != EINPROGRESS) {
-			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Cannot connect to %s (%s): %s", o->name, c->hostname, strerror(errno));
+			LOG(VERBOSITY_CONNECTIONS, LOG_ERR, "Cannot connect to %s (%s): %s", o->name, c->hostname, strerror(errno));
 			close(fd);
 			c->socket = -1;
 			connection_free(c);
 			continue;
 		}
 		c->status.connecting = true;
-		io_add(&c->io, fd, EPOLLIN | EPOLLOUT, connecting_io, c);
-		connection_add(c);
+		fd_watch_start(&c->io, fd, EPOLLIN | EPOLLOUT, connecting_io, c);
+		connection_register(c);
 		return;
 	}
 }
 
-static void finish_connecting(connection_t *c) {
+static void connection_finish_connect(connection_t *c) {
 	int err = 0;
 	socklen_t len = sizeof(err);
 	getsockopt(c->socket, SOL_SOCKET, SO_ERROR, &err, &len);
 	if(err) {
-		LOG(DEBUG_CONNECTIONS, LOG_ERR, "Connection to %s (%s) failed: %s", c->name, c->hostname, strerror(err));
+		LOG(VERBOSITY_CONNECTIONS, LOG_ERR, "Connection to %s (%s) failed: %s", c->name, c->hostname, strerror(err));
 		outgoing_t *o = c->outgoing;
 		c->outgoing = NULL;
 		connection_close(c);
 		if(o)
-			do_outgoing_connection(o);
+			outgoing_try_next_address(o);
 		return;
 	}
 	c->status.connecting = false;
-	c->io.cb = handle_meta_io; /* from now on the meta stream's */
-	io_set(&c->io, EPOLLIN);
-	LOG(DEBUG_CONNECTIONS, LOG_INFO, "Connected to %s (%s)", c->name, c->hostname);
+	c->io.cb = on_meta_io; /* from now on the meta stream's */
+	fd_watch_set_events(&c->io, EPOLLIN);
+	LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Connected to %s (%s)", c->name, c->hostname);
 	c->last_ping_ns = now_ns;
 	if(proxy_needs_handshake() && c->outgoing && c->outgoing->cfg) {
 		/* ID waits until the proxy has granted the connection */
 		char *host, *port;
-		split_address(((config_t *)c->outgoing->cfg)->value, c->outgoing->config_tree, &host, &port);
+		split_address(((config_t *)c->outgoing->cfg)->value, c->outgoing->config_entries, &host, &port);
 		uint8_t request[PROXY_REQUEST_MAX];
 		size_t request_len = 0;
-		bool ok = proxy_start(c, host, port, request, &request_len) && send_meta_raw(c, request, request_len);
+		bool ok = proxy_start(c, host, port, request, &request_len) && meta_send_bytes(c, request, request_len);
 		free(host);
 		free(port);
 		if(!ok)
-			terminate_connection(c, false);
+			connection_shutdown(c, false);
 		return;
 	}
-	if(!send_id(c))
-		terminate_connection(c, false);
+	if(!send_id_request(c))
+		connection_shutdown(c, false);
 }
 
-void setup_outgoing_connection(outgoing_t *o) {
+void outgoing_start(outgoing_t *o) {
 	timer_del(&o->ev);
-	node_t *n = lookup_node(o->name);
+	node_t *n = node_find(o->name);
 	if(n && n->connection) {
-		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Already connected to %s", o->name);
+		LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Already connected to %s", o->name);
 		n->connection->outgoing = o;
 		return;
 	}
-	if(o->config_tree)
-		config_tree_free(o->config_tree);
-	o->config_tree = config_tree_new();
-	if(!read_host_config(o->config_tree, settings.confbase, o->name)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "ConnectTo = %s, but hosts/%s cannot be read; trying again later", o->name, o->name);
+	if(o->config_entries)
+		config_entries_free(o->config_entries);
+	o->config_entries = config_entries_new();
+	if(!config_read_host(o->config_entries, settings.config_dir, o->name)) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "ConnectTo = %s, but hosts/%s cannot be read; trying again later", o->name, o->name);
 		o->timeout = settings.maxtimeout - 5;
-		retry_outgoing(o);
+		outgoing_schedule_retry(o);
 		return;
 	}
-	apply_cmdline_host_options(o->config_tree, o->name);
-	if(!lookup_config(o->config_tree, "Address")) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "ConnectTo = %s, but its host file gives no Address", o->name);
+	apply_cmdline_host_options(o->config_entries, o->name);
+	if(!config_first(o->config_entries, "Address")) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "ConnectTo = %s, but its host file gives no Address", o->name);
 		o->timeout = settings.maxtimeout - 5;
-		retry_outgoing(o);
+		outgoing_schedule_retry(o);
 		return;
 	}
 	outgoing_reset_addresses(o);
-	do_outgoing_connection(o);
+	outgoing_try_next_address(o);
 }
 
 /* A connection of ours for o is being set up or authenticated. */
 static bool outgoing_in_progress(const outgoing_t *o) {
-	sset_foreach(connection_t, c, &connection_list)
+	sset_foreach(connection_t, c, &connection_set)
 		if(c->outgoing == o && !c->status.dead)
 			return true;
 	return false;
 }
 
 /* HUP: connection attempts still in connect() are given up; the following
- * try_outgoing_connections() starts them again (spec §2.9). */
+ * outgoing_sync_connect_to() starts them again (protocol.md §2.9). */
 void cancel_pending_connects(void) {
-	for(size_t i = 0; i < connection_list.count;) {
-		connection_t *c = connection_list.items[i];
+	for(size_t i = 0; i < connection_set.count;) {
+		connection_t *c = connection_set.items[i];
 		if(c->status.connecting && !c->status.dead) {
-			LOG(DEBUG_CONNECTIONS, LOG_INFO, "Cancelling the connection attempt to %s (%s)", c->name, c->hostname);
+			LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Cancelling the connection attempt to %s (%s)", c->name, c->hostname);
 			c->outgoing = NULL;
 			connection_close(c);
 			continue;
@@ -623,58 +623,58 @@ void cancel_pending_connects(void) {
 	}
 }
 
-void try_outgoing_connections(void) {
-	if(!outgoing_list.cmp)
-		sset_init(&outgoing_list, outgoing_cmp);
+void outgoing_sync_connect_to(void) {
+	if(!outgoing_set.cmp)
+		sset_init(&outgoing_set, outgoing_cmp);
 
 	/* Forget outgoing entries whose ConnectTo line is gone. */
-	for(size_t i = 0; i < outgoing_list.count;) {
-		outgoing_t *o = outgoing_list.items[i];
+	for(size_t i = 0; i < outgoing_set.count;) {
+		outgoing_t *o = outgoing_set.items[i];
 		bool still = false;
-		for(config_t *cfg = lookup_config(settings.config, "ConnectTo"); cfg; cfg = lookup_config_next(settings.config, cfg))
+		for(config_t *cfg = config_first(settings.config, "ConnectTo"); cfg; cfg = config_next(settings.config, cfg))
 			if(!strcmp(cfg->value, o->name))
 				still = true;
 		if(still) {
 			i++;
 			continue;
 		}
-		sset_foreach(connection_t, c, &connection_list)
+		sset_foreach(connection_t, c, &connection_set)
 			if(c->outgoing == o)
 				c->outgoing = NULL;
-		sset_remove(&outgoing_list, o);
+		sset_remove(&outgoing_set, o);
 		outgoing_free(o);
 	}
 
-	for(config_t *cfg = lookup_config(settings.config, "ConnectTo"); cfg; cfg = lookup_config_next(settings.config, cfg)) {
-		if(!check_id(cfg->value)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "%s line %d: ConnectTo names no valid node", cfg->file ? cfg->file : "command line", cfg->line);
+	for(config_t *cfg = config_first(settings.config, "ConnectTo"); cfg; cfg = config_next(settings.config, cfg)) {
+		if(!node_name_is_valid(cfg->value)) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: ConnectTo names no valid node", cfg->file ? cfg->file : "command line", cfg->line);
 			continue;
 		}
-		if(!strcmp(cfg->value, myself->name))
+		if(!strcmp(cfg->value, local_node->name))
 			continue;
 		outgoing_t key = {.name = cfg->value};
-		outgoing_t *o = sset_find(&outgoing_list, &key);
+		outgoing_t *o = sset_find(&outgoing_set, &key);
 		if(o) {
 			/* HUP: a connected entry stays; one waiting for its back-off, or
 			 * whose connection was just closed, starts afresh as in tinc,
 			 * which rebuilds the whole list. */
-			node_t *n = lookup_node(o->name);
+			node_t *n = node_find(o->name);
 			if(n && n->connection) {
-				LOG(DEBUG_CONNECTIONS, LOG_INFO, "Already connected to %s", o->name);
+				LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Already connected to %s", o->name);
 				n->connection->outgoing = o;
 			} else if(!outgoing_in_progress(o)) {
 				o->timeout = 0;
-				setup_outgoing_connection(o);
+				outgoing_start(o);
 			}
 			continue;
 		}
 		o = xzalloc(sizeof(*o));
 		o->name = xstrdup(cfg->value);
-		sset_insert(&outgoing_list, o);
-		setup_outgoing_connection(o);
+		sset_insert(&outgoing_set, o);
+		outgoing_start(o);
 	}
 }
 
 void net_socket_exit(void) {
-	sset_clear(&outgoing_list, (void (*)(void *))outgoing_free);
+	sset_clear(&outgoing_set, (void (*)(void *))outgoing_free);
 }

@@ -1,6 +1,6 @@
 /* The sockets of the meta layer: listening (TCP listeners with their UDP
  * twins, incoming meta connections) and the outgoing connections of
- * ConnectTo with their back-off (spec §6.9). */
+ * ConnectTo with their back-off (protocol.md §6.9). */
 #ifndef FQTINC_NET_SOCKET_H
 #define FQTINC_NET_SOCKET_H
 
@@ -23,15 +23,15 @@ typedef struct outgoing {
 	char *name;
 	int timeout;              /* current back-off, seconds */
 	ev_timer_t ev;
-	config_tree_t *config_tree;
-	struct addrinfo *ai, *aip;
+	config_entries_t *config_entries;
+	struct addrinfo *ai, *ai_cursor;
 	void *cfg;                /* current Address entry */
 } outgoing_t;
 
-void setup_outgoing_connection(outgoing_t *o);
-void retry_outgoing(outgoing_t *o);
-void do_outgoing_connection(outgoing_t *o);
-void try_outgoing_connections(void);       /* (re)read ConnectTo, start them */
+void outgoing_start(outgoing_t *o);
+void outgoing_schedule_retry(outgoing_t *o);
+void outgoing_try_next_address(outgoing_t *o);
+void outgoing_sync_connect_to(void);       /* (re)read ConnectTo, start them */
 void cancel_pending_connects(void);        /* HUP: give up connects in progress */
 /* First PONG on an outgoing connection: reset back-off and address list. */
 void outgoing_reset_backoff(outgoing_t *o);

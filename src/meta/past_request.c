@@ -1,4 +1,4 @@
-/* The past-request cache (spec §3.6): flooded requests are remembered by
+/* The past-request cache (protocol.md §3.6): flooded requests are remembered by
  * their entire line so that a request reaching us along several paths is
  * processed and forwarded once.
  *

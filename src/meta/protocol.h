@@ -1,4 +1,4 @@
-/* The meta-protocol of tinc 1.0 (spec §3–§5.4): request numbers, the
+/* The meta-protocol of tinc 1.0 (protocol.md §3–§5.4): request numbers, the
  * dispatcher's helpers, field parsing, option-bit rules, nonces and the
  * past-request cache. The pure pieces (protocol_parse.c, past_request.c)
  * depend on nothing but libc, so they can be unit-tested in isolation. */
@@ -10,7 +10,7 @@
 #include "util/compat.h"
 #include "meta/connection.h"
 
-/* Request numbers on the wire (spec §3.3). 18..23 are tinc 1.1's. */
+/* Request numbers on the wire (protocol.md §3.3). 18..23 are tinc 1.1's. */
 typedef enum request {
 	REQ_ID = 0,
 	REQ_METAKEY = 1,
@@ -41,9 +41,9 @@ typedef enum request {
 
 #define PROTOCOL_MAJOR 17
 #define PROTOCOL_MINOR 0
-/* 1.0.36 always announces SHA-256 as its meta digest (spec §4.2). */
+/* 1.0.36 always announces SHA-256 as its meta digest (protocol.md §4.2). */
 #define META_DIGEST_NID 672
-/* Longest string field a request may carry (spec §3.2). */
+/* Longest string field a request may carry (protocol.md §3.2). */
 #define MAX_FIELD_LEN 2048
 
 /* Name of a request number for logs; "UNKNOWN" outside 0..23. */
@@ -56,18 +56,18 @@ struct node;
 struct subnet;
 
 /* Parse and dispatch one received line; false means "drop the connection". */
-bool receive_request(connection_t *c, char *line);
-bool send_id(connection_t *c);                 /* initiator: after connect() completes */
-bool send_add_edge(connection_t *c, const struct edge *e);
-bool send_del_edge(connection_t *c, const struct edge *e);
-bool send_add_subnet(connection_t *c, const struct subnet *s);
-bool send_del_subnet(connection_t *c, const struct subnet *s);
-bool send_req_key(struct node *to);
-bool send_ans_key(struct node *to);            /* new inkey for 'to', sent to its nexthop */
-void send_key_changed(void);
-bool send_ping(connection_t *c);
-/* Active connection lost: DEL_EDGE broadcast, graph, reconnect (spec §3.9). */
-void terminate_connection(connection_t *c, bool report);
+bool request_dispatch(connection_t *c, char *line);
+bool send_id_request(connection_t *c);                 /* initiator: after connect() completes */
+bool send_add_edge_request(connection_t *c, const struct edge *e);
+bool send_del_edge_request(connection_t *c, const struct edge *e);
+bool send_add_subnet_request(connection_t *c, const struct subnet *s);
+bool send_del_subnet_request(connection_t *c, const struct subnet *s);
+bool send_req_key_request(struct node *to);
+bool send_ans_key_request(struct node *to);            /* new rx_key for 'to', sent to its nexthop */
+void send_key_changed_request(void);
+bool send_ping_request(connection_t *c);
+/* Active connection lost: DEL_EDGE broadcast, graph, reconnect (protocol.md §3.9). */
+void connection_shutdown(connection_t *c, bool report);
 
 /* ---- splitting a line into fields (protocol_parse.c) ---- */
 
@@ -77,14 +77,14 @@ void terminate_connection(connection_t *c, bool report);
  * whitespace runs like sscanf's %s; fields past REQ_MAX_FIELDS are ignored
  * (as sscanf ignores trailing input). */
 typedef struct request_fields {
-	char buf[MAXBUFSIZE];
+	char buf[META_INBUF_SIZE];
 	int count;
 	char *f[REQ_MAX_FIELDS];
 } request_fields_t;
 
 typedef enum split_result {
 	SPLIT_OK = 0,
-	SPLIT_TOO_LONG,      /* the line does not fit in MAXBUFSIZE-1 bytes */
+	SPLIT_TOO_LONG,      /* the line does not fit in META_INBUF_SIZE-1 bytes */
 	SPLIT_FIELD_TOO_LONG /* a field is longer than MAX_FIELD_LEN */
 } split_result_t;
 
@@ -101,24 +101,24 @@ bool parse_version_field(const char *s, int *major, int *minor);
 /* The decimal port of an ACK: atoi-like, 0 when not a port number. */
 uint16_t parse_ack_port(const char *s);
 
-/* ---- option bits (spec §3.8) ---- */
+/* ---- option bits (protocol.md §3.8) ---- */
 
 /* Tri-state host-file setting: absent, no or yes. */
 enum { OPT_UNSET = -1, OPT_NO = 0, OPT_YES = 1 };
 
 /* Options for the ACK we send on a connection: 'own' is our own option word
- * (myself->options), peer_* are IndirectData, TCPOnly and ClampMSS from
+ * (local_node->options), peer_* are IndirectData, TCPOnly and ClampMSS from
  * hosts/PEER. This is what the connection's options start as. */
 uint32_t ack_options_ours(uint32_t own, int peer_indirect, int peer_tcponly, int peer_clampmss);
 /* What actually goes on the wire in our ACK: fqtinc's capability bits are
- * announced here only, never OR-ed into our own edge (spec §3.8). */
+ * announced here only, never OR-ed into our own edge (protocol.md §3.8). */
 uint32_t ack_options_announce(uint32_t ours);
 /* Options of our edge after the peer's ACK carried 'theirs': PMTU_DISCOVERY
  * only if both have it, every other bit OR-ed, then ClampMSS from hosts/PEER
  * forces CLAMP_MSS. */
 uint32_t ack_options_merge(uint32_t ours, uint32_t theirs, int peer_clampmss);
 
-/* ---- nonces (spec §3.6) ---- */
+/* ---- nonces (protocol.md §3.6) ---- */
 
 /* A 31-bit value for the NONCE field of flooded requests. Seeded from the
  * kernel's random source, so two daemons started together do not share a
@@ -152,8 +152,8 @@ size_t past_cache_count(const past_cache_t *pc);
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 
 /* The daemon's cache (protocol.c), using now_ns and PingInterval. */
-bool seen_request(const char *line);
-/* Create the cache (at start-up; seen_request creates it on first use too). */
+bool request_seen_before(const char *line);
+/* Create the cache (at start-up; request_seen_before creates it on first use too). */
 void past_request_init(void);
 /* Housekeeping: forget lines older than PingInterval. */
 void past_request_age(void);
@@ -161,7 +161,7 @@ void past_request_exit(void);
 
 /* ---- shared by the protocol handlers (protocol*.c) ---- */
 
-/* We made the TCP connection (we speak first, spec §4.5). */
+/* We made the TCP connection (we speak first, protocol.md §4.5). */
 static inline bool connection_is_initiator(const connection_t *c) {
 	return c->outgoing != NULL || c->status.outgoing;
 }
@@ -170,35 +170,35 @@ static inline bool connection_is_initiator(const connection_t *c) {
  * (for the past-request cache and verbatim forwarding). False = drop. */
 typedef bool (*request_handler_t)(connection_t *c, request_fields_t *rf, const char *line);
 
-bool id_h(connection_t *c, request_fields_t *rf, const char *line);
-bool metakey_h(connection_t *c, request_fields_t *rf, const char *line);
-bool challenge_h(connection_t *c, request_fields_t *rf, const char *line);
-bool chal_reply_h(connection_t *c, request_fields_t *rf, const char *line);
-bool ack_h(connection_t *c, request_fields_t *rf, const char *line);
-bool termreq_h(connection_t *c, request_fields_t *rf, const char *line);
-bool ping_h(connection_t *c, request_fields_t *rf, const char *line);
-bool pong_h(connection_t *c, request_fields_t *rf, const char *line);
-bool add_subnet_h(connection_t *c, request_fields_t *rf, const char *line);
-bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line);
-bool add_edge_h(connection_t *c, request_fields_t *rf, const char *line);
-bool del_edge_h(connection_t *c, request_fields_t *rf, const char *line);
-bool key_changed_h(connection_t *c, request_fields_t *rf, const char *line);
-bool req_key_h(connection_t *c, request_fields_t *rf, const char *line);
-bool ans_key_h(connection_t *c, request_fields_t *rf, const char *line);
-bool tcppacket_h(connection_t *c, request_fields_t *rf, const char *line);
-bool sptps_packet_h(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_id_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_metakey_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_challenge_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_chal_reply_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_ack_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_termreq_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_ping_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_pong_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_add_subnet_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_del_subnet_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_add_edge_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_del_edge_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_key_changed_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_req_key_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_ans_key_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_packet_request(connection_t *c, request_fields_t *rf, const char *line);
+bool handle_sptps_packet_request(connection_t *c, request_fields_t *rf, const char *line);
 
-bool send_metakey(connection_t *c);
-bool send_challenge(connection_t *c);
-bool send_chal_reply(connection_t *c);
-bool send_ack(connection_t *c);
-bool send_pong(connection_t *c);
+bool send_metakey_request(connection_t *c);
+bool send_challenge_request(connection_t *c);
+bool send_chal_reply_request(connection_t *c);
+bool send_ack_request(connection_t *c);
+bool send_pong_request(connection_t *c);
 
 /* Counted for the contradiction-storm guard: an ADD_EDGE for an edge of ours
  * we do not have, a DEL_EDGE for one we do have. edge_storm_tick() reads and
  * resets them. */
-extern int contradicting_add_edge;
-extern int contradicting_del_edge;
+extern int add_edge_contradictions;
+extern int del_edge_contradictions;
 
 /* The contradiction-storm guard. Two daemons that share a Name keep denying
  * each other's edges, so both kinds of contradiction pile up; tinc 1.0.36
@@ -223,7 +223,7 @@ edge_storm_verdict_t edge_storm_decide(int adds, int dels, int pause_s);
  * storm, resets the counters; returns the seconds to pause (0 = none). */
 int edge_storm_tick(int window_s);
 
-/* "Got bad REQ from NAME (HOST)[: why]" at DEBUG_ALWAYS; returns false. */
+/* "Got bad REQ from NAME (HOST)[: why]" at VERBOSITY_ERRORS; returns false. */
 bool bad_request(const connection_t *c, int request, const char *why);
 
 #endif

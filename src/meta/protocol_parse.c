@@ -1,6 +1,6 @@
 /* Pure helpers of the meta-protocol: splitting request lines into fields,
  * parsing numeric fields without sscanf's silent truncation and overflow,
- * the option-bit rules of ACK (spec §3.8) and nonce generation (spec §3.6). */
+ * the option-bit rules of ACK (protocol.md §3.8) and nonce generation (protocol.md §3.6). */
 #include "util/compat.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* ADD_SUBNET and DEL_SUBNET (spec §3.5): flooding who owns which address. */
+/* ADD_SUBNET and DEL_SUBNET (protocol.md §3.5): flooding who owns which address. */
 #include "util/compat.h"
 
 #include <string.h>
@@ -14,24 +14,24 @@
 #include "mesh/subnet.h"
 
 static bool send_subnet(connection_t *c, int request, const subnet_t *s) {
-	char netstr[MAXNETSTR];
-	if(!s->owner || !net2str(netstr, sizeof(netstr), s))
+	char netstr[SUBNET_TEXT_MAX];
+	if(!s->owner || !subnet_format(netstr, sizeof(netstr), s))
 		return false;
-	return send_request(c, "%d %x %s %s", request, request_nonce(), s->owner->name, netstr);
+	return request_send(c, "%d %x %s %s", request, request_nonce(), s->owner->name, netstr);
 }
 
-bool send_add_subnet(connection_t *c, const subnet_t *s) {
+bool send_add_subnet_request(connection_t *c, const subnet_t *s) {
 	return send_subnet(c, REQ_ADD_SUBNET, s);
 }
 
-bool send_del_subnet(connection_t *c, const subnet_t *s) {
+bool send_del_subnet_request(connection_t *c, const subnet_t *s) {
 	return send_subnet(c, REQ_DEL_SUBNET, s);
 }
 
 /* What ADD_SUBNET and DEL_SUBNET both carry: "NN NONCE OWNER SUBNET". */
 typedef struct subnet_request {
 	const char *owner_name;
-	const char *subnetstr;
+	const char *subnet_text;
 	node_t *owner; /* NULL while the owner is not in our node tree */
 	subnet_t subnet;
 } subnet_request_t;
@@ -49,11 +49,11 @@ static bool parse_subnet_request(connection_t *c, int request, request_fields_t 
 	if(rf->count < 4 || !parse_hex32_field(rf->f[1], &nonce))
 		return bad_request(c, request, NULL);
 	req->owner_name = rf->f[2];
-	if(!check_id(req->owner_name))
+	if(!node_name_is_valid(req->owner_name))
 		return bad_request(c, request, "invalid name");
-	req->subnetstr = rf->f[3];
+	req->subnet_text = rf->f[3];
 	memset(&req->subnet, 0, sizeof(req->subnet));
-	if(!str2net(&req->subnet, req->subnetstr))
+	if(!subnet_parse(&req->subnet, req->subnet_text))
 		return bad_request(c, request, "invalid subnet string");
 	return true;
 }
@@ -67,19 +67,19 @@ static subnet_request_verdict_t begin_subnet_request(connection_t *c, int reques
                                                      subnet_request_t *req) {
 	if(!parse_subnet_request(c, request, rf, req))
 		return SUBNET_REQUEST_BAD;
-	if(seen_request(line))
+	if(request_seen_before(line))
 		return SUBNET_REQUEST_DONE;
 
-	req->owner = lookup_node(req->owner_name);
-	if(settings.tunnelserver && req->owner != myself && req->owner != c->node) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s) for %s",
-		    request_name(request), c->name, c->hostname, req->subnetstr);
+	req->owner = node_find(req->owner_name);
+	if(settings.tunnelserver && req->owner != local_node && req->owner != c->node) {
+		LOG(VERBOSITY_REQUESTS, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s) for %s",
+		    request_name(request), c->name, c->hostname, req->subnet_text);
 		return SUBNET_REQUEST_DONE;
 	}
 	return SUBNET_REQUEST_ACT;
 }
 
-bool add_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
+bool handle_add_subnet_request(connection_t *c, request_fields_t *rf, const char *line) {
 	subnet_request_t req;
 	subnet_request_verdict_t verdict = begin_subnet_request(c, REQ_ADD_SUBNET, rf, line, &req);
 	if(verdict != SUBNET_REQUEST_ACT)
@@ -88,53 +88,53 @@ bool add_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 
 	if(!owner) {
 		owner = node_new(req.owner_name);
-		node_add(owner);
+		node_register(owner);
 	}
 
-	if(lookup_subnet(owner, &req.subnet))
+	if(subnet_find(owner, &req.subnet))
 		return true;
 
 	/* Nobody but us can tell what we own: contradict. */
-	if(owner == myself) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) gives us a subnet we do not have: denying it", "ADD_SUBNET", c->name,
+	if(owner == local_node) {
+		LOG(VERBOSITY_REQUESTS, LOG_WARNING, "%s from %s (%s) gives us a subnet we do not have: denying it", "ADD_SUBNET", c->name,
 		    c->hostname);
-		req.subnet.owner = myself;
-		send_del_subnet(c, &req.subnet);
+		req.subnet.owner = local_node;
+		send_del_subnet_request(c, &req.subnet);
 		return true;
 	}
 
 	if(settings.tunnelserver) {
-		logger(DEBUG_ALWAYS, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s): %s", "ADD_SUBNET",
-		       c->name, c->hostname, req.subnetstr);
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "TunnelServer: ignoring %s from %s (%s): %s", "ADD_SUBNET",
+		       c->name, c->hostname, req.subnet_text);
 		return true;
 	}
 	if(settings.strictsubnets) {
-		logger(DEBUG_ALWAYS, LOG_WARNING, "StrictSubnets: ignoring %s from %s (%s): %s is not in our host files", "ADD_SUBNET",
-		       c->name, c->hostname, req.subnetstr);
-		forward_request(c, line);
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "StrictSubnets: ignoring %s from %s (%s): %s is not in our host files", "ADD_SUBNET",
+		       c->name, c->hostname, req.subnet_text);
+		request_forward(c, line);
 		return true;
 	}
 
 	subnet_t *added = subnet_new();
 	*added = req.subnet;
 	added->owner = NULL;
-	subnet_add(owner, added);
+	subnet_attach(owner, added);
 	if(owner->status.reachable)
 		meta_subnet_up_down(owner, added, true);
 
-	forward_request(c, line);
+	request_forward(c, line);
 
 	/* Switch mode: a MAC we learned locally now lives behind another node;
 	 * let our copy expire at the next aging pass (fast handoff). */
 	if(req.subnet.type == SUBNET_MAC) {
-		subnet_t *old = lookup_subnet(myself, &req.subnet);
+		subnet_t *old = subnet_find(local_node, &req.subnet);
 		if(old && old->expires)
 			old->expires = now_ns ? now_ns : 1;
 	}
 	return true;
 }
 
-bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
+bool handle_del_subnet_request(connection_t *c, request_fields_t *rf, const char *line) {
 	subnet_request_t req;
 	subnet_request_verdict_t verdict = begin_subnet_request(c, REQ_DEL_SUBNET, rf, line, &req);
 	if(verdict != SUBNET_REQUEST_ACT)
@@ -142,37 +142,37 @@ bool del_subnet_h(connection_t *c, request_fields_t *rf, const char *line) {
 	node_t *owner = req.owner;
 
 	if(!owner) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) is about the unknown node %s: ignored",
+		LOG(VERBOSITY_REQUESTS, LOG_WARNING, "%s from %s (%s) is about the unknown node %s: ignored",
 		    "DEL_SUBNET", c->name, c->hostname, req.owner_name);
 		return true;
 	}
 
-	subnet_t *found = lookup_subnet(owner, &req.subnet);
+	subnet_t *found = subnet_find(owner, &req.subnet);
 	if(!found) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING,
+		LOG(VERBOSITY_REQUESTS, LOG_WARNING,
 		    "%s from %s (%s) removes a subnet %s does not have: ignored", "DEL_SUBNET",
 		    c->name, c->hostname, req.owner_name);
 		if(settings.strictsubnets)
-			forward_request(c, line);
+			request_forward(c, line);
 		return true;
 	}
 
-	if(owner == myself) {
-		LOG(DEBUG_PROTOCOL, LOG_WARNING, "%s from %s (%s) removes one of our own subnets: announcing it again", "DEL_SUBNET", c->name,
+	if(owner == local_node) {
+		LOG(VERBOSITY_REQUESTS, LOG_WARNING, "%s from %s (%s) removes one of our own subnets: announcing it again", "DEL_SUBNET", c->name,
 		    c->hostname);
-		send_add_subnet(c, found);
+		send_add_subnet_request(c, found);
 		return true;
 	}
 
 	if(settings.tunnelserver)
 		return true;
 
-	forward_request(c, line);
+	request_forward(c, line);
 	if(settings.strictsubnets)
 		return true;
 
 	if(owner->status.reachable)
 		meta_subnet_up_down(owner, found, false);
-	subnet_del(owner, found);
+	subnet_detach(owner, found);
 	return true;
 }

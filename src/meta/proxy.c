@@ -1,4 +1,4 @@
-/* Proxy (spec §2.4, §3.1): outgoing meta connections through a SOCKS4,
+/* Proxy (protocol.md §2.4, §3.1): outgoing meta connections through a SOCKS4,
  * SOCKS4a, SOCKS5 or HTTP CONNECT proxy, or through a command whose standard
  * input and output are the connection ("exec").  The proxy's handshake runs
  * in the clear before ID; ID is sent once the proxy has granted the
@@ -91,7 +91,7 @@ bool proxy_read_config(void) {
 		proxy.type = PROXY_EXEC;
 		char *rest = save ? save + strspn(save, " \t") : NULL;
 		if(!rest || !*rest) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Proxy = exec needs a command");
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Proxy = exec needs a command");
 			ok = false;
 		} else {
 			proxy.command = xstrdup(rest);
@@ -106,7 +106,7 @@ bool proxy_read_config(void) {
 		else if(!strcasecmp(type, "http"))
 			proxy.type = PROXY_HTTP;
 		else {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Unknown proxy type `%s' (none, socks4, socks4a, socks5, http, exec)", type);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Unknown proxy type `%s' (none, socks4, socks4a, socks5, http, exec)", type);
 			ok = false;
 		}
 		char *host = strtok_r(NULL, " \t", &save);
@@ -114,11 +114,11 @@ bool proxy_read_config(void) {
 		char *user = strtok_r(NULL, " \t", &save);
 		char *pass = strtok_r(NULL, " \t", &save);
 		if(ok && (!host || !port)) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Proxy = %s needs a host and a port", type);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Proxy = %s needs a host and a port", type);
 			ok = false;
 		}
 		if(ok && proxy.type == PROXY_SOCKS5 && user && !pass) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "Proxy = socks5 with a user name needs a password too");
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Proxy = socks5 with a user name needs a password too");
 			ok = false;
 		}
 		if(ok) {
@@ -132,7 +132,7 @@ bool proxy_read_config(void) {
 	if(!ok)
 		clear_settings();
 	else if(proxy.type != PROXY_NONE)
-		LOG(DEBUG_CONNECTIONS, LOG_INFO, "Outgoing connections go through a %s proxy%s%s", type_name(proxy.type),
+		LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Outgoing connections go through a %s proxy%s%s", type_name(proxy.type),
 		    proxy.host ? " at " : "", proxy.host ? proxy.host : "");
 	return ok;
 }
@@ -151,12 +151,12 @@ bool proxy_needs_handshake(void) {
 static int exec_command(const char *node, const char *host, const char *port) {
 	int sv[2];
 	if(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not create a socketpair for the proxy command: %s", strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Could not create a socketpair for the proxy command: %s", strerror(errno));
 		return -1;
 	}
 	pid_t pid = fork();
 	if(pid < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Could not fork the proxy command: %s", strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Could not fork the proxy command: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -170,7 +170,7 @@ static int exec_command(const char *node, const char *host, const char *port) {
 		if(sv[1] > 1)
 			close(sv[1]);
 		signal(SIGPIPE, SIG_DFL);
-		setenv("NAME", myself->name, 1);
+		setenv("NAME", local_node->name, 1);
 		setenv("NODE", node, 1);
 		setenv("REMOTEADDRESS", host, 1);
 		setenv("REMOTEPORT", port, 1);
@@ -199,7 +199,7 @@ int proxy_open(const char *node, const char *host, const char *port, int af, boo
 	struct addrinfo *ai;
 	int err = getaddrinfo(proxy.host, proxy.port, &hints, &ai);
 	if(err) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Error looking up proxy %s port %s: %s", proxy.host, proxy.port, gai_strerror(err));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Error looking up proxy %s port %s: %s", proxy.host, proxy.port, gai_strerror(err));
 		return -1;
 	}
 	int fd = -1;
@@ -208,7 +208,7 @@ int proxy_open(const char *node, const char *host, const char *port, int af, boo
 		if(fd < 0)
 			continue;
 		if(connect(fd, a->ai_addr, a->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			LOG(DEBUG_CONNECTIONS, LOG_ERR, "Could not connect to proxy %s port %s: %s", proxy.host, proxy.port, strerror(errno));
+			LOG(VERBOSITY_CONNECTIONS, LOG_ERR, "Could not connect to proxy %s port %s: %s", proxy.host, proxy.port, strerror(errno));
 			close(fd);
 			fd = -1;
 			continue;
@@ -264,7 +264,7 @@ bool proxy_start(connection_t *c, const char *host, const char *port, uint8_t *b
 	bool ok = true;
 
 	if(proxy.type != PROXY_HTTP && !target_port(port, &portnum)) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot use port `%s' of %s with a %s proxy", port, c->name, type_name(proxy.type));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot use port `%s' of %s with a %s proxy", port, c->name, type_name(proxy.type));
 		free(st);
 		return false;
 	}
@@ -279,7 +279,7 @@ bool proxy_start(connection_t *c, const char *host, const char *port, uint8_t *b
 	case PROXY_SOCKS4A: {
 		bool v4 = target_numeric(host, AF_INET, proxy.type == PROXY_SOCKS4, &sa);
 		if(!v4 && proxy.type == PROXY_SOCKS4) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "A socks4 proxy needs an IPv4 address for %s, and `%s' is none", c->name, host);
+			logger(VERBOSITY_ERRORS, LOG_ERR, "A socks4 proxy needs an IPv4 address for %s, and `%s' is none", c->name, host);
 			ok = false;
 			break;
 		}
@@ -333,11 +333,11 @@ bool proxy_start(connection_t *c, const char *host, const char *port, uint8_t *b
 		break;
 	}
 	if(!ok) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot build the %s proxy request for %s (%s port %s)", type_name(proxy.type), c->name, host, port);
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot build the %s proxy request for %s (%s port %s)", type_name(proxy.type), c->name, host, port);
 		free(st);
 		return false;
 	}
-	LOG(DEBUG_CONNECTIONS, LOG_INFO, "Asking the %s proxy for a connection to %s (%s port %s)", type_name(proxy.type), c->name, host, port);
+	LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Asking the %s proxy for a connection to %s (%s port %s)", type_name(proxy.type), c->name, host, port);
 	c->proxy = st;
 	*request_len = len;
 	return true;
@@ -345,18 +345,18 @@ bool proxy_start(connection_t *c, const char *host, const char *port, uint8_t *b
 
 /* Drop n bytes from the front of the input buffer. */
 static void consume(connection_t *c, size_t n) {
-	memmove(c->inbuf, c->inbuf + n, c->inlen - n);
+	memmove(c->inbound_buf, c->inbound_buf + n, c->inlen - n);
 	c->inlen -= n;
 }
 
 static proxy_result_t fail(connection_t *c, const char *why) {
-	logger(DEBUG_ALWAYS, LOG_ERR, "Proxy refused the connection to %s: %s", c->name, why);
+	logger(VERBOSITY_ERRORS, LOG_ERR, "Proxy refused the connection to %s: %s", c->name, why);
 	return PROXY_FAILED;
 }
 
 static proxy_result_t parse_answer(connection_t *c) {
 	struct proxy_state *st = c->proxy;
-	const uint8_t *in = c->inbuf;
+	const uint8_t *in = c->inbound_buf;
 	size_t n = c->inlen;
 
 	switch(st->type) {
@@ -427,14 +427,14 @@ static proxy_result_t parse_answer(connection_t *c) {
 			return fail(c, status);
 		}
 		if(!end)
-			return n >= MAXBUFSIZE - 1 ? fail(c, "answer too long") : PROXY_MORE;
+			return n >= META_INBUF_SIZE - 1 ? fail(c, "answer too long") : PROXY_MORE;
 		consume(c, (size_t)(end - in));
 		break;
 	}
 	default:
 		return fail(c, "internal error");
 	}
-	LOG(DEBUG_CONNECTIONS, LOG_INFO, "Proxy granted the connection to %s", c->name);
+	LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "Proxy granted the connection to %s", c->name);
 	proxy_free(st);
 	c->proxy = NULL;
 	return PROXY_DONE;
@@ -445,13 +445,13 @@ bool proxy_receive(connection_t *c) {
 	case PROXY_MORE:
 		return false;
 	case PROXY_FAILED:
-		terminate_connection(c, false);
+		connection_shutdown(c, false);
 		return false;
 	case PROXY_DONE:
 		break;
 	}
-	if(!send_id(c)) {
-		terminate_connection(c, false);
+	if(!send_id_request(c)) {
+		connection_shutdown(c, false);
 		return false;
 	}
 	return !c->status.dead;

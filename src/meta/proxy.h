@@ -1,4 +1,4 @@
-/* Outgoing meta connections through a proxy (proxy.c, spec §3.1). */
+/* Outgoing meta connections through a proxy (proxy.c, protocol.md §3.1). */
 #ifndef FQTINC_PROXY_H
 #define FQTINC_PROXY_H
 

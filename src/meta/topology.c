@@ -1,4 +1,4 @@
-/* What a change of the graph means beyond the mesh tables (spec §6.2):
+/* What a change of the graph means beyond the mesh tables (protocol.md §6.2):
  * keys and PMTU state of nodes that came or went, the broadcast tree of our
  * connections, ECN modes, the event scripts (through the daemon's hooks),
  * and forgetting unreachable nodes. */
@@ -30,25 +30,25 @@ void meta_subnet_up_down(node_t *owner, subnet_t *subnet, bool up) {
 		hooks->subnet_up_down(owner, subnet, up);
 }
 
-/* ---- graph changes (spec §6.2) ---- */
+/* ---- graph changes (protocol.md §6.2) ---- */
 
 static void reachability_changed(node_t *n) {
-	if(n == myself)
+	if(n == local_node)
 		return;
 	if(n->status.reachable)
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can be reached now", n->name, n->hostname ? n->hostname : "unknown");
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Node %s (%s) can be reached now", n->name, n->hostname ? n->hostname : "unknown");
 	else
-		LOG(DEBUG_TRAFFIC, LOG_DEBUG, "Node %s (%s) can no longer be reached", n->name, n->hostname ? n->hostname : "unknown");
-	logger(DEBUG_STATUS, LOG_INFO, "Node %s is now %s", n->name, n->status.reachable ? "reachable" : "unreachable");
+		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Node %s (%s) can no longer be reached", n->name, n->hostname ? n->hostname : "unknown");
+	logger(VERBOSITY_STATUS, LOG_INFO, "Node %s is now %s", n->name, n->status.reachable ? "reachable" : "unreachable");
 
 	/* A flip invalidates the key for sending and the PMTU probing state;
 	 * n->mtu stays, as in 1.0.36, so a PMTU from the ACK (which comes
 	 * before the edge that makes the node reachable) is not lost. */
-	n->status.validkey = false;
-	n->status.waitingforkey = false;
-	n->status.udp_confirmed = false;
-	n->last_req_key = 0;
-	packet_key_clear(&n->outkey);
+	n->status.tx_key_valid = false;
+	n->status.key_requested = false;
+	n->status.udp_verified = false;
+	n->req_key_sent_at = 0;
+	packet_key_clear(&n->tx_key);
 	pmtu_reset(n);
 
 	if(hooks && hooks->node_up_down)
@@ -56,55 +56,55 @@ static void reachability_changed(node_t *n) {
 	meta_subnet_up_down(n, NULL, n->status.reachable);
 
 	if(!n->status.reachable) {
-		update_node_udp(n, NULL);
+		node_set_udp_address(n, NULL);
 		n->options = 0;
 		n->status.indirect = false;
 	} else if(n->connection && n->connection->status.active) {
-		send_ans_key(n);
+		send_ans_key_request(n);
 	}
 }
 
-void graph_changed(void) {
+void graph_recompute(void) {
 	graph(reachability_changed);
 	/* graph_mst marked the tree's edges; a connection is in the tree
 	 * through our edge to its peer. */
-	sset_foreach(connection_t, c, &connection_list)
-		c->status.mst = c->edge && c->edge->mst;
+	sset_foreach(connection_t, c, &connection_set)
+		c->status.on_mst = c->edge && c->edge->on_mst;
 	/* Options come from the edges the BFS chose: ECN modes follow. */
 	ecn_mode_update_all();
 }
 
 /* Forget unreachable nodes (WINCH, or when the last connection closes). */
 void purge(void) {
-	LOG(DEBUG_PROTOCOL, LOG_DEBUG, "Forgetting the unreachable nodes");
-	for(size_t i = 0; i < node_tree.count; i++) {
-		node_t *n = node_tree.items[i];
-		if(n->status.reachable || n == myself)
+	LOG(VERBOSITY_REQUESTS, LOG_DEBUG, "Forgetting the unreachable nodes");
+	for(size_t i = 0; i < nodes_by_name.count; i++) {
+		node_t *n = nodes_by_name.items[i];
+		if(n->status.reachable || n == local_node)
 			continue;
-		LOG(DEBUG_STATUS, LOG_DEBUG, "Forgetting unreachable node %s (%s)", n->name, n->hostname ? n->hostname : "unknown");
+		LOG(VERBOSITY_STATUS, LOG_DEBUG, "Forgetting unreachable node %s (%s)", n->name, n->hostname ? n->hostname : "unknown");
 		if(!settings.strictsubnets) {
 			while(n->subnets.count) {
 				subnet_t *s = n->subnets.items[0];
-				sset_foreach(connection_t, c, &connection_list)
+				sset_foreach(connection_t, c, &connection_set)
 					if(c->status.active)
-						send_del_subnet(c, s);
-				subnet_del(n, s);
+						send_del_subnet_request(c, s);
+				subnet_detach(n, s);
 			}
 		}
 		while(n->edges.count) {
 			edge_t *e = n->edges.items[0];
-			sset_foreach(connection_t, c, &connection_list)
+			sset_foreach(connection_t, c, &connection_set)
 				if(c->status.active)
-					send_del_edge(c, e);
-			edge_del(e);
+					send_del_edge_request(c, e);
+			edge_unlink(e);
 		}
 	}
 	/* Then delete unreachable nodes no edge points to. */
-	for(size_t i = 0; i < node_tree.count;) {
-		node_t *n = node_tree.items[i];
-		bool referenced = n == myself || n->status.reachable || n->connection;
+	for(size_t i = 0; i < nodes_by_name.count;) {
+		node_t *n = nodes_by_name.items[i];
+		bool referenced = n == local_node || n->status.reachable || n->connection;
 		if(!referenced) {
-			sset_foreach(edge_t, e, &edge_weight_tree)
+			sset_foreach(edge_t, e, &edges_by_weight)
 				if(e->to == n)
 					referenced = true;
 		}
@@ -116,5 +116,5 @@ void purge(void) {
 		}
 		i++;
 	}
-	subnet_cache_flush();
+	subnet_lookup_cache_clear();
 }

@@ -7,7 +7,7 @@
 #include "mesh/node.h"
 #include "mesh/subnet.h"
 
-/* The daemon's part of meta events: the event scripts (spec §2.7). The
+/* The daemon's part of meta events: the event scripts (protocol.md §2.7). The
  * daemon connects them once at start-up; unconnected (unit tests, fuzzers)
  * nothing runs. */
 typedef struct meta_hooks {
@@ -25,7 +25,7 @@ void meta_subnet_up_down(node_t *owner, subnet_t *s, bool up);
 /* Run the graph (reachability, broadcast tree) after edges changed and act
  * on the result: keys, PMTU and scripts of nodes that came or went, the
  * connections' place in the broadcast tree, ECN modes. */
-void graph_changed(void);
+void graph_recompute(void);
 /* Forget unreachable nodes with their edges and subnets (SIGWINCH, or once
  * the last connection is gone). */
 void purge(void);

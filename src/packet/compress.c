@@ -27,7 +27,7 @@ static size_t lzo_scratch_size;
 
 bool compress_init(void) {
 	if(lzo_init() != LZO_E_OK) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot initialise the LZO library");
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot initialise the LZO library");
 		return false;
 	}
 	if(!lzo_work)
@@ -115,7 +115,7 @@ static size_t copy_uncompressed(const uint8_t *in, size_t len, uint8_t *out, siz
 	return len;
 }
 
-size_t compress_packet(int level, const uint8_t *in, size_t len, uint8_t *out, size_t outsize) {
+size_t compress_frame(int level, const uint8_t *in, size_t len, uint8_t *out, size_t outsize) {
 	if(level == 0)
 		return copy_uncompressed(in, len, out, outsize);
 	if(level >= 1 && level <= 9)
@@ -125,7 +125,7 @@ size_t compress_packet(int level, const uint8_t *in, size_t len, uint8_t *out, s
 	return 0;
 }
 
-size_t decompress_packet(int level, const uint8_t *in, size_t len, uint8_t *out, size_t outsize) {
+size_t decompress_frame(int level, const uint8_t *in, size_t len, uint8_t *out, size_t outsize) {
 	if(level == 0)
 		return copy_uncompressed(in, len, out, outsize);
 	if(level >= 1 && level <= 9)

@@ -21,7 +21,7 @@ void crypto_init(void) {
 	 * legacy provider needed for Blowfish) take effect. */
 	if(!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_ADD_ALL_CIPHERS |
 	                        OPENSSL_INIT_ADD_ALL_DIGESTS, NULL))
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot initialise OpenSSL: %s",
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot initialise OpenSSL: %s",
 		       ERR_reason_error_string(ERR_get_error()));
 }
 
@@ -36,7 +36,7 @@ void randomize(void *buf, size_t len) {
 	while(len > 0) {
 		int chunk = len > (size_t)1 << 30 ? 1 << 30 : (int)len;
 		if(RAND_bytes(buf, chunk) != 1) {
-			logger(DEBUG_ALWAYS, LOG_ERR, "The random number generator failed: stopping rather than use weak keys");
+			logger(VERBOSITY_ERRORS, LOG_ERR, "The random number generator failed: stopping rather than use weak keys");
 			abort();
 		}
 		buf = (uint8_t *)buf + chunk;
@@ -217,9 +217,9 @@ struct stream_cipher {
 	uint64_t budget; /* bytes this direction may still process */
 };
 
-/* Spec §4.3: stop before birthday-bound trouble for small-block ciphers.
+/* protocol.md §4.3: stop before birthday-bound trouble for small-block ciphers.
  * L is the block size, or the IV length for stream modes, or 8. */
-static uint64_t byte_budget(size_t blocklen, size_t ivlen) {
+static uint64_t cipher_byte_limit(size_t blocklen, size_t ivlen) {
 	size_t l = blocklen > 1 ? blocklen : ivlen > 1 ? ivlen : 8;
 	size_t bits = 4 * l - 1;
 	return bits < 64 ? (uint64_t)1 << bits : UINT64_MAX;
@@ -274,7 +274,7 @@ stream_cipher_t *stream_cipher_new(int nid, const uint8_t *material, size_t len,
 		return NULL;
 	}
 	EVP_CIPHER_free(c); /* the context holds its own reference */
-	sc->budget = byte_budget(blocklen, ivlen);
+	sc->budget = cipher_byte_limit(blocklen, ivlen);
 	return sc;
 }
 

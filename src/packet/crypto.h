@@ -38,14 +38,14 @@ bool digest_by_nid(int nid, digest_info_t *out, char *err, size_t errlen);
 /* One-shot digest (challenge replies). Returns false if nid is unusable. */
 bool digest_oneshot(int nid, const void *in, size_t len, uint8_t *out, size_t *outlen);
 
-/* ---- meta connection stream cipher (spec §4.2–4.3) ---- */
+/* ---- meta connection stream cipher (protocol.md §4.2–4.3) ---- */
 
 typedef struct stream_cipher stream_cipher_t; /* opaque */
 
 /* Key = the last keylen bytes of material, IV = the ivlen bytes before it. */
 stream_cipher_t *stream_cipher_new(int nid, const uint8_t *material, size_t len, bool encrypt,
                                    char *err, size_t errlen);
-/* In-place or out-of-place; false when the byte budget (spec §4.3) is exceeded. */
+/* In-place or out-of-place; false when the byte budget (protocol.md §4.3) is exceeded. */
 bool stream_cipher_update(stream_cipher_t *sc, const uint8_t *in, size_t len, uint8_t *out);
 void stream_cipher_free(stream_cipher_t *sc);
 /* The meta cipher NID 1.0.36 picks from its packet cipher key length. */
@@ -69,7 +69,7 @@ bool rsa_public_encrypt_raw(const rsa_key_t *key, const uint8_t *in, uint8_t *ou
 bool rsa_private_decrypt_raw(const rsa_key_t *key, const uint8_t *in, uint8_t *out);
 void rsa_free(rsa_key_t *key);
 
-/* tincd -K: write a new key pair (spec §2.6), disabling earlier PEM blocks
+/* tincd -K: write a new key pair (protocol.md §2.6), disabling earlier PEM blocks
  * ("BEGIN RSA" -> "BEGIN OLD") in both files first. */
 bool rsa_generate_keyfiles(int bits, const char *private_path, const char *public_path,
                            char *err, size_t errlen);

@@ -23,8 +23,8 @@ size_t fragment_ipv4(const uint8_t *frame, size_t len, size_t maxlen, fragment_e
 
 	/* Every fragment but the last must carry a multiple of 8 bytes, since
 	 * offsets are counted in 8-byte units. Our own buffer bounds it too. */
-	if(maxlen > MAXSIZE)
-		maxlen = MAXSIZE;
+	if(maxlen > PACKET_BUF_MAX)
+		maxlen = PACKET_BUF_MAX;
 	if(maxlen < FRAME_HLEN + 8)
 		return 0;
 	size_t chunk_max = (maxlen - FRAME_HLEN) & ~(size_t)7;
@@ -40,7 +40,7 @@ size_t fragment_ipv4(const uint8_t *frame, size_t len, size_t maxlen, fragment_e
 	if(payload_len && orig_off + (payload_len - 1) / 8 > IP_OFFMASK)
 		return 0;
 
-	uint8_t buf[MAXSIZE];
+	uint8_t buf[PACKET_BUF_MAX];
 	memcpy(buf, frame, FRAME_HLEN);
 	uint8_t *fip = buf + ETH_HLEN;
 	size_t count = 0;

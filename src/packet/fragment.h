@@ -1,4 +1,4 @@
-/* IPv4 fragmentation in router mode (spec §6.5 step 10): a frame too long
+/* IPv4 fragmentation in router mode (protocol.md §6.5 IPv4 step 9): a frame too long
  * for the next hop and without DF is cut into fragments that each fit. */
 #ifndef FQTINC_FRAGMENT_H
 #define FQTINC_FRAGMENT_H

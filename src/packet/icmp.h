@@ -1,5 +1,5 @@
 /* Building ICMP and ICMPv6 error replies to an Ethernet frame (router mode,
- * spec §6.5 "ICMP/ICMPv6 generation"). Pure: no sockets, no rate limit —
+ * protocol.md §6.5 "ICMP errors"). Pure: no sockets, no rate limit —
  * the caller limits the rate and decides where the reply goes. */
 #ifndef FQTINC_ICMP_H
 #define FQTINC_ICMP_H

@@ -1,4 +1,4 @@
-/* TCP MSS clamping (spec §6.5): lower the MSS option of TCP segments so
+/* TCP MSS clamping (protocol.md §6.5): lower the MSS option of TCP segments so
  * that full-sized segments fit the path MTU of the tunnel. */
 #ifndef FQTINC_MSS_H
 #define FQTINC_MSS_H

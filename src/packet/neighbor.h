@@ -1,6 +1,6 @@
 /* Router mode on a TAP device: the kernel asks for link-layer addresses
  * (ARP, IPv6 neighbour solicitation) and we answer for every address behind
- * the VPN with a made-up MAC (spec §6.5 "ARP", "Neighbour solicitation").
+ * the VPN with a made-up MAC (protocol.md §6.5 "ARP", "Neighbour solicitation").
  * The router parses the target, does the subnet lookup, and only then asks
  * for the reply. */
 #ifndef FQTINC_NEIGHBOR_H

@@ -9,7 +9,7 @@
 /* Largest frame: 1500 + 14 (Ethernet) + 4 (VLAN), as tinc 1.0. */
 #define MTU 1518
 /* Largest plaintext/ciphertext buffer: MTU + seqno + padding/MAC/compression slack. */
-#define MAXSIZE (MTU + 4 + 32 + 64 + 23 + 20)
+#define PACKET_BUF_MAX (MTU + 4 + 32 + 64 + 23 + 20)
 /* Worst-case growth of incompressible data. */
 #define COMPRESS_SLACK (MTU / 64 + 20)
 
@@ -19,22 +19,22 @@
 #define ETHERTYPE_IPV6 0x86DD
 #define ETHERTYPE_VLAN 0x8100
 
-/* Congestion signals the receive side asks for (vpn_packet_t.congested). */
+/* Congestion signals the receive side asks for (frame_buf_t.congested). */
 #define PACKET_SIGNAL_NONE 0
 #define PACKET_SIGNAL_MARK_OR_DROP 1 /* CoDel: CE-mark, or drop a Not-ECT inner packet */
 #define PACKET_SIGNAL_MARK_ONLY 2    /* CE threshold: CE-mark if the inner packet allows */
 
-typedef struct vpn_packet {
+typedef struct frame_buf {
 	uint16_t len;        /* bytes used in data[] */
 	uint8_t outer_tos;   /* TOS/TCLASS of the outer header it arrived in */
 	uint8_t outer_ttl;   /* TTL/hop limit of the outer header it arrived in */
 	bool tcp;            /* arrived over the meta connection */
 	uint8_t congested;   /* receive side wants a CE mark: PACKET_SIGNAL_* */
 	uint64_t tstamp_ns;  /* when it entered the daemon (monotonic ns) */
-	uint8_t data[MAXSIZE];
-} vpn_packet_t;
+	uint8_t data[PACKET_BUF_MAX];
+} frame_buf_t;
 
-static inline uint16_t packet_ethertype(const vpn_packet_t *p) {
+static inline uint16_t packet_ethertype(const frame_buf_t *p) {
 	return (uint16_t)(p->data[12] << 8 | p->data[13]);
 }
 

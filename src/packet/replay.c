@@ -16,7 +16,7 @@ void replay_reset(replay_window_t *w) {
 	if(w->late)
 		memset(w->late, 0, w->bytes);
 	w->received = 0;
-	w->farfuture = 0;
+	w->far_ahead_run = 0;
 }
 
 void replay_free(replay_window_t *w) {
@@ -56,9 +56,9 @@ replay_verdict_t replay_check(replay_window_t *w, uint32_t seqno) {
 		if(s >= r + span) {
 			/* A few packets this far ahead are treated as forged or stray;
 			 * if they keep coming the peer really did move on. */
-			if(w->farfuture < w->bytes / 4) {
-				w->farfuture++;
-				w->n_farfuture++;
+			if(w->far_ahead_run < w->bytes / 4) {
+				w->far_ahead_run++;
+				w->n_far_ahead++;
 				return REPLAY_FARFUTURE;
 			}
 			memset(w->late, 0, w->bytes);
@@ -78,7 +78,7 @@ replay_verdict_t replay_check(replay_window_t *w, uint32_t seqno) {
 		}
 	}
 	if(w->bytes && w->late) {
-		w->farfuture = 0;
+		w->far_ahead_run = 0;
 		mark_arrived(w, s);
 	}
 	if(s > r)

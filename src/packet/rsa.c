@@ -130,7 +130,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u) {
 rsa_key_t *rsa_read_private(const char *path, char *err, size_t errlen) {
 	struct stat st;
 	if(stat(path, &st) == 0 && (st.st_mode & 07777 & ~(mode_t)0700))
-		logger(DEBUG_ALWAYS, LOG_WARNING, "Private key file %s is open to group or others (mode %04o); run chmod 600 on it",
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "Private key file %s is open to group or others (mode %04o); run chmod 600 on it",
 		       path, (unsigned)(st.st_mode & 07777));
 
 	size_t len;
@@ -293,7 +293,7 @@ void rsa_free(rsa_key_t *key) {
 /* Rename earlier key blocks ("BEGIN RSA ..." -> "BEGIN OLD ...") so that the
  * key appended next is the one found when the file is read. The rewrite goes
  * through a temporary file so a crash cannot leave half a file behind. */
-static bool disable_old_keys(const char *path, char *err, size_t errlen) {
+static bool retire_old_key_blocks(const char *path, char *err, size_t errlen) {
 	size_t len;
 	char *text = read_file(path, &len);
 	if(!text) {
@@ -417,7 +417,7 @@ bool rsa_generate_keyfiles(int bits, const char *private_path, const char *publi
 		crypto_error(err, errlen, "Cannot encode the new RSA key");
 		goto out;
 	}
-	if(!disable_old_keys(private_path, err, errlen) || !disable_old_keys(public_path, err, errlen))
+	if(!retire_old_key_blocks(private_path, err, errlen) || !retire_old_key_blocks(public_path, err, errlen))
 		goto out;
 	if(!append_pem(private_path, 0600, true, priv, err, errlen) ||
 	   !append_pem(public_path, 0644, false, pub, err, errlen))

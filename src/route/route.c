@@ -87,7 +87,7 @@ static bool router_checks(const route_policy_t *pol, route_verdict_t *v, node_t 
 		return false;
 	}
 	bool transit = source != pol->self && owner != pol->self;
-	if(pol->forwarding == FMODE_OFF && transit) {
+	if(pol->forwarding == FORWARDING_OFF && transit) {
 		icmp_error(v, ROUTE_FORWARDING_OFF, v6, unreach, v6 ? ICMP6_DST_UNREACH_ADMIN : ICMP4_NET_ANO, 0, len);
 		return false;
 	}
@@ -120,10 +120,10 @@ static bool ipv4_broadcast(const uint8_t *dst) {
 static route_verdict_t decide_ipv4(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
 	if(len < IP4_MIN_FRAME)
 		return drop(ROUTE_TOO_SHORT);
-	if(ipv4_broadcast(frame + IP4_DST) && pol->broadcast != BMODE_NONE)
+	if(ipv4_broadcast(frame + IP4_DST) && pol->broadcast != BROADCAST_NO)
 		return (route_verdict_t){.action = ROUTE_BROADCAST};
 	route_verdict_t v = {.action = ROUTE_DROP};
-	subnet_t *subnet = lookup_subnet_ipv4(frame + IP4_DST);
+	subnet_t *subnet = subnet_match_ipv4(frame + IP4_DST);
 	if(!router_checks(pol, &v, source, frame, len, subnet, false))
 		return v;
 	node_t *owner = subnet->owner;
@@ -160,11 +160,11 @@ static route_verdict_t neighbor_answer(const route_policy_t *pol, node_t *source
 	if(v6) {
 		if(!ndp_solicitation_target(frame, len, target))
 			return drop(ROUTE_NOT_FOR_US);
-		s = lookup_subnet_ipv6(target);
+		s = subnet_match_ipv6(target);
 	} else {
 		if(!arp_request_target(frame, len, target))
 			return drop(ROUTE_NOT_FOR_US);
-		s = lookup_subnet_ipv4(target);
+		s = subnet_match_ipv4(target);
 	}
 	if(!s || s->owner == pol->self)
 		return drop(ROUTE_NOT_FOR_US);
@@ -176,10 +176,10 @@ static route_verdict_t decide_ipv6(const route_policy_t *pol, node_t *source, co
 		return drop(ROUTE_TOO_SHORT);
 	if(frame[IP6_NEXT_HEADER] == IPPROTO_ICMP6 && len > IP6_MIN_FRAME && frame[IP6_MIN_FRAME] == ICMP6_NEIGHBOR_SOLICIT)
 		return neighbor_answer(pol, source, frame, len, true);
-	if(frame[IP6_DST] == 0xff && pol->broadcast != BMODE_NONE)
+	if(frame[IP6_DST] == 0xff && pol->broadcast != BROADCAST_NO)
 		return (route_verdict_t){.action = ROUTE_BROADCAST};
 	route_verdict_t v = {.action = ROUTE_DROP};
-	subnet_t *subnet = lookup_subnet_ipv6(frame + IP6_DST);
+	subnet_t *subnet = subnet_match_ipv6(frame + IP6_DST);
 	if(!router_checks(pol, &v, source, frame, len, subnet, true))
 		return v;
 	node_t *owner = subnet->owner;
@@ -198,7 +198,7 @@ static route_verdict_t decide_ipv6(const route_policy_t *pol, node_t *source, co
 }
 
 static route_verdict_t decide_by_address(const route_policy_t *pol, node_t *source, const uint8_t *frame, size_t len) {
-	if(pol->forwarding == FMODE_KERNEL && source != pol->self)
+	if(pol->forwarding == FORWARDING_KERNEL && source != pol->self)
 		return (route_verdict_t){.action = ROUTE_TO_DEVICE};
 	switch(ethertype(frame)) {
 	case ETHERTYPE_IP:
@@ -215,7 +215,7 @@ static route_verdict_t decide_by_address(const route_policy_t *pol, node_t *sour
 /* ---- switch mode ---- */
 
 static void learn(const route_policy_t *pol, route_verdict_t *v, const uint8_t *mac) {
-	subnet_t *s = lookup_subnet_mac(pol->self, mac);
+	subnet_t *s = subnet_match_mac(pol->self, mac);
 	if(!s) {
 		v->learn = ROUTE_LEARN_NEW;
 	} else if(s->expires) { /* a MAC from the configuration never expires */
@@ -228,7 +228,7 @@ static route_verdict_t decide_by_mac(const route_policy_t *pol, node_t *source, 
 	route_verdict_t v = {.action = ROUTE_DROP};
 	if(source == pol->self)
 		learn(pol, &v, frame + 6);
-	subnet_t *subnet = lookup_subnet_mac(NULL, frame);
+	subnet_t *subnet = subnet_match_mac(NULL, frame);
 	if(!subnet || !subnet->owner->status.reachable) {
 		v.action = ROUTE_BROADCAST;
 		return v;
@@ -238,7 +238,7 @@ static route_verdict_t decide_by_mac(const route_policy_t *pol, node_t *source, 
 		v.reason = ROUTE_LOOPS_BACK;
 		return v;
 	}
-	if(pol->forwarding == FMODE_OFF && source != pol->self && owner != pol->self) {
+	if(pol->forwarding == FORWARDING_OFF && source != pol->self && owner != pol->self) {
 		v.reason = ROUTE_FORWARDING_OFF;
 		return v;
 	}
@@ -276,11 +276,11 @@ route_verdict_t route_decide(const route_policy_t *pol, node_t *source, const ui
 	if(len < ETH_HLEN)
 		return drop(ROUTE_TOO_SHORT);
 	switch(pol->mode) {
-	case RMODE_ROUTER:
+	case MODE_ROUTER:
 		return decide_by_address(pol, source, frame, len);
-	case RMODE_SWITCH:
+	case MODE_SWITCH:
 		return decide_by_mac(pol, source, frame, len);
-	case RMODE_HUB:
+	case MODE_HUB:
 		break;
 	}
 	return (route_verdict_t){.action = ROUTE_BROADCAST};

@@ -19,7 +19,7 @@
 /* The settings a decision depends on. */
 typedef struct route_policy {
 	node_t *self;                  /* our own node; frames from it come from our device */
-	routing_mode_t mode;
+	route_mode_t mode;
 	forwarding_mode_t forwarding;
 	broadcast_mode_t broadcast;
 	bool direct_only;              /* DirectOnly */

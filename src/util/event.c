@@ -113,26 +113,26 @@ void timer_expire_all(void) {
 
 /* ---- file descriptors ---- */
 
-void io_add(io_t *io, int fd, uint32_t events, io_cb_t cb, void *data) {
+void fd_watch_start(fd_watch_t *io, int fd, uint32_t events, fd_watch_cb_t cb, void *data) {
 	io->fd = fd;
 	io->events = events;
 	io->cb = cb;
 	io->data = data;
 	struct epoll_event ev = {.events = events, .data.ptr = io};
 	if(epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot watch file descriptor %d (epoll_ctl): %s", fd, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot watch file descriptor %d (epoll_ctl): %s", fd, strerror(errno));
 }
 
-void io_set(io_t *io, uint32_t events) {
+void fd_watch_set_events(fd_watch_t *io, uint32_t events) {
 	if(io->events == events || io->fd < 0)
 		return;
 	io->events = events;
 	struct epoll_event ev = {.events = events, .data.ptr = io};
 	if(epoll_ctl(epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot change the events of file descriptor %d (epoll_ctl): %s", io->fd, strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot change the events of file descriptor %d (epoll_ctl): %s", io->fd, strerror(errno));
 }
 
-void io_del(io_t *io) {
+void fd_watch_stop(fd_watch_t *io) {
 	if(io->fd < 0 || !io->cb)
 		return;
 	epoll_ctl(epfd, EPOLL_CTL_DEL, io->fd, NULL);
@@ -142,10 +142,10 @@ void io_del(io_t *io) {
 
 /* ---- signals ---- */
 
-static io_t signal_io;
+static fd_watch_t signal_io;
 static int sigfd = -1;
 static sigset_t sigmask;
-static signal_cb_t signal_cbs[65];
+static signal_handler_t signal_cbs[65];
 
 static void signal_ready(void *data, uint32_t events) {
 	(void)data;
@@ -156,18 +156,18 @@ static void signal_ready(void *data, uint32_t events) {
 			signal_cbs[si.ssi_signo]((int)si.ssi_signo);
 }
 
-void signal_add(int signum, signal_cb_t cb) {
+void signal_watch(int signum, signal_handler_t cb) {
 	signal_cbs[signum] = cb;
 	sigaddset(&sigmask, signum);
 	sigprocmask(SIG_BLOCK, &sigmask, NULL);
 	int fd = signalfd(sigfd, &sigmask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if(fd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot receive signals through signalfd: %s", strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot receive signals through signalfd: %s", strerror(errno));
 		return;
 	}
 	if(sigfd < 0) {
 		sigfd = fd;
-		io_add(&signal_io, sigfd, EPOLLIN, signal_ready, NULL);
+		fd_watch_start(&signal_io, sigfd, EPOLLIN, signal_ready, NULL);
 	}
 }
 
@@ -178,7 +178,7 @@ bool event_init(void) {
 		return true;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if(epfd < 0) {
-		logger(DEBUG_ALWAYS, LOG_ERR, "Cannot create the event loop (epoll_create1): %s", strerror(errno));
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot create the event loop (epoll_create1): %s", strerror(errno));
 		return false;
 	}
 	sigemptyset(&sigmask);
@@ -192,7 +192,7 @@ void event_set_idle_hook(bool (*fn)(void)) {
 	idle_hook = fn;
 }
 
-void event_exit(void) {
+void event_loop_stop(void) {
 	running = false;
 }
 
@@ -227,12 +227,12 @@ bool event_loop(void) {
 		if(n < 0) {
 			if(errno == EINTR)
 				continue;
-			logger(DEBUG_ALWAYS, LOG_ERR, "Waiting for events failed (epoll_wait): %s", strerror(errno));
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Waiting for events failed (epoll_wait): %s", strerror(errno));
 			return false;
 		}
 		now_ns = clock_now_ns();
 		for(int i = 0; i < n && running; i++) {
-			io_t *io = evs[i].data.ptr;
+			fd_watch_t *io = evs[i].data.ptr;
 			if(io->cb)
 				io->cb(io->data, evs[i].events);
 		}

@@ -9,19 +9,19 @@
 
 #include "util/compat.h"
 
-typedef void (*io_cb_t)(void *data, uint32_t events);
+typedef void (*fd_watch_cb_t)(void *data, uint32_t events);
 
 typedef struct io {
 	int fd;
 	uint32_t events; /* EPOLLIN | EPOLLOUT */
-	io_cb_t cb;
+	fd_watch_cb_t cb;
 	void *data;
-} io_t;
+} fd_watch_t;
 
 /* fd must be non-blocking. events may be 0. */
-void io_add(io_t *io, int fd, uint32_t events, io_cb_t cb, void *data);
-void io_set(io_t *io, uint32_t events);
-void io_del(io_t *io);
+void fd_watch_start(fd_watch_t *io, int fd, uint32_t events, fd_watch_cb_t cb, void *data);
+void fd_watch_set_events(fd_watch_t *io, uint32_t events);
+void fd_watch_stop(fd_watch_t *io);
 
 typedef void (*timer_cb_t)(void *data);
 
@@ -39,11 +39,11 @@ static inline bool timer_armed(const ev_timer_t *t) { return t->heap_index != 0;
 /* SIGALRM: make every armed timer due now. */
 void timer_expire_all(void);
 
-typedef void (*signal_cb_t)(int signum);
-void signal_add(int signum, signal_cb_t cb);
+typedef void (*signal_handler_t)(int signum);
+void signal_watch(int signum, signal_handler_t cb);
 
 /* Run fn(arg) once the current batch of events has been handled. Used to
- * free objects whose io_t may still have events pending in the batch. */
+ * free objects whose fd_watch_t may still have events pending in the batch. */
 void event_defer(void (*fn)(void *), void *arg);
 
 /* Called once per loop turn, right before waiting for events; returning
@@ -51,8 +51,8 @@ void event_defer(void (*fn)(void *), void *arg);
 void event_set_idle_hook(bool (*fn)(void));
 
 bool event_init(void);
-/* Runs until event_exit(); returns false on a fatal loop error. */
+/* Runs until event_loop_stop(); returns false on a fatal loop error. */
 bool event_loop(void);
-void event_exit(void);
+void event_loop_stop(void);
 
 #endif

@@ -11,9 +11,9 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-int debug_level = DEBUG_NOTHING;
+int debug_level = VERBOSITY_NONE;
 
-static enum log_mode mode = LOGMODE_STDERR;
+static enum log_mode mode = LOG_TO_STDERR;
 static FILE *logfp;
 static char *log_path;
 static char *log_ident;
@@ -23,41 +23,41 @@ void log_open(enum log_mode m, const char *ident, const char *logfile) {
 	free(log_ident);
 	log_ident = xstrdup(ident);
 	switch(mode) {
-	case LOGMODE_FILE:
+	case LOG_TO_FILE:
 		free(log_path);
 		log_path = xstrdup(logfile);
 		logfp = fopen(logfile, "a");
 		if(!logfp) {
 			fprintf(stderr, "Cannot open log file %s: %s; logging to stderr\n", logfile, strerror(errno));
-			mode = LOGMODE_STDERR;
+			mode = LOG_TO_STDERR;
 		} else {
 			setvbuf(logfp, NULL, _IOLBF, 0);
 		}
 		break;
-	case LOGMODE_SYSLOG:
+	case LOG_TO_SYSLOG:
 		openlog(log_ident, LOG_CONS | LOG_PID, LOG_DAEMON);
 		break;
-	case LOGMODE_STDERR:
+	case LOG_TO_STDERR:
 		break;
 	}
 }
 
 void log_reopen(void) {
-	if(mode != LOGMODE_FILE)
+	if(mode != LOG_TO_FILE)
 		return;
 	if(logfp)
 		fclose(logfp);
 	logfp = fopen(log_path, "a");
 	if(!logfp)
-		mode = LOGMODE_STDERR;
+		mode = LOG_TO_STDERR;
 	else
 		setvbuf(logfp, NULL, _IOLBF, 0);
 }
 
 void log_close(void) {
-	if(mode == LOGMODE_FILE && logfp)
+	if(mode == LOG_TO_FILE && logfp)
 		fclose(logfp);
-	else if(mode == LOGMODE_SYSLOG)
+	else if(mode == LOG_TO_SYSLOG)
 		closelog();
 	logfp = NULL;
 }
@@ -76,11 +76,11 @@ void logger(int level, int priority, const char *fmt, ...) {
 			*p = '?';
 
 	switch(mode) {
-	case LOGMODE_STDERR:
+	case LOG_TO_STDERR:
 		fprintf(stderr, "%s\n", msg);
 		fflush(stderr);
 		break;
-	case LOGMODE_FILE: {
+	case LOG_TO_FILE: {
 		char stamp[32];
 		time_t now = time(NULL);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", localtime(&now));
@@ -88,7 +88,7 @@ void logger(int level, int priority, const char *fmt, ...) {
 			fprintf(logfp, "%s %s[%ld]: %s\n", stamp, log_ident, (long)getpid(), msg);
 		break;
 	}
-	case LOGMODE_SYSLOG:
+	case LOG_TO_SYSLOG:
 		syslog(priority, "%s", msg);
 		break;
 	}

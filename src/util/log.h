@@ -7,18 +7,18 @@
 #include "util/compat.h"
 
 enum debug_level {
-	DEBUG_NOTHING = -1,
-	DEBUG_ALWAYS = 0,      /* errors and start-up messages */
-	DEBUG_CONNECTIONS = 1, /* connections made and closed */
-	DEBUG_STATUS = 2,      /* status changes, scripts */
-	DEBUG_PROTOCOL = 3,    /* request names */
-	DEBUG_META = 4,        /* request contents */
-	DEBUG_TRAFFIC = 5,     /* per-packet decisions */
-	DEBUG_PACKET = 6,      /* packet contents */
-	DEBUG_SCARY_THINGS = 10, /* key material: never in production */
+	VERBOSITY_NONE = -1,
+	VERBOSITY_ERRORS = 0,      /* errors and start-up messages */
+	VERBOSITY_CONNECTIONS = 1, /* connections made and closed */
+	VERBOSITY_STATUS = 2,      /* status changes, scripts */
+	VERBOSITY_REQUESTS = 3,    /* request names */
+	VERBOSITY_REQUEST_DETAIL = 4,        /* request contents */
+	VERBOSITY_TRAFFIC = 5,     /* per-packet decisions */
+	VERBOSITY_PACKET_DUMPS = 6,      /* packet contents */
+	VERBOSITY_SECRETS = 10, /* key material: never in production */
 };
 
-enum log_mode { LOGMODE_STDERR, LOGMODE_FILE, LOGMODE_SYSLOG };
+enum log_mode { LOG_TO_STDERR, LOG_TO_FILE, LOG_TO_SYSLOG };
 
 extern int debug_level;
 

@@ -19,7 +19,7 @@ socklen_t sockaddr_len(const sockaddr_u *sa) {
 	}
 }
 
-bool sockaddr2str(const sockaddr_u *sa, char *host, size_t hostlen, char *port, size_t portlen) {
+bool sockaddr_format(const sockaddr_u *sa, char *host, size_t hostlen, char *port, size_t portlen) {
 	char buf[INET6_ADDRSTRLEN];
 	uint16_t p;
 	if(sa->sa.sa_family == AF_INET) {
@@ -42,15 +42,15 @@ bool sockaddr2str(const sockaddr_u *sa, char *host, size_t hostlen, char *port, 
 	return true;
 }
 
-const char *sockaddr2hostname(const sockaddr_u *sa) {
+const char *sockaddr_describe(const sockaddr_u *sa) {
 	static char out[SOCKADDR_STRLEN + 16];
 	char host[SOCKADDR_STRLEN], port[8];
-	sockaddr2str(sa, host, sizeof(host), port, sizeof(port));
+	sockaddr_format(sa, host, sizeof(host), port, sizeof(port));
 	snprintf(out, sizeof(out), "%s port %s", host, port);
 	return out;
 }
 
-bool str2sockaddr(const char *host, const char *port, sockaddr_u *sa) {
+bool sockaddr_parse(const char *host, const char *port, sockaddr_u *sa) {
 	memset(sa, 0, sizeof(*sa));
 	char *end;
 	unsigned long p = strtoul(port, &end, 10);

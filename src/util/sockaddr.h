@@ -19,11 +19,11 @@ typedef union sockaddr_u {
 
 socklen_t sockaddr_len(const sockaddr_u *sa);
 /* Numeric host and port strings; returns false for non-IP families. */
-bool sockaddr2str(const sockaddr_u *sa, char *host, size_t hostlen, char *port, size_t portlen);
+bool sockaddr_format(const sockaddr_u *sa, char *host, size_t hostlen, char *port, size_t portlen);
 /* "10.0.0.1 port 655" for log messages (static buffer; one call per expression). */
-const char *sockaddr2hostname(const sockaddr_u *sa);
+const char *sockaddr_describe(const sockaddr_u *sa);
 /* Parse numeric host and port; false if not numeric. */
-bool str2sockaddr(const char *host, const char *port, sockaddr_u *sa);
+bool sockaddr_parse(const char *host, const char *port, sockaddr_u *sa);
 /* Compare family, address and port. */
 int sockaddr_cmp(const sockaddr_u *a, const sockaddr_u *b);
 /* Compare family and address, ignore port. */

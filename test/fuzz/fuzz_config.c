@@ -1,5 +1,5 @@
 /* Fuzz the config file reader, the typed getters, the unknown-option warnings
- * and -o parsing. The input is the whole file; it reaches read_config_file()
+ * and -o parsing. The input is the whole file; it reaches config_read_file()
  * through a memfd opened by path, the same way a real file is read. */
 #include "util/compat.h"
 
@@ -26,8 +26,8 @@ static void setup(void) {
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	/* Format every message (that is code under test too) but keep the
 	 * fuzzer's output readable. */
-	debug_level = DEBUG_ALWAYS;
-	log_open(LOGMODE_FILE, "fuzz_config", "/dev/null");
+	debug_level = VERBOSITY_ERRORS;
+	log_open(LOG_TO_FILE, "fuzz_config", "/dev/null");
 }
 
 static void exercise_getters(const config_t *cfg) {
@@ -35,11 +35,11 @@ static void exercise_getters(const config_t *cfg) {
 	int i;
 	char *s = NULL;
 	subnet_t *subnet = NULL;
-	get_config_bool(cfg, &b);
-	get_config_int(cfg, &i);
-	if(get_config_string(cfg, &s))
+	config_value_bool(cfg, &b);
+	config_value_int(cfg, &i);
+	if(config_value_string(cfg, &s))
 		free(s);
-	if(get_config_subnet(cfg, &subnet)) {
+	if(config_value_subnet(cfg, &subnet)) {
 		if(!subnet_hostbits_zero(subnet))
 			abort();
 		free(subnet);
@@ -53,15 +53,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if(ftruncate(memfd, 0) || pwrite(memfd, data, size, 0) != (ssize_t)size)
 		abort();
 
-	config_tree_t *tree = config_tree_new();
-	read_config_file(tree, path);
+	config_entries_t *tree = config_entries_new();
+	config_read_file(tree, path);
 
 	/* Every entry must be reachable through lookup/lookup_next. */
 	size_t seen = 0;
 	for(size_t i = 0; i < tree->entries.count; i++) {
 		config_t *cfg = tree->entries.items[i];
 		if(i == 0 || strcasecmp(((config_t *)tree->entries.items[i - 1])->variable, cfg->variable)) {
-			for(config_t *c = lookup_config(tree, cfg->variable); c; c = lookup_config_next(tree, c))
+			for(config_t *c = config_first(tree, cfg->variable); c; c = config_next(tree, c))
 				seen++;
 		}
 		exercise_getters(cfg);
@@ -77,13 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	char *host = NULL;
 	config_t *cfg = NULL;
 	if(parse_cmdline_option(arg, &host, &cfg)) {
-		if(!cfg || (host && !check_id(host)))
+		if(!cfg || (host && !node_name_is_valid(host)))
 			abort();
-		config_add(tree, cfg);
+		config_entries_add(tree, cfg);
 	}
 	free(host);
 	free(arg);
 
-	config_tree_free(tree);
+	config_entries_free(tree);
 	return 0;
 }

@@ -20,15 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		return 0;
 	int level = data[0] % (COMPRESS_MAX_LEVEL + 1);
 	static uint8_t frame[MTU], again[MTU + COMPRESS_SLACK], back[MTU];
-	size_t n = decompress_packet(level, data + 1, size - 1, frame, sizeof(frame));
+	size_t n = decompress_frame(level, data + 1, size - 1, frame, sizeof(frame));
 	if(n > sizeof(frame))
 		abort();
 	if(n == 0)
 		return 0;
-	size_t c = compress_packet(level, frame, n, again, sizeof(again));
+	size_t c = compress_frame(level, frame, n, again, sizeof(again));
 	if(c == 0)
 		abort(); /* MTU + slack must always be enough */
-	if(decompress_packet(level, again, c, back, sizeof(back)) != n || memcmp(back, frame, n) != 0)
+	if(decompress_frame(level, again, c, back, sizeof(back)) != n || memcmp(back, frame, n) != 0)
 		abort();
 	return 0;
 }

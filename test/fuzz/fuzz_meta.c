@@ -1,5 +1,5 @@
 /* libFuzzer: the meta-connection input path, meta_feed() -> line framing and
- * PACKET payloads -> receive_request() -> every handler, on a connection in
+ * PACKET payloads -> request_dispatch() -> every handler, on a connection in
  * each authentication state, as responder or initiator, and on an active
  * connection of an authenticated peer ("alpha") in a small graph (world.h)
  * with a second, honest active peer ("gamma") that receives what is
@@ -40,7 +40,7 @@ static void drain(int fd) {
 static bool nonblocking_pair(int sv[2]) {
 	if(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		return false;
-	/* Large buffers: a flood of replies must not stay queued in outbuf. */
+	/* Large buffers: a flood of replies must not stay queued in outbound_buf. */
 	int size = 1 << 20;
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
@@ -64,7 +64,7 @@ static endpoint_t make_connection(const char *name, const char *addr, conn_state
 	connection_t *c = connection_new();
 	c->socket = sv[0];
 	ep.peer_fd = sv[1];
-	if(!str2sockaddr(addr, "655", &c->address))
+	if(!sockaddr_parse(addr, "655", &c->address))
 		abort();
 	free(c->hostname);
 	c->hostname = xasprintf("%s port 655", addr);
@@ -76,10 +76,10 @@ static endpoint_t make_connection(const char *name, const char *addr, conn_state
 	}
 	if(state > CONN_ID) {
 		char err[256];
-		c->config_tree = config_tree_new();
-		if(!read_host_config(c->config_tree, settings.confbase, name))
+		c->config_entries = config_entries_new();
+		if(!config_read_host(c->config_entries, settings.config_dir, name))
 			abort();
-		char *path = xasprintf("%s/hosts/%s", settings.confbase, name);
+		char *path = xasprintf("%s/hosts/%s", settings.config_dir, name);
 		c->rsa = rsa_read_public(path, err, sizeof(err));
 		free(path);
 		if(!c->rsa)
@@ -88,21 +88,21 @@ static endpoint_t make_connection(const char *name, const char *addr, conn_state
 	}
 	if(state > CONN_METAKEY) {
 		c->indigest_nid = META_DIGEST_NID;
-		c->hischallenge = fixed_challenge(0);
-		c->hischallenge_len = CHALLENGE_LEN;
+		c->challenge_sent = fixed_challenge(0);
+		c->challenge_sent_len = CHALLENGE_LEN;
 	}
 	if(state > CONN_CHALLENGE) {
-		c->mychallenge = fixed_challenge(1);
-		c->mychallenge_len = CHALLENGE_LEN;
+		c->challenge_received = fixed_challenge(1);
+		c->challenge_received_len = CHALLENGE_LEN;
 		c->status.got_challenge = !initiator;
 	}
 	c->state = state > CONN_ACK ? CONN_ACK : state;
-	connection_add(c);
+	connection_register(c);
 	ep.c = c;
 	if(state > CONN_ACK) {
 		/* Activate through the real ACK handler. */
 		char ack[] = "4 655 3 c";
-		if(!receive_request(c, ack) || !c->status.active)
+		if(!request_dispatch(c, ack) || !c->status.active)
 			abort();
 	}
 	return ep;
@@ -123,13 +123,13 @@ static stream_cipher_t *fixed_stream(bool encrypt) {
 static void check_invariants(const connection_t *c) {
 	if(c->status.dead)
 		return;
-	if(c->inlen >= MAXBUFSIZE || c->tcplen < 0 || c->tcplen > MAXBUFSIZE)
+	if(c->inlen >= META_INBUF_SIZE || c->pending_frame_len < 0 || c->pending_frame_len > META_INBUF_SIZE)
 		abort();
 	if(c->status.active != (c->state == CONN_ACTIVE))
 		abort();
 	/* Every edge joins two nodes of the table. */
-	sset_foreach(edge_t, e, &edge_weight_tree) {
-		if(lookup_node(e->from->name) != e->from || lookup_node(e->to->name) != e->to)
+	sset_foreach(edge_t, e, &edges_by_weight) {
+		if(node_find(e->from->name) != e->from || node_find(e->to->name) != e->to)
 			abort();
 	}
 }
@@ -154,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	world_flags_t flags = {
 		.tunnelserver = scenario & 16,
 		.strictsubnets = scenario & 32,
-		.mode = (scenario & 64) ? RMODE_SWITCH : RMODE_ROUTER,
+		.mode = (scenario & 64) ? MODE_SWITCH : MODE_ROUTER,
 	};
 	world_up(flags, false);
 
@@ -163,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		honest = make_connection("gamma", "10.81.0.3", CONN_ACTIVE, false);
 		/* gamma announces its side of the link: now it is reachable directly */
 		char edge[] = "12 1 gamma beta 10.81.0.2 655 c 1";
-		if(!receive_request(honest.c, edge) || !lookup_node("gamma")->status.reachable)
+		if(!request_dispatch(honest.c, edge) || !node_find("gamma")->status.reachable)
 			abort();
 	}
 	endpoint_t peer = make_connection("alpha", "10.81.0.1", state, initiator);
@@ -173,9 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	connection_t *c = peer.c;
 	stream_cipher_t *enc = NULL;
 	if((scenario & 128) && state >= CONN_CHALLENGE && !c->status.dead) {
-		c->incipher = fixed_stream(false);
+		c->meta_cipher_in = fixed_stream(false);
 		c->status.decrypt_in = true;
-		c->outcipher = fixed_stream(true);
+		c->meta_cipher_out = fixed_stream(true);
 		c->status.encrypt_out = true;
 		enc = fixed_stream(true);
 	}
@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		const uint8_t *in = data;
 		if(enc) {
 			if(!stream_cipher_update(enc, data, n, sealed))
-				break; /* the cipher's byte budget (spec §4.3) */
+				break; /* the cipher's byte budget (protocol.md §4.3) */
 			in = sealed;
 		}
 		meta_feed(c, in, n);

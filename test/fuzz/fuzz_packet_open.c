@@ -1,6 +1,6 @@
 /* libFuzzer: arbitrary datagrams against a fixed packet key, then whatever
- * decrypts through the zlib and LZO decompressors. The key is the spec's
- * §11.3 key, so the corpus can start from real captured datagrams. */
+ * decrypts through the zlib and LZO decompressors. The key is the
+ * protocol.md §11.3 key, so the corpus can start from real captured datagrams. */
 #include "util/compat.h"
 
 #include <stdlib.h>
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		setup();
 		ready = true;
 	}
-	static uint8_t plain[MAXSIZE], frame[MAXSIZE];
+	static uint8_t plain[PACKET_BUF_MAX], frame[PACKET_BUF_MAX];
 	for(size_t k = 0; k < 3; k++) {
 		uint32_t seqno;
 		size_t len = 0;
@@ -46,10 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			continue;
 		if(len > sizeof(plain))
 			abort();
-		size_t n = decompress_packet(9, plain, len, frame, MTU);
+		size_t n = decompress_frame(9, plain, len, frame, MTU);
 		if(n > MTU)
 			abort();
-		n = decompress_packet(10, plain, len, frame, MTU);
+		n = decompress_frame(10, plain, len, frame, MTU);
 		if(n > MTU)
 			abort();
 	}

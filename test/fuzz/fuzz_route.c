@@ -34,22 +34,22 @@ static node_t *mknode(const char *name, bool reachable) {
 	node_t *n = node_new(name);
 	n->status.reachable = reachable;
 	n->mtu = MTU;
-	node_add(n);
+	node_register(n);
 	return n;
 }
 
 static void add(node_t *owner, const char *str) {
 	subnet_t *s = subnet_new();
-	if(!str2net(s, str))
+	if(!subnet_parse(s, str))
 		abort();
-	subnet_add(owner, s);
+	subnet_attach(owner, s);
 }
 
 static void world(void) {
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
-	me = myself = mknode("me", true);
+	me = local_node = mknode("me", true);
 	alpha = mknode("alpha", true);
 	beta = mknode("beta", true);
 	gamma_ = mknode("gamma", false);
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	static bool ready;
-	static uint8_t frame[MAXSIZE], out[MAXSIZE];
+	static uint8_t frame[PACKET_BUF_MAX], out[PACKET_BUF_MAX];
 	if(!ready) {
 		world();
 		ready = true;
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		return 0;
 	uint8_t knobs = data[0];
 	alpha->mtu = MAX(64, data[1] * 8);
-	alpha->minmtu = alpha->mtu;
+	alpha->mtu_floor = alpha->mtu;
 	node_t *sources[4] = {me, alpha, beta, me};
 	node_t *source = sources[data[2] & 3];
 	data += 3;
@@ -103,12 +103,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
 	route_policy_t pol = {
 		.self = me,
-		.mode = (routing_mode_t)((knobs & 3) % 3),
+		.mode = (route_mode_t)((knobs & 3) % 3),
 		.forwarding = (forwarding_mode_t)(((knobs >> 2) & 3) % 3),
 		.direct_only = knobs & 16,
 		.decrement_ttl = knobs & 32,
 		.answer_neighbors = knobs & 64,
-		.broadcast = (knobs & 128) ? BMODE_NONE : BMODE_MST,
+		.broadcast = (knobs & 128) ? BROADCAST_NO : BROADCAST_MST,
 	};
 	route_verdict_t v = route_decide(&pol, source, frame, size);
 

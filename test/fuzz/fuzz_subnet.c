@@ -1,5 +1,5 @@
-/* Fuzz str2net: whatever parses must print and re-parse to the same subnet,
- * since peers receive our net2str() output and parse it with their str2net. */
+/* Fuzz subnet_parse: whatever parses must print and re-parse to the same subnet,
+ * since peers receive our subnet_format() output and parse it with their subnet_parse. */
 #include "util/compat.h"
 
 #include <stdlib.h>
@@ -16,19 +16,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	subnet_t a, b;
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	if(str2net(&a, str)) {
-		char out[MAXNETSTR], noweight[MAXNETSTR];
-		if(!net2str(out, sizeof(out), &a) || !net2str_noweight(noweight, sizeof(noweight), &a))
+	if(subnet_parse(&a, str)) {
+		char out[SUBNET_TEXT_MAX], noweight[SUBNET_TEXT_MAX];
+		if(!subnet_format(out, sizeof(out), &a) || !subnet_format_without_weight(noweight, sizeof(noweight), &a))
 			abort();
 		if(strncmp(out, noweight, strlen(noweight)) || out[strlen(noweight)] != '#')
 			abort();
-		if(!str2net(&b, out) || subnet_compare(&a, &b) != 0)
+		if(!subnet_parse(&b, out) || subnet_cmp(&a, &b) != 0)
 			abort();
 		if(a.type != b.type || a.weight != b.weight)
 			abort();
 		/* The printed form is canonical: printing again gives the same text. */
-		char again[MAXNETSTR];
-		if(!net2str(again, sizeof(again), &b) || strcmp(out, again))
+		char again[SUBNET_TEXT_MAX];
+		if(!subnet_format(again, sizeof(again), &b) || strcmp(out, again))
 			abort();
 		subnet_hostbits_zero(&a);
 	}

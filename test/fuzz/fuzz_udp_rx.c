@@ -8,8 +8,8 @@
  * 2-byte big-endian length and the bytes (the rest of the input, if
  * shorter), all from alpha, so replays and reordering are reachable.
  * Scenario bits:
- *   0-1  alpha's key: 0 aes-256-cbc/sha256/4-byte MAC with the spec's
- *        §11.3 key material (real captured datagrams authenticate), 1 the
+ *   0-1  alpha's key: 0 aes-256-cbc/sha256/4-byte MAC with the
+ *        protocol.md §11.3 key material (real captured datagrams authenticate), 1 the
  *        same without MAC, 2 no cipher and no MAC, 3 like 2 with compression
  *   2    the datagrams come from an address no node has (MAC trial)
  *   3    ECN = no
@@ -34,16 +34,16 @@ static void set_key(node_t *n, int slot, int compression) {
 	bool ok;
 	switch(slot) {
 	case 0:
-		ok = packet_key_set(&n->inkey, material, 48, 427, 672, 4, 0, err, sizeof(err));
+		ok = packet_key_set(&n->rx_key, material, 48, 427, 672, 4, 0, err, sizeof(err));
 		break;
 	case 1:
-		ok = packet_key_set(&n->inkey, material, 48, 427, 0, 0, 0, err, sizeof(err));
+		ok = packet_key_set(&n->rx_key, material, 48, 427, 0, 0, 0, err, sizeof(err));
 		break;
 	case 2:
-		ok = packet_key_set(&n->inkey, material, 1, 0, 0, 0, 0, err, sizeof(err));
+		ok = packet_key_set(&n->rx_key, material, 1, 0, 0, 0, 0, err, sizeof(err));
 		break;
 	default:
-		ok = packet_key_set(&n->inkey, material, 1, 0, 0, 0, compression, err, sizeof(err));
+		ok = packet_key_set(&n->rx_key, material, 1, 0, 0, 0, compression, err, sizeof(err));
 		break;
 	}
 	if(!ok) {
@@ -67,20 +67,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	data += 2;
 	size -= 2;
 
-	world_flags_t flags = {.mode = (scenario & 16) ? RMODE_SWITCH : RMODE_ROUTER};
+	world_flags_t flags = {.mode = (scenario & 16) ? MODE_SWITCH : MODE_ROUTER};
 	settings.ecn = !(scenario & 8);
 	world_up(flags, true);
 
-	node_t *alpha = lookup_node("alpha");
+	node_t *alpha = node_find("alpha");
 	if(!alpha || !alpha->status.reachable)
 		abort();
 	set_key(alpha, scenario & 3, (scenario & 32) ? 10 : 9);
 	sockaddr_u known;
-	if(!str2sockaddr("10.81.0.1", "655", &known))
+	if(!sockaddr_parse("10.81.0.1", "655", &known))
 		abort();
-	update_node_udp(alpha, &known);
+	node_set_udp_address(alpha, &known);
 
-	static vpn_packet_t packet;
+	static frame_buf_t packet;
 	unsigned count = 0;
 	while(size) {
 		size_t len = size;
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		}
 		bool elsewhere = (scenario & 128) ? (count++ & 1) : (scenario & 4);
 		sockaddr_u from;
-		if(!str2sockaddr(elsewhere ? "192.0.2.7" : "10.81.0.1", elsewhere ? "40000" : "655", &from))
+		if(!sockaddr_parse(elsewhere ? "192.0.2.7" : "10.81.0.1", elsewhere ? "40000" : "655", &from))
 			abort();
 		sockaddr_u addr_before = alpha->address;
 		memset(&packet, 0, sizeof(packet));
@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			packet.congested = (tos & 4) ? PACKET_SIGNAL_MARK_ONLY : PACKET_SIGNAL_MARK_OR_DROP;
 		datapath_stats_t before = datapath_stats;
 		receive_datagram(0, &from, data, len, &packet);
-		if(packet.len > MAXSIZE)
+		if(packet.len > PACKET_BUF_MAX)
 			abort();
 		/* Only an authentic, fresh datagram may move alpha's UDP address
 		 * (a replay from elsewhere must not redirect our traffic). */
@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		                datapath_stats.udp_decrypt_failed != before.udp_decrypt_failed ||
 		                datapath_stats.udp_replay_late != before.udp_replay_late ||
 		                datapath_stats.udp_replay_replayed != before.udp_replay_replayed ||
-		                datapath_stats.udp_replay_farfuture != before.udp_replay_farfuture;
+		                datapath_stats.udp_replay_far_ahead != before.udp_replay_far_ahead;
 		if(rejected && sockaddr_cmp(&alpha->address, &addr_before))
 			abort();
 		data += len;

@@ -4,7 +4,7 @@
  * before and torn down after every input, so that one input cannot change
  * what the next one finds.
  *
- *   beta     myself, 10.81.1.2/32, fd81:1::2/128, 10.10.0.2/32, fd10::2/128
+ *   beta     local_node, 10.81.1.2/32, fd81:1::2/128, 10.10.0.2/32, fd10::2/128
  *   alpha    the peer under test, 10.81.1.1/32, 10.10.0.1/32, fd10::1/128,
  *            reachable (edges both ways)
  *   gamma    a second peer, 10.81.1.3/32, 10.10.0.0/24#20, reachable
@@ -95,8 +95,8 @@ static void world_setup_once(const char *ident) {
 	if(!compress_init())
 		abort();
 	const char *lvl = getenv("FUZZ_DEBUG");
-	debug_level = lvl ? atoi(lvl) : DEBUG_TRAFFIC;
-	log_open(LOGMODE_FILE, ident, lvl && *lvl == '+' ? "/dev/stderr" : "/dev/null");
+	debug_level = lvl ? atoi(lvl) : VERBOSITY_TRAFFIC;
+	log_open(LOG_TO_FILE, ident, lvl && *lvl == '+' ? "/dev/stderr" : "/dev/null");
 	if(!event_init())
 		abort();
 
@@ -130,9 +130,9 @@ static void world_setup_once(const char *ident) {
 	free(pub);
 	atexit(world_cleanup_dir);
 
-	settings.confbase = xstrdup(world_confbase);
-	settings.config = config_tree_new();
-	settings.myport = xstrdup("655");
+	settings.config_dir = xstrdup(world_confbase);
+	settings.config = config_entries_new();
+	settings.listen_port = xstrdup("655");
 	if(!cipher_by_name("aes-256-cbc", &settings.cipher, err, sizeof(err)) ||
 	   !digest_by_name("sha256", &settings.digest, err, sizeof(err)))
 		abort();
@@ -143,15 +143,15 @@ static void world_setup_once(const char *ident) {
 
 static void world_subnet(node_t *n, const char *str) {
 	subnet_t *s = subnet_new();
-	if(!str2net(s, str))
+	if(!subnet_parse(s, str))
 		abort();
-	subnet_add(n, s);
+	subnet_attach(n, s);
 }
 
 static node_t *world_node(const char *name, const char *subnet) {
 	node_t *n = node_new(name);
 	replay_init(&n->replay, (size_t)settings.replaywindow);
-	node_add(n);
+	node_register(n);
 	if(subnet)
 		world_subnet(n, subnet);
 	return n;
@@ -161,18 +161,18 @@ static edge_t *world_edge(node_t *from, node_t *to, const char *addr, uint32_t o
 	edge_t *e = edge_new();
 	e->from = from;
 	e->to = to;
-	if(!str2sockaddr(addr, "655", &e->address))
+	if(!sockaddr_parse(addr, "655", &e->address))
 		abort();
 	e->options = options;
 	e->weight = 10;
-	edge_add(e);
+	edge_link(e);
 	return e;
 }
 
 typedef struct world_flags {
 	bool tunnelserver;
 	bool strictsubnets;
-	routing_mode_t mode;
+	route_mode_t mode;
 } world_flags_t;
 
 /* Build the graph. 'with_alpha_edge' adds beta->alpha too, for harnesses
@@ -180,7 +180,7 @@ typedef struct world_flags {
 static void world_up(world_flags_t flags, bool with_alpha_edge) {
 	settings.tunnelserver = flags.tunnelserver;
 	settings.strictsubnets = flags.strictsubnets || flags.tunnelserver;
-	settings.routing_mode = flags.mode;
+	settings.route_mode = flags.mode;
 	now_ns = clock_now_ns();
 
 	node_table_init();
@@ -188,19 +188,19 @@ static void world_up(world_flags_t flags, bool with_alpha_edge) {
 	subnet_table_init();
 	past_request_init();
 
-	myself = world_node("beta", "10.81.1.2/32#10");
+	local_node = world_node("beta", "10.81.1.2/32#10");
 	subnet_t *s6 = subnet_new();
-	if(!str2net(s6, "fd81:1::2/128"))
+	if(!subnet_parse(s6, "fd81:1::2/128"))
 		abort();
-	subnet_add(myself, s6);
+	subnet_attach(local_node, s6);
 	/* The subnets of the captures the seeds come from (test/fuzz/seeds/README). */
-	world_subnet(myself, "10.10.0.2/32#10");
-	world_subnet(myself, "fd10::2/128#10");
-	myself->nexthop = myself->via = myself;
-	myself->status.reachable = true;
-	myself->options = OPTION_PMTU_DISCOVERY | OPTION_CLAMP_MSS;
-	free(myself->hostname);
-	myself->hostname = xstrdup("MYSELF");
+	world_subnet(local_node, "10.10.0.2/32#10");
+	world_subnet(local_node, "fd10::2/128#10");
+	local_node->nexthop = local_node->via = local_node;
+	local_node->status.reachable = true;
+	local_node->options = OPTION_PMTU_DISCOVERY | OPTION_CLAMP_MSS;
+	free(local_node->hostname);
+	local_node->hostname = xstrdup("MYSELF");
 
 	node_t *alpha = world_node("alpha", "10.81.1.1/32#10");
 	node_t *gamma = world_node("gamma", "10.81.1.3/32#10");
@@ -208,32 +208,32 @@ static void world_up(world_flags_t flags, bool with_alpha_edge) {
 	world_subnet(alpha, "10.10.0.1/32#10");
 	world_subnet(alpha, "fd10::1/128#10");
 	world_subnet(gamma, "10.10.0.0/24#20");
-	world_edge(alpha, myself, "10.81.0.2", 0xc);
+	world_edge(alpha, local_node, "10.81.0.2", 0xc);
 	if(with_alpha_edge)
-		world_edge(myself, alpha, "10.81.0.1", 0xc);
+		world_edge(local_node, alpha, "10.81.0.1", 0xc);
 	world_edge(alpha, gamma, "10.81.0.3", 0xd);
 	world_edge(gamma, alpha, "10.81.0.1", 0xd);
-	graph_changed();
+	graph_recompute();
 }
 
 static void world_stop_loop(void *data) {
 	(void)data;
-	event_exit();
+	event_loop_stop();
 }
 
 static void world_down(void) {
 	/* Connections first: they point at nodes and edges. */
-	while(connection_list.count)
-		connection_close(connection_list.items[0]);
+	while(connection_set.count)
+		connection_close(connection_set.items[0]);
 	mesh_exit();
 	past_request_exit();
-	subnet_cache_flush();
+	subnet_lookup_cache_clear();
 	/* connection_close defers the free to the end of the event-loop turn:
 	 * run one turn that ends at once. */
 	static ev_timer_t stop;
 	timer_set(&stop, 0, world_stop_loop, NULL);
 	event_loop();
-	contradicting_add_edge = contradicting_del_edge = 0;
+	add_edge_contradictions = del_edge_contradictions = 0;
 }
 
 #endif

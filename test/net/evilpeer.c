@@ -43,7 +43,7 @@ typedef struct peer {
 	int fd;
 	rsa_key_t *mykey, *theirkey;
 	stream_cipher_t *out, *in;
-	uint8_t *mychallenge;
+	uint8_t *challenge_received;
 	size_t k;                /* their modulus bytes */
 	uint8_t buf[BUF];
 	size_t len;
@@ -102,7 +102,7 @@ static bool send_line(peer_t *p, const char *line) {
 	return ok;
 }
 
-static void send_metakey(peer_t *p) {
+static void send_metakey_request(peer_t *p) {
 	size_t k = p->k;
 	uint8_t *plain = xmalloc(k), *sealed = xmalloc(k);
 	char *hex = xmalloc(2 * k + 1);
@@ -123,12 +123,12 @@ static void send_metakey(peer_t *p) {
 	free(hex);
 }
 
-static void send_challenge(peer_t *p) {
+static void send_challenge_request(peer_t *p) {
 	size_t k = p->k;
-	p->mychallenge = xmalloc(k);
-	randomize(p->mychallenge, k);
+	p->challenge_received = xmalloc(k);
+	randomize(p->challenge_received, k);
 	char *hex = xmalloc(2 * k + 1);
-	bin2hex(p->mychallenge, k, hex);
+	bin2hex(p->challenge_received, k, hex);
 	char *line = xasprintf("2 %s", hex);
 	send_line(p, line);
 	free(line);
@@ -173,13 +173,13 @@ static bool handle_line(peer_t *p, const char *line, bool *now_decrypting) {
 	if(!p->active) {
 		switch(req) {
 		case 0:
-			send_metakey(p);
+			send_metakey_request(p);
 			return true;
 		case 1:
 			if(!got_metakey(p, line))
 				return false;
 			*now_decrypting = true;
-			send_challenge(p);
+			send_challenge_request(p);
 			return true;
 		case 2:
 			got_challenge(p, line);
@@ -260,8 +260,8 @@ static void disconnect(peer_t *p) {
 	if(p->in)
 		stream_cipher_free(p->in);
 	p->out = p->in = NULL;
-	free(p->mychallenge);
-	p->mychallenge = NULL;
+	free(p->challenge_received);
+	p->challenge_received = NULL;
 	p->len = p->skip = 0;
 	p->active = p->pong = p->closed = false;
 }

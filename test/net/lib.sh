@@ -628,7 +628,7 @@ kill_node() {
 # in seconds, so an instance seeded within the same second repeats its
 # predecessor's ADD_SUBNET/ADD_EDGE lines word for word, and peers drop them
 # as already seen: the node stays unreachable (or they crash on its REQ_KEY,
-# see the spec 3.9).  A real restart never takes less than a second; the
+# see protocol.md §3.9).  A real restart never takes less than a second; the
 # tests must not either.
 wait_next_second() {
 	wait_for "[ \$EPOCHSECONDS -gt ${NODE_STARTED[$1]:-0} ]" 2

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SIGHUP (spec §2.9) on alpha, which has ConnectTo beta and gamma and
+# SIGHUP (protocol.md §2.9) on alpha, which has ConnectTo beta and gamma and
 # StrictSubnets = yes.  beta owns an extra subnet 10.20.0.2/32 that alpha's
 # copy of hosts/beta does not list at first.  Signals are sent with the
 # daemon's own `-kHUP`.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Legacy crypto corners (spec §2.10): Blowfish on OpenSSL 3, whose default
+# Legacy crypto corners (protocol.md §2.10): Blowfish on OpenSSL 3, whose default
 # provider does not serve it.
 #
 # 1. fqtinc with Cipher = blowfish refuses to start, and says which cipher

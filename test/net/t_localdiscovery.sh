@@ -1,5 +1,5 @@
 #!/bin/bash
-# LocalDiscovery (spec §5.11): alpha (fqtinc) and beta (tinc 1.0.36) sit on
+# LocalDiscovery (protocol.md §5.11): alpha (fqtinc) and beta (tinc 1.0.36) sit on
 # one LAN behind a NAT and know each other only through gamma outside:
 #
 #   alpha 192.168.5.2 --+

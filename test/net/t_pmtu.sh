@@ -6,7 +6,7 @@
 #
 # After discovery settles, the largest DF ping that tinc 1.0.36 lets through
 # on the same path passes and one byte more is refused with "frag needed" /
-# "packet too big" carrying the tunnel MTU.  Expected values (spec 5.10, 6.5,
+# "packet too big" carrying the tunnel MTU.  Expected values (protocol.md §5.10, §6.5,
 # AES-256-CBC + 4-byte MAC, 1500-byte links):
 #   outer IPv4: frame 1451 -> ICMP mtu 1437 -> ping payload 1409 (IPv6: 1389)
 #   outer IPv6: frame 1435 -> ICMP mtu 1421 -> ping payload 1393 (IPv6: 1373)

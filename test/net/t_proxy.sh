@@ -1,5 +1,5 @@
 #!/bin/bash
-# Proxy (spec §3.1): alpha (fqtinc) reaches beta (tinc 1.0.36) only through
+# Proxy (protocol.md §3.1): alpha (fqtinc) reaches beta (tinc 1.0.36) only through
 # a proxy (test/net/proxyd.py) in a namespace of its own; the router drops
 # any direct TCP from alpha to beta and counts the attempts (must stay 0).
 # One run per proxy kind: socks4, socks4a (name resolved by the proxy),

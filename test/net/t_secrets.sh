@@ -29,7 +29,7 @@ check_cmp "world-readable private key: warning logged" \
 check_eq "0600 private key: no warning" 0 "$(log_count beta 'is open to group or others')"
 
 if [ -x "$TINC" ]; then
-	# The reference behaves the same (spec: keep 1.0.36's warning).
+	# The reference behaves the same (fqtinc keeps 1.0.36's warning).
 	dir=$TMP/ref
 	mkdir -p "$dir/hosts"
 	printf 'Name = ref\nDeviceType = dummy\nPort = 6699\n' >"$dir/tinc.conf"

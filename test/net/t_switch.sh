@@ -9,7 +9,7 @@
 #   A "guest" with its own MAC (a macvlan on the tap, moved into a namespace
 #   of its own) talks from behind alpha, then moves behind gamma: it must be
 #   reachable from beta again within seconds although MACExpire is 20 s on
-#   the fqtinc nodes (fast handoff, spec §3.5 ADD_SUBNET rule 7: alpha expires
+#   the fqtinc nodes (fast handoff, protocol.md §3.5 ADD_SUBNET step 6: alpha expires
 #   its copy when gamma announces the MAC, so DEL_SUBNET reaches beta).
 #   Then the guest disappears: gamma's learned MAC ages out after MACExpire
 #   and beta receives DEL_SUBNET for it.

@@ -31,14 +31,14 @@ typedef struct oracle {
 	uint64_t now;
 	uint64_t sojourn;     /* what the next popped packet has waited */
 	uint8_t ecn;          /* ECN field of the packets made up */
-	vpn_packet_t buf[NBUF];
+	frame_buf_t buf[NBUF];
 	bool busy[NBUF];
 	uint64_t drop_at[MAXLOG];
 	size_t ndrops;
 } oracle_t;
 
 /* Ethernet + IPv4 (TOS from ecn) + UDP ports, padded to len. */
-static void make_frame(vpn_packet_t *p, uint32_t len, uint8_t ecn) {
+static void make_frame(frame_buf_t *p, uint32_t len, uint8_t ecn) {
 	memset(p->data, 0, len);
 	/* DSCP EF, so marking must keep it */
 	uint8_t *ip = put_ipv4_header(p->data, len, (uint8_t)(0xb8 | ecn), 17, 1, 2);
@@ -49,14 +49,14 @@ static void make_frame(vpn_packet_t *p, uint32_t len, uint8_t ecn) {
 	p->len = (uint16_t)len;
 }
 
-static vpn_packet_t *o_pop(void *ctx) {
+static frame_buf_t *o_pop(void *ctx) {
 	oracle_t *o = ctx;
 	if(!o->queued)
 		return NULL;
 	for(int i = 0; i < NBUF; i++) {
 		if(!o->busy[i]) {
 			o->busy[i] = true;
-			vpn_packet_t *p = &o->buf[i];
+			frame_buf_t *p = &o->buf[i];
 			make_frame(p, o->pkt_len, o->ecn);
 			p->tstamp_ns = o->now - o->sojourn;
 			o->queued--;
@@ -67,11 +67,11 @@ static vpn_packet_t *o_pop(void *ctx) {
 	abort(); /* the test leaks buffers */
 }
 
-static void o_free(oracle_t *o, vpn_packet_t *p) {
+static void o_free(oracle_t *o, frame_buf_t *p) {
 	o->busy[p - o->buf] = false;
 }
 
-static void o_drop(void *ctx, vpn_packet_t *p) {
+static void o_drop(void *ctx, frame_buf_t *p) {
 	oracle_t *o = ctx;
 	if(o->ndrops < MAXLOG)
 		o->drop_at[o->ndrops] = o->now;
@@ -116,10 +116,10 @@ static void rig_init(rig_t *r, uint32_t depth, uint32_t len, bool ecn) {
 
 /* One dequeue at the oracle's current time, with the FIFO topped up to
  * depth first; records CE marks on delivered packets. */
-static vpn_packet_t *step(rig_t *r, uint32_t depth) {
+static frame_buf_t *step(rig_t *r, uint32_t depth) {
 	o_fill(&r->o, depth);
 	uint64_t marks = r->st.marks;
-	vpn_packet_t *p = codel_dequeue(&r->p, &r->v, &r->st, &r->q, r->o.now);
+	frame_buf_t *p = codel_dequeue(&r->p, &r->v, &r->st, &r->q, r->o.now);
 	if(r->st.marks != marks && r->nmarks < MAXLOG)
 		r->mark_at[r->nmarks++] = r->o.now;
 	return p;
@@ -127,7 +127,7 @@ static vpn_packet_t *step(rig_t *r, uint32_t depth) {
 
 static void run(rig_t *r, uint32_t depth, uint64_t until, uint64_t tick) {
 	for(; r->o.now < until; r->o.now += tick) {
-		vpn_packet_t *p = step(r, depth);
+		frame_buf_t *p = step(r, depth);
 		if(p)
 			o_free(&r->o, p);
 	}
@@ -179,7 +179,7 @@ static void test_control_law_drops(void) {
 	r->o.sojourn = 20 * MS;
 	/* Until the 6th drop: entry, then 5 more on the control law. */
 	while(r->o.ndrops < 6 && r->o.now < t0 + 2000 * MS) {
-		vpn_packet_t *p = step(r, 4);
+		frame_buf_t *p = step(r, 4);
 		if(p)
 			o_free(&r->o, p);
 		r->o.now += tick;
@@ -244,7 +244,7 @@ static void test_full_interval_needed(void) {
 	uint64_t end = r->o.now + 3000 * MS;
 	for(uint64_t i = 0; r->o.now < end; i++, r->o.now += tick) {
 		r->o.sojourn = i % 100 == 99 ? 1 * MS : 30 * MS;
-		vpn_packet_t *p = step(r, 10);
+		frame_buf_t *p = step(r, 10);
 		if(p)
 			o_free(&r->o, p);
 	}
@@ -266,7 +266,7 @@ static void test_full_interval_needed(void) {
 static uint64_t episode_then_gap(rig_t *r, uint32_t want_count, uint64_t gap, uint64_t tick) {
 	r->o.sojourn = 20 * MS;
 	while(r->v.count < want_count) {
-		vpn_packet_t *p = step(r, 10);
+		frame_buf_t *p = step(r, 10);
 		if(p)
 			o_free(&r->o, p);
 		r->o.now += tick;
@@ -277,7 +277,7 @@ static uint64_t episode_then_gap(rig_t *r, uint32_t want_count, uint64_t gap, ui
 	r->o.sojourn = 20 * MS;
 	size_t before = r->o.ndrops;
 	while(r->o.ndrops == before) {
-		vpn_packet_t *p = step(r, 10);
+		frame_buf_t *p = step(r, 10);
 		if(p)
 			o_free(&r->o, p);
 		r->o.now += tick;
@@ -314,7 +314,7 @@ static void test_reentry_hysteresis(void) {
 	free(r);
 }
 
-static bool frame_is_ce(const vpn_packet_t *p) {
+static bool frame_is_ce(const frame_buf_t *p) {
 	uint8_t dscp, ecn;
 	return ecn_frame_read(p->data, p->len, &dscp, &ecn) && ecn == ECN_CE && dscp == 0x2e;
 }
@@ -328,7 +328,7 @@ static void test_ecn_marks_instead_of_drops(void) {
 	uint64_t t0 = r->o.now;
 	size_t ce_delivered = 0, checksum_ok = 0;
 	while(r->nmarks < 6 && r->o.now < t0 + 2000 * MS) {
-		vpn_packet_t *p = step(r, 4);
+		frame_buf_t *p = step(r, 4);
 		if(p) {
 			if(frame_is_ce(p)) {
 				ce_delivered++;
@@ -375,7 +375,7 @@ static void test_catch_up_after_pause(void) {
 	run(r, 100, t0 + I_NS + 1 * MS, 1 * MS); /* entered: one drop */
 	CHECK_EQ_INT(r->o.ndrops, 1);
 	r->o.now = t0 + I_NS + 300 * MS;
-	vpn_packet_t *p = step(r, 100);
+	frame_buf_t *p = step(r, 100);
 	CHECK(p != NULL);
 	if(p)
 		o_free(&r->o, p);

@@ -1,4 +1,4 @@
-/* Configuration files, precedence and -o options (spec §2.2–§2.5). */
+/* Configuration files, precedence and -o options (protocol.md §2.2–§2.5). */
 #include "util/compat.h"
 
 #include <stdarg.h>
@@ -76,13 +76,13 @@ static int count_in_log(const char *needle) {
 static const char *value_of_file(const char *content, const char *variable) {
 	static char value[256];
 	write_file("one.conf", content);
-	config_tree_t *tree = config_tree_new();
+	config_entries_t *tree = config_entries_new();
 	char *path = path_in("one.conf");
-	bool ok = read_config_file(tree, path);
+	bool ok = config_read_file(tree, path);
 	free(path);
-	config_t *cfg = lookup_config(tree, variable);
+	config_t *cfg = config_first(tree, variable);
 	snprintf(value, sizeof(value), "%s", ok && cfg ? cfg->value : "");
-	config_tree_free(tree);
+	config_entries_free(tree);
 	return value;
 }
 
@@ -94,28 +94,28 @@ static config_t *cmdline(const char *arg, char **host) {
 	return cfg;
 }
 
-/* The server set of spec §2.3: -o options, tinc.conf (+conf.d) and hosts/alpha. */
+/* The server set of protocol.md §2.3: -o options, tinc.conf (+conf.d) and hosts/alpha. */
 static int port_of(const char *option) {
-	config_tree_t *tree = config_tree_new();
+	config_entries_t *tree = config_entries_new();
 	if(option) {
 		char *host;
 		config_t *cfg = cmdline(option, &host);
 		CHECK(cfg && !host);
 		if(cfg)
-			config_add(tree, cfg);
+			config_entries_add(tree, cfg);
 	}
-	CHECK(read_server_config(tree, dir));
-	CHECK(read_host_config(tree, dir, "alpha"));
+	CHECK(config_read_server(tree, dir));
+	CHECK(config_read_host(tree, dir, "alpha"));
 	int port = -1;
 	CHECK(conf_int(tree, "Port", &port));
-	config_tree_free(tree);
+	config_entries_free(tree);
 	return port;
 }
 
 /* ---- tests ---- */
 
 static void test_precedence(void) {
-	/* spec §2.3: tinc.conf line 3 vs hosts/alpha line 1 -> the host file wins */
+	/* protocol.md §2.3: tinc.conf line 3 vs hosts/alpha line 1 -> the host file wins */
 	write_file("tinc.conf", "Name = alpha\nMode = router\nPort = 7002\n");
 	write_file("hosts/alpha", "Port = 7001\nSubnet = 10.81.1.0/24\n");
 	CHECK_EQ_INT(port_of(NULL), 7001);
@@ -139,18 +139,18 @@ static void test_precedence(void) {
 static void test_iteration_order(void) {
 	write_file("tinc.conf", "Name = alpha\nConnectTo = t2\nConnectTo = t3\n");
 	write_file("hosts/alpha", "ConnectTo = h1\nconnectto = h2\n");
-	config_tree_t *tree = config_tree_new();
+	config_entries_t *tree = config_entries_new();
 	char *host;
-	config_add(tree, cmdline("ConnectTo=c1", &host));
-	config_add(tree, cmdline("ConnectTo=c2", &host));
-	config_add(tree, cmdline("Port=1", &host));
-	CHECK(read_server_config(tree, dir));
-	CHECK(read_host_config(tree, dir, "alpha"));
+	config_entries_add(tree, cmdline("ConnectTo=c1", &host));
+	config_entries_add(tree, cmdline("ConnectTo=c2", &host));
+	config_entries_add(tree, cmdline("Port=1", &host));
+	CHECK(config_read_server(tree, dir));
+	CHECK(config_read_host(tree, dir, "alpha"));
 
 	/* command line in given order, then by line, path breaking ties */
 	static const char *const expect[] = {"c1", "c2", "h1", "h2", "t2", "t3"};
 	size_t n = 0;
-	for(config_t *cfg = lookup_config(tree, "CONNECTTO"); cfg; cfg = lookup_config_next(tree, cfg)) {
+	for(config_t *cfg = config_first(tree, "CONNECTTO"); cfg; cfg = config_next(tree, cfg)) {
 		if(n < ARRAY_SIZE(expect))
 			CHECK_EQ_STR(cfg->value, expect[n]);
 		n++;
@@ -159,15 +159,15 @@ static void test_iteration_order(void) {
 
 	/* reading the same file again adds nothing */
 	size_t before = tree->entries.count;
-	CHECK(read_host_config(tree, dir, "alpha"));
+	CHECK(config_read_host(tree, dir, "alpha"));
 	CHECK_EQ_INT(tree->entries.count, before);
 
-	CHECK(lookup_config(tree, "Subnet") == NULL);
-	CHECK(lookup_config(tree, "") == NULL);
-	config_t *name = lookup_config(tree, "name");
+	CHECK(config_first(tree, "Subnet") == NULL);
+	CHECK(config_first(tree, "") == NULL);
+	config_t *name = config_first(tree, "name");
 	CHECK(name != NULL);
-	CHECK(lookup_config_next(tree, name) == NULL);
-	config_tree_free(tree);
+	CHECK(config_next(tree, name) == NULL);
+	config_entries_free(tree);
 }
 
 static void test_syntax(void) {
@@ -197,13 +197,13 @@ static void test_syntax(void) {
 		"-----END RSA PUBLIC KEY-----\n"
 		"Port = 2\n";
 	write_file("hosts/pem", host);
-	config_tree_t *tree = config_tree_new();
-	CHECK(read_host_config(tree, dir, "pem"));
+	config_entries_t *tree = config_entries_new();
+	CHECK(config_read_host(tree, dir, "pem"));
 	CHECK_EQ_INT(tree->entries.count, 2);
-	config_t *port = lookup_config(tree, "Port");
+	config_t *port = config_first(tree, "Port");
 	CHECK(port && !strcmp(port->value, "2") && port->line == 6);
-	CHECK(port && !lookup_config_next(tree, port));
-	config_tree_free(tree);
+	CHECK(port && !config_next(tree, port));
+	config_entries_free(tree);
 
 	/* an unterminated block swallows the rest of the file */
 	CHECK_EQ_STR(value_of_file("-----BEGIN X\nPort = 1\n", "Port"), "");
@@ -216,24 +216,24 @@ static void test_syntax(void) {
 	memset(longfile + off, 'A', longlen);
 	strcpy(longfile + off + longlen, "\nPort = 5\n");
 	write_file("one.conf", longfile);
-	tree = config_tree_new();
+	tree = config_entries_new();
 	char *path = path_in("one.conf");
-	CHECK(read_config_file(tree, path));
-	config_t *pk = lookup_config(tree, "PublicKey");
+	CHECK(config_read_file(tree, path));
+	config_t *pk = config_first(tree, "PublicKey");
 	CHECK(pk && strlen(pk->value) == longlen && pk->line == 1);
-	port = lookup_config(tree, "Port");
+	port = config_first(tree, "Port");
 	CHECK(port && port->line == 2 && !strcmp(port->value, "5"));
 	CHECK_EQ_INT(tree->entries.count, 2);
-	config_tree_free(tree);
+	config_entries_free(tree);
 	free(longfile);
 
 	/* the entry remembers where it came from */
 	write_file("one.conf", "\n\nMode = switch\n");
-	tree = config_tree_new();
-	CHECK(read_config_file(tree, path));
-	config_t *mode = lookup_config(tree, "mode");
+	tree = config_entries_new();
+	CHECK(config_read_file(tree, path));
+	config_t *mode = config_first(tree, "mode");
 	CHECK(mode && mode->line == 3 && mode->file && !strcmp(mode->file, path));
-	config_tree_free(tree);
+	config_entries_free(tree);
 	free(path);
 }
 
@@ -243,52 +243,52 @@ static void test_errors(void) {
 
 	/* empty value: fatal for the file, message names variable, line and file */
 	write_file("one.conf", "Name = alpha\nPort =\nMode = switch\n");
-	config_tree_t *tree = config_tree_new();
+	config_entries_t *tree = config_entries_new();
 	log_clear();
-	CHECK(!read_config_file(tree, path));
+	CHECK(!config_read_file(tree, path));
 	snprintf(expect, sizeof(expect), "%s line 2: no value given for Port", path);
 	CHECK_LOG(expect);
-	CHECK(lookup_config(tree, "Mode") == NULL);
-	config_tree_free(tree);
+	CHECK(config_first(tree, "Mode") == NULL);
+	config_entries_free(tree);
 
 	write_file("one.conf", "\n\n\nPort\n");
-	tree = config_tree_new();
+	tree = config_entries_new();
 	log_clear();
-	CHECK(!read_config_file(tree, path));
+	CHECK(!config_read_file(tree, path));
 	snprintf(expect, sizeof(expect), "%s line 4: no value given for Port", path);
 	CHECK_LOG(expect);
-	config_tree_free(tree);
+	config_entries_free(tree);
 
 	write_file("one.conf", "= 655\n");
-	tree = config_tree_new();
+	tree = config_entries_new();
 	log_clear();
-	CHECK(!read_config_file(tree, path));
+	CHECK(!config_read_file(tree, path));
 	CHECK_LOG("line 1");
-	config_tree_free(tree);
+	config_entries_free(tree);
 
 	/* NUL inside a line is refused, not silently truncated */
 	FILE *f = fopen(path, "w");
 	fwrite("Port = 6\0 55\n", 1, 13, f);
 	fclose(f);
-	tree = config_tree_new();
+	tree = config_entries_new();
 	log_clear();
-	CHECK(!read_config_file(tree, path));
+	CHECK(!config_read_file(tree, path));
 	CHECK_LOG("line 1");
-	config_tree_free(tree);
+	config_entries_free(tree);
 
 	/* missing file */
 	char *missing = path_in("does-not-exist");
-	tree = config_tree_new();
+	tree = config_entries_new();
 	log_clear();
-	CHECK(!read_config_file(tree, missing));
+	CHECK(!config_read_file(tree, missing));
 	CHECK_LOG(missing);
 	free(missing);
-	config_tree_free(tree);
+	config_entries_free(tree);
 
 	/* a directory is not a config file */
-	tree = config_tree_new();
-	CHECK(!read_config_file(tree, dir));
-	config_tree_free(tree);
+	tree = config_entries_new();
+	CHECK(!config_read_file(tree, dir));
+	config_entries_free(tree);
 
 	free(path);
 }
@@ -311,8 +311,8 @@ static void test_getters(void) {
 	           "Subnet = fd81::/48\n"   /* 12 */
 	           "Name = alpha\n"         /* 13 */
 	           "MACLength = +4\n");     /* 14 */
-	config_tree_t *tree = config_tree_new();
-	CHECK(read_config_file(tree, path));
+	config_entries_t *tree = config_entries_new();
+	CHECK(config_read_file(tree, path));
 
 	bool b = true;
 	log_clear();
@@ -343,47 +343,47 @@ static void test_getters(void) {
 	CHECK(!conf_string(tree, "NotThere", &s));
 
 	/* Subnets come in line order: 9, 10, 11, 12 */
-	config_t *cfg = lookup_config(tree, "Subnet");
+	config_t *cfg = config_first(tree, "Subnet");
 	subnet_t *sub = NULL;
 	log_clear();
-	CHECK(!get_config_subnet(cfg, &sub));
+	CHECK(!config_value_subnet(cfg, &sub));
 	snprintf(expect, sizeof(expect),
 	         "Subnet = 10.1.2.3/24 in %s line 9: the address has host bits set beyond the prefix; write the network address", path);
 	CHECK_LOG(expect);
-	cfg = lookup_config_next(tree, cfg);
-	CHECK(get_config_subnet(cfg, &sub));
+	cfg = config_next(tree, cfg);
+	CHECK(config_value_subnet(cfg, &sub));
 	if(sub) {
 		CHECK_EQ_INT(sub->type, SUBNET_IPV4);
-		CHECK_EQ_INT(sub->net.ipv4.prefixlength, 24);
+		CHECK_EQ_INT(sub->net.ipv4.prefix_bits, 24);
 		CHECK_EQ_INT(sub->weight, 7);
 		CHECK(!memcmp(sub->net.ipv4.address, "\x0a\x01\x02\x00", 4));
 		CHECK(sub->owner == NULL);
 		free(sub);
 		sub = NULL;
 	}
-	cfg = lookup_config_next(tree, cfg);
+	cfg = config_next(tree, cfg);
 	log_clear();
-	CHECK(!get_config_subnet(cfg, &sub));
+	CHECK(!config_value_subnet(cfg, &sub));
 	snprintf(expect, sizeof(expect), "Subnet = bogus in %s line 11: expected a subnet such as 10.1.0.0/16", path);
 	CHECK_LOG(expect);
-	cfg = lookup_config_next(tree, cfg);
-	CHECK(get_config_subnet(cfg, &sub));
-	CHECK(sub && sub->type == SUBNET_IPV6 && sub->net.ipv6.prefixlength == 48);
+	cfg = config_next(tree, cfg);
+	CHECK(config_value_subnet(cfg, &sub));
+	CHECK(sub && sub->type == SUBNET_IPV6 && sub->net.ipv6.prefix_bits == 48);
 	free(sub);
-	CHECK(lookup_config_next(tree, cfg) == NULL);
-	config_tree_free(tree);
+	CHECK(config_next(tree, cfg) == NULL);
+	config_entries_free(tree);
 
 	/* errors about -o entries say so */
 	char *host;
 	cfg = cmdline("TCPOnly=perhaps", &host);
 	CHECK(cfg != NULL);
 	log_clear();
-	CHECK(!get_config_bool(cfg, &b));
+	CHECK(!config_value_bool(cfg, &b));
 	CHECK_LOG("TCPOnly = perhaps on the command line: expected yes or no");
 	config_free(cfg);
 
-	CHECK(!get_config_bool(NULL, &b));
-	CHECK(!get_config_int(NULL, &i));
+	CHECK(!config_value_bool(NULL, &b));
+	CHECK(!config_value_int(NULL, &i));
 	free(path);
 }
 
@@ -398,35 +398,35 @@ static void test_conf_d(void) {
 	write_file("conf.d/.conf", "Mode = switch\n");
 	write_file("conf.d/x.conf.bak", "Mode = router\n");
 
-	config_tree_t *tree = config_tree_new();
-	CHECK(read_server_config(tree, dir));
+	config_entries_t *tree = config_entries_new();
+	CHECK(config_read_server(tree, dir));
 	int port = 0;
 	CHECK(conf_int(tree, "Port", &port) && port == 1234);
-	CHECK(lookup_config(tree, "Mode") == NULL);
-	config_t *cfg = lookup_config(tree, "ConnectTo");
+	CHECK(config_first(tree, "Mode") == NULL);
+	config_t *cfg = config_first(tree, "ConnectTo");
 	CHECK(cfg && !strcmp(cfg->value, "a"));
-	cfg = lookup_config_next(tree, cfg);
+	cfg = config_next(tree, cfg);
 	CHECK(cfg && !strcmp(cfg->value, "b"));
-	config_tree_free(tree);
+	config_entries_free(tree);
 
 	/* a broken conf.d file fails the whole server config */
 	write_file("conf.d/c.conf", "Broken\n");
-	tree = config_tree_new();
+	tree = config_entries_new();
 	log_clear();
-	CHECK(!read_server_config(tree, dir));
+	CHECK(!config_read_server(tree, dir));
 	CHECK_LOG("conf.d/c.conf");
-	config_tree_free(tree);
+	config_entries_free(tree);
 	remove_file("conf.d/c.conf");
 
 	/* tinc.conf must exist, and the error names it */
 	remove_file("tinc.conf");
-	tree = config_tree_new();
+	tree = config_entries_new();
 	log_clear();
-	CHECK(!read_server_config(tree, dir));
+	CHECK(!config_read_server(tree, dir));
 	char *tincconf = path_in("tinc.conf");
 	CHECK_LOG(tincconf);
 	free(tincconf);
-	config_tree_free(tree);
+	config_entries_free(tree);
 	write_file("tinc.conf", "Name = alpha\n");
 }
 
@@ -487,20 +487,20 @@ static void test_cmdline(void) {
 }
 
 static void test_check_id(void) {
-	CHECK(check_id("alpha"));
-	CHECK(check_id("Node_01"));
-	CHECK(check_id("_"));
-	CHECK(!check_id(""));
-	CHECK(!check_id(NULL));
-	CHECK(!check_id("a-b"));
-	CHECK(!check_id("a.b"));
-	CHECK(!check_id("../x"));
-	CHECK(!check_id("a b"));
-	CHECK(!check_id("\xc3\xa9t\xc3\xa9"));
+	CHECK(node_name_is_valid("alpha"));
+	CHECK(node_name_is_valid("Node_01"));
+	CHECK(node_name_is_valid("_"));
+	CHECK(!node_name_is_valid(""));
+	CHECK(!node_name_is_valid(NULL));
+	CHECK(!node_name_is_valid("a-b"));
+	CHECK(!node_name_is_valid("a.b"));
+	CHECK(!node_name_is_valid("../x"));
+	CHECK(!node_name_is_valid("a b"));
+	CHECK(!node_name_is_valid("\xc3\xa9t\xc3\xa9"));
 
-	config_tree_t *tree = config_tree_new();
-	CHECK(!read_host_config(tree, dir, "../tinc.conf"));
-	config_tree_free(tree);
+	config_entries_t *tree = config_entries_new();
+	CHECK(!config_read_host(tree, dir, "../tinc.conf"));
+	config_entries_free(tree);
 }
 
 static void test_options(void) {
@@ -556,10 +556,10 @@ static void test_options(void) {
 	char *path = path_in("one.conf");
 	char expect[512];
 	write_file("one.conf", "Name = alpha\nFoo = 1\nfoo = 2\nHostnames = no\nPort = 655\nHostnames = no\n");
-	config_tree_t *tree = config_tree_new();
-	CHECK(read_config_file(tree, path));
+	config_entries_t *tree = config_entries_new();
+	CHECK(config_read_file(tree, path));
 	char *host;
-	config_add(tree, cmdline("Bar=1", &host));
+	config_entries_add(tree, cmdline("Bar=1", &host));
 	log_clear();
 	config_warn_unknown(tree);
 	snprintf(expect, sizeof(expect), "%s line 2: unknown variable Foo; ignored", path);
@@ -571,7 +571,7 @@ static void test_options(void) {
 	CHECK_EQ_INT(count_in_log("Hostnames is not implemented"), 1);
 	CHECK_EQ_INT(count_in_log("Port"), 0);
 	CHECK_EQ_INT(count_in_log("Name"), 0);
-	config_tree_free(tree);
+	config_entries_free(tree);
 	free(path);
 }
 
@@ -585,8 +585,8 @@ int main(void) {
 	mkdir(hosts, 0700);
 	free(hosts);
 	snprintf(logpath, sizeof(logpath), "%s.log", dir);
-	debug_level = DEBUG_ALWAYS;
-	log_open(LOGMODE_FILE, "test_conf", logpath);
+	debug_level = VERBOSITY_ERRORS;
+	log_open(LOG_TO_FILE, "test_conf", logpath);
 
 	test_precedence();
 	test_iteration_order();

@@ -161,7 +161,7 @@ static void test_digest_and_random(void) {
 	CHECK(memcmp(a, zero, sizeof(a)) != 0);
 }
 
-/* ---- meta stream cipher: spec §11.3 ---- */
+/* ---- meta stream cipher: protocol.md §11.3 ---- */
 
 static const char meta_tail_hex[] =
 	"D1A2EA61DA7D929CE139EF3D2503BE23" "8B3FEC3468BBD746623768285005CCCA4B59B16F76B113E7A1AFCD118D4A9164";
@@ -542,7 +542,7 @@ static int legacy_child(const char *conf) {
 		failed++;
 	}
 	packet_key_clear(&key);
-	/* bf-ofb, the meta cipher of old peers: 2^31-byte budget (spec §4.3). */
+	/* bf-ofb, the meta cipher of old peers: 2^31-byte budget (protocol.md §4.3). */
 	stream_cipher_t *sc = stream_cipher_new(94, material, 24, true, err, sizeof(err));
 	if(!sc) {
 		fprintf(stderr, "legacy: bf-ofb failed: %s\n", err);

@@ -1,7 +1,7 @@
 /* RFC 6040 ECN tunnelling and the DSCP/ECN bytes of inner frames.
  *
  * The tables are typed in from RFC 6040 (§4.1 and §4.2 Figure 4, as
- * reproduced in ecn-aqm-standards.md §1); IPv4 checksums are checked with
+ * reproduced in protocol.md §8.4 and §8.6); IPv4 checksums are checked with
  * a naive sum written here, not with src/ipcsum.c. */
 #include "util/compat.h"
 

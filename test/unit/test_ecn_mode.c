@@ -40,10 +40,10 @@ static void test_decision(void) {
 	CHECK(!ecn_mode_normal(true, ~(uint32_t)OPTION_ECN_RFC6040, NODE_ECN_YES));
 }
 
-static char confbase[64];
+static char config_dir[64];
 
 static void write_host(const char *name, const char *text) {
-	char *path = xasprintf("%s/hosts/%s", confbase, name);
+	char *path = xasprintf("%s/hosts/%s", config_dir, name);
 	FILE *f = fopen(path, "w");
 	CHECK(f != NULL);
 	if(f) {
@@ -54,7 +54,7 @@ static void write_host(const char *name, const char *text) {
 }
 
 static void remove_host(const char *name) {
-	char *path = xasprintf("%s/hosts/%s", confbase, name);
+	char *path = xasprintf("%s/hosts/%s", config_dir, name);
 	unlink(path);
 	free(path);
 }
@@ -62,18 +62,18 @@ static void remove_host(const char *name) {
 static node_t *mknode(const char *name, uint32_t options) {
 	node_t *n = node_new(name);
 	n->options = options;
-	node_add(n);
+	node_register(n);
 	return n;
 }
 
 /* hosts/beta says ECN = no, hosts/gamma says nothing, delta has no host
  * file, epsilon is told off by -o epsilon.ECN=no, zeta did not announce. */
 static void test_host_settings(void) {
-	snprintf(confbase, sizeof(confbase), "/tmp/fqtinc-ecn-mode.XXXXXX");
-	CHECK(mkdtemp(confbase) != NULL);
-	char *hosts = xasprintf("%s/hosts", confbase);
+	snprintf(config_dir, sizeof(config_dir), "/tmp/fqtinc-ecn-mode.XXXXXX");
+	CHECK(mkdtemp(config_dir) != NULL);
+	char *hosts = xasprintf("%s/hosts", config_dir);
 	CHECK(mkdir(hosts, 0700) == 0);
-	settings.confbase = confbase;
+	settings.config_dir = config_dir;
 	settings.ecn = true;
 	write_host("alpha", "Subnet = 10.0.0.1/32\n");
 	write_host("beta", "Subnet = 10.0.0.2/32\nECN = no\n");
@@ -82,7 +82,7 @@ static void test_host_settings(void) {
 	CHECK(cmdline_option_add("epsilon.ECN=no"));
 
 	node_table_init();
-	myself = mknode("alpha", ANNOUNCED);
+	local_node = mknode("alpha", ANNOUNCED);
 	node_t *beta = mknode("beta", ANNOUNCED);
 	node_t *gamma = mknode("gamma", ANNOUNCED);
 	node_t *delta = mknode("delta", ANNOUNCED);
@@ -123,12 +123,12 @@ static void test_host_settings(void) {
 	CHECK(!epsilon->ecn_normal);
 
 	/* ACK: the connection's host settings replace what was read. */
-	config_tree_t *tree = config_tree_new();
-	config_add(tree, config_new("ECN", "no", NULL, -1));
+	config_entries_t *tree = config_entries_new();
+	config_entries_add(tree, config_new("ECN", "no", NULL, -1));
 	ecn_mode_host_settings(beta, tree);
 	ecn_mode_update(beta);
 	CHECK(!beta->ecn_normal);
-	config_tree_free(tree);
+	config_entries_free(tree);
 
 	/* ECN = no on our side: compatibility mode toward everybody. */
 	settings.ecn = false;
@@ -139,16 +139,16 @@ static void test_host_settings(void) {
 	CHECK(delta->ecn_normal && zeta->ecn_normal);
 
 	/* Our own node is never given a mode. */
-	CHECK(!myself->ecn_normal);
+	CHECK(!local_node->ecn_normal);
 
 	mesh_exit();
 	const char *names[] = {"alpha", "beta", "gamma", "zeta"};
 	for(size_t i = 0; i < ARRAY_SIZE(names); i++)
 		remove_host(names[i]);
 	rmdir(hosts);
-	rmdir(confbase);
+	rmdir(config_dir);
 	free(hosts);
-	settings.confbase = NULL;
+	settings.config_dir = NULL;
 }
 
 int main(void) {

@@ -13,7 +13,7 @@ static int order[8];
 static int n_order;
 static ev_timer_t t1, t2, t3, t_cancel, t_rearm, t_stop;
 static int rearm_count;
-static io_t pipe_io;
+static fd_watch_t pipe_io;
 static int pipe_fds[2];
 static char got_byte;
 static int deferred_ran;
@@ -30,7 +30,7 @@ static void rearm(void *data) {
 
 static void stop(void *data) {
 	(void)data;
-	event_exit();
+	event_loop_stop();
 }
 
 static void deferred(void *data) {
@@ -42,7 +42,7 @@ static void readable(void *data, uint32_t events) {
 	(void)data;
 	CHECK(events & EPOLLIN);
 	CHECK_EQ_INT(read(pipe_fds[0], &got_byte, 1), 1);
-	io_del(&pipe_io);
+	fd_watch_stop(&pipe_io);
 	event_defer(deferred, NULL);
 }
 
@@ -62,7 +62,7 @@ int main(void) {
 	uint64_t start = now_ns;
 
 	CHECK_EQ_INT(pipe2(pipe_fds, O_NONBLOCK), 0);
-	io_add(&pipe_io, pipe_fds[0], EPOLLIN, readable, NULL);
+	fd_watch_start(&pipe_io, pipe_fds[0], EPOLLIN, readable, NULL);
 	CHECK_EQ_INT(write(pipe_fds[1], "x", 1), 1);
 
 	CHECK(event_loop());

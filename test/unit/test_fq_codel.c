@@ -30,7 +30,7 @@ typedef struct flow {
 
 /* Ethernet + IPv4 or IPv6 + TCP/UDP ports; the sequence number goes in the
  * last four bytes so the test can follow individual packets. */
-static void build(vpn_packet_t *p, const flow_t *f, uint32_t len, uint32_t seq) {
+static void build(frame_buf_t *p, const flow_t *f, uint32_t len, uint32_t seq) {
 	uint8_t *d = p->data;
 	memset(d, 0, len);
 	memcpy(d, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
@@ -62,14 +62,14 @@ static void build(vpn_packet_t *p, const flow_t *f, uint32_t len, uint32_t seq) 
 	p->len = (uint16_t)len;
 }
 
-static uint32_t seq_of(const vpn_packet_t *p) {
+static uint32_t seq_of(const frame_buf_t *p) {
 	uint32_t s;
 	memcpy(&s, p->data + p->len - 4, 4);
 	return s;
 }
 
 static uint32_t index_of(const fq_codel_t *q, const flow_t *f) {
-	vpn_packet_t *p = malloc(sizeof(*p));
+	frame_buf_t *p = malloc(sizeof(*p));
 	build(p, f, 100, 0);
 	uint32_t i = fq_codel_flow_index(q, p->data, p->len);
 	free(p);
@@ -78,7 +78,7 @@ static uint32_t index_of(const fq_codel_t *q, const flow_t *f) {
 
 static unsigned push(fq_codel_t *q, const flow_t *f, uint32_t len, uint32_t seq, uint64_t now,
                      void *tag) {
-	vpn_packet_t *p = fq_codel_slot(q);
+	frame_buf_t *p = fq_codel_slot(q);
 	if(!p)
 		return ~0u;
 	build(p, f, len, seq);
@@ -123,7 +123,7 @@ static void test_hashing(void) {
 	flow_t a2 = a;
 	a2.ecn = ECN_ECT0;
 	CHECK_EQ_INT(index_of(q, &a2), ia);
-	vpn_packet_t *p = malloc(sizeof(*p));
+	frame_buf_t *p = malloc(sizeof(*p));
 	build(p, &a, 1400, 77);
 	CHECK_EQ_INT(fq_codel_flow_index(q, p->data, p->len), ia);
 	p->data[14 + 8] = 3; /* TTL */
@@ -266,7 +266,7 @@ static void test_fifo_tags_and_stats(void) {
 
 	for(uint32_t i = 0; i < 3; i++) {
 		void *tag = NULL;
-		vpn_packet_t *p = fq_codel_dequeue(q, now + (i + 1) * MS, &tag);
+		frame_buf_t *p = fq_codel_dequeue(q, now + (i + 1) * MS, &tag);
 		CHECK(p != NULL);
 		if(!p)
 			break;
@@ -290,7 +290,7 @@ static void test_fifo_tags_and_stats(void) {
 	CHECK_EQ_INT(st.memory_bytes, st.slots_allocated * fq_codel_slot_size());
 
 	/* A zero timestamp is taken as the enqueue time. */
-	vpn_packet_t *p = fq_codel_slot(q);
+	frame_buf_t *p = fq_codel_slot(q);
 	build(p, &f, 200, 9);
 	fq_codel_enqueue(q, p, 5 * SEC, NULL);
 	p = fq_codel_dequeue(q, 5 * SEC + 7 * MS, NULL);
@@ -334,7 +334,7 @@ static void simulate(fq_codel_t *q, source_t *src, int n, uint64_t rate_bps, uin
 		if(now < busy_until)
 			continue;
 		void *tag;
-		vpn_packet_t *p = fq_codel_dequeue(q, now, &tag);
+		frame_buf_t *p = fq_codel_dequeue(q, now, &tag);
 		if(!p)
 			continue;
 		source_t *s = tag;
@@ -397,7 +397,7 @@ static void test_drr_fairness(void) {
 	/* Dequeue 300 KB at an unchanged clock: no sojourn, so no CoDel. */
 	while(bytes[0] + bytes[1] < 300000) {
 		void *tag;
-		vpn_packet_t *p = fq_codel_dequeue(q, now, &tag);
+		frame_buf_t *p = fq_codel_dequeue(q, now, &tag);
 		if(!p)
 			break;
 		int w = tag == &fl[0] ? 0 : 1;
@@ -427,7 +427,7 @@ static void test_new_flow_priority(void) {
 	/* Quantum 1514, 1000-byte packets: after six dequeues the bulk flow is
 	 * on the old list with 56 bytes of credit left. */
 	for(int i = 0; i < 6; i++) {
-		vpn_packet_t *p = fq_codel_dequeue(q, now, NULL);
+		frame_buf_t *p = fq_codel_dequeue(q, now, NULL);
 		fq_codel_release(q, p);
 	}
 	fq_codel_stats_t st;
@@ -438,7 +438,7 @@ static void test_new_flow_priority(void) {
 	/* A newly active flow jumps ahead of the backlogged one. */
 	push(q, &fl[1], 100, 0, now, &fl[1]);
 	void *tag;
-	vpn_packet_t *p = fq_codel_dequeue(q, now, &tag);
+	frame_buf_t *p = fq_codel_dequeue(q, now, &tag);
 	CHECK(tag == &fl[1]);
 	fq_codel_release(q, p);
 	p = fq_codel_dequeue(q, now, &tag);
@@ -507,7 +507,7 @@ static void test_packet_limit(void) {
 	uint32_t next[2] = {40, 0};
 	bool order_ok = true;
 	int count[2] = {0, 0};
-	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL));) {
+	for(frame_buf_t *p; (p = fq_codel_dequeue(q, now, NULL));) {
 		int w = p->len == 1000 ? 0 : 1;
 		order_ok &= seq_of(p) == next[w]++;
 		count[w]++;
@@ -566,13 +566,13 @@ static void test_memory_limit(void) {
 		fq_codel_get_stats(q, &st);
 	}
 	CHECK_EQ_INT(st.backlog_packets, 50);
-	vpn_packet_t *held[4];
+	frame_buf_t *held[4];
 	for(int i = 0; i < 4; i++)
 		CHECK((held[i] = fq_codel_slot(q)) != NULL);
 	fq_codel_get_stats(q, &st);
 	CHECK_EQ_INT(st.slots_allocated, 54);
 	uint64_t before = st.drop_memory;
-	vpn_packet_t *extra = fq_codel_slot(q);
+	frame_buf_t *extra = fq_codel_slot(q);
 	CHECK(extra != NULL);
 	fq_codel_get_stats(q, &st);
 	CHECK(st.drop_memory > before);
@@ -586,7 +586,7 @@ static void test_memory_limit(void) {
 
 	/* ...and with nothing queued there is nothing to give: NULL. */
 	fq_codel_t *q3 = make(10, 0, 2);
-	vpn_packet_t *all[12];
+	frame_buf_t *all[12];
 	int got = 0;
 	for(int i = 0; i < 12; i++)
 		got += (all[i] = fq_codel_slot(q3)) != NULL;
@@ -666,14 +666,14 @@ static void test_codel_per_flow_entry(void) {
 	uint64_t now = t0 + 20 * MS;
 	int delivered = 0;
 	for(; now < t0 + 20 * MS + I_NS_FOR_TEST; now += 1 * MS) {
-		vpn_packet_t *p = fq_codel_dequeue(q, now, NULL);
+		frame_buf_t *p = fq_codel_dequeue(q, now, NULL);
 		delivered += p != NULL;
 		if(p)
 			fq_codel_release(q, p);
 	}
 	fq_codel_get_stats(q, &st);
 	CHECK_EQ_INT(st.drop_codel, 0); /* not yet a full interval above target */
-	vpn_packet_t *p = fq_codel_dequeue(q, now, NULL);
+	frame_buf_t *p = fq_codel_dequeue(q, now, NULL);
 	fq_codel_release(q, p);
 	fq_codel_get_stats(q, &st);
 	CHECK_EQ_INT(st.drop_codel, 1);
@@ -696,7 +696,7 @@ static void test_forget_tag(void) {
 	CHECK_EQ_INT(st.backlog_packets, 5);
 	CHECK_EQ_INT(st.backlog_bytes, 500);
 	uint32_t seen = 0;
-	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL));) {
+	for(frame_buf_t *p; (p = fq_codel_dequeue(q, now, NULL));) {
 		seen |= 1u << seq_of(p);
 		fq_codel_release(q, p);
 	}
@@ -738,7 +738,7 @@ static void test_observer(void) {
 	for(uint32_t i = 0; i < 60; i++)
 		push(q, &fl[1], 100, 100 + i, now, &tag_b);
 	now += 200 * MS;
-	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL)); now += 3 * MS)
+	for(frame_buf_t *p; (p = fq_codel_dequeue(q, now, NULL)); now += 3 * MS)
 		fq_codel_release(q, p);
 	fq_codel_stats_t st;
 	fq_codel_get_stats(q, &st);
@@ -771,8 +771,8 @@ static void test_trim(void) {
 	CHECK(grown >= 2000);
 	/* nothing is given back while packets are queued */
 	CHECK_EQ_INT(fq_codel_trim(q, 64), 0);
-	vpn_packet_t *held = NULL;
-	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL));) {
+	frame_buf_t *held = NULL;
+	for(frame_buf_t *p; (p = fq_codel_dequeue(q, now, NULL));) {
 		if(held)
 			fq_codel_release(q, held);
 		held = p;
@@ -791,7 +791,7 @@ static void test_trim(void) {
 		CHECK_EQ_INT(push(q, &f, 1000, i, now, NULL), 0);
 	bool order_ok = true;
 	uint32_t n = 0;
-	for(vpn_packet_t *p; (p = fq_codel_dequeue(q, now, NULL)); n++) {
+	for(frame_buf_t *p; (p = fq_codel_dequeue(q, now, NULL)); n++) {
 		order_ok &= seq_of(p) == n;
 		fq_codel_release(q, p);
 	}

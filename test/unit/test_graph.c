@@ -16,7 +16,7 @@
 
 static node_t *mknode(const char *name) {
 	node_t *n = node_new(name);
-	node_add(n);
+	node_register(n);
 	return n;
 }
 
@@ -26,7 +26,7 @@ static edge_t *mkedge(node_t *from, node_t *to, uint32_t options, int weight) {
 	e->to = to;
 	e->options = options;
 	e->weight = weight;
-	edge_add(e);
+	edge_link(e);
 	return e;
 }
 
@@ -38,15 +38,15 @@ static void mklink(node_t *a, node_t *b, uint32_t options, int weight) {
 }
 
 static void unlink_nodes(node_t *a, node_t *b) {
-	edge_del(lookup_edge(a, b));
-	edge_del(lookup_edge(b, a));
+	edge_unlink(edge_find(a, b));
+	edge_unlink(edge_find(b, a));
 }
 
 static void setup(void) {
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
-	myself = mknode("me");
+	local_node = mknode("me");
 }
 
 static void teardown(void) {
@@ -78,7 +78,7 @@ static int calls_for(const node_t *n) {
 
 static sockaddr_u addr(const char *host, const char *port) {
 	sockaddr_u sa;
-	if(!str2sockaddr(host, port, &sa))
+	if(!sockaddr_parse(host, port, &sa))
 		memset(&sa, 0, sizeof(sa));
 	return sa;
 }
@@ -89,24 +89,24 @@ static void test_node_basics(void) {
 	setup();
 	node_t *b = mknode("b");
 	CHECK_EQ_INT(b->mtu, 1518);
-	CHECK_EQ_INT(b->maxmtu, 1518);
-	CHECK_EQ_INT(b->minmtu, 0);
-	CHECK(lookup_node("b") == b);
-	CHECK(lookup_node("me") == myself);
-	CHECK(lookup_node("c") == NULL);
-	CHECK(lookup_node(NULL) == NULL);
+	CHECK_EQ_INT(b->mtu_ceiling, 1518);
+	CHECK_EQ_INT(b->mtu_floor, 0);
+	CHECK(node_find("b") == b);
+	CHECK(node_find("me") == local_node);
+	CHECK(node_find("c") == NULL);
+	CHECK(node_find(NULL) == NULL);
 
-	/* Status bits as tinc 1.0 prints them (spec §6.1). */
+	/* Status bits as tinc 1.0 prints them (protocol.md §6.1). */
 	CHECK_EQ_INT(node_status_bits(b), 0);
-	b->status.validkey = true;
+	b->status.tx_key_valid = true;
 	b->status.visited = true;
 	b->status.reachable = true;
 	CHECK_EQ_INT(node_status_bits(b), 0x1a);
-	b->status.validkey = false;
+	b->status.tx_key_valid = false;
 	b->status.indirect = true;
 	CHECK_EQ_INT(node_status_bits(b), 0x38);
 	memset(&b->status, 0, sizeof(b->status));
-	b->status.waitingforkey = true;
+	b->status.key_requested = true;
 	CHECK_EQ_INT(node_status_bits(b), 0x04);
 	teardown();
 }
@@ -119,36 +119,36 @@ static void test_udp_index(void) {
 	sockaddr_u ac = addr("fd00::3", "656");
 	sockaddr_u other = addr("10.0.0.2", "656");
 
-	CHECK(lookup_node_udp(&ab) == NULL);
-	update_node_udp(b, &ab);
-	update_node_udp(c, &ac);
-	CHECK(lookup_node_udp(&ab) == b);
-	CHECK(lookup_node_udp(&ac) == c);
-	CHECK(lookup_node_udp(&other) == NULL); /* port matters */
+	CHECK(node_find_by_udp(&ab) == NULL);
+	node_set_udp_address(b, &ab);
+	node_set_udp_address(c, &ac);
+	CHECK(node_find_by_udp(&ab) == b);
+	CHECK(node_find_by_udp(&ac) == c);
+	CHECK(node_find_by_udp(&other) == NULL); /* port matters */
 	CHECK_EQ_STR(b->hostname, "10.0.0.2 port 655");
 	CHECK_EQ_STR(c->hostname, "fd00::3 port 656");
 
 	/* Moving b forgets the old address. */
-	update_node_udp(b, &other);
-	CHECK(lookup_node_udp(&ab) == NULL);
-	CHECK(lookup_node_udp(&other) == b);
+	node_set_udp_address(b, &other);
+	CHECK(node_find_by_udp(&ab) == NULL);
+	CHECK(node_find_by_udp(&other) == b);
 	CHECK_EQ_STR(b->hostname, "10.0.0.2 port 656");
 
-	update_node_udp(b, NULL);
-	CHECK(lookup_node_udp(&other) == NULL);
+	node_set_udp_address(b, NULL);
+	CHECK(node_find_by_udp(&other) == NULL);
 	CHECK_EQ_INT(b->address.sa.sa_family, 0);
 
 	sockaddr_u none;
 	memset(&none, 0, sizeof(none));
-	update_node_udp(c, &none);
-	CHECK(lookup_node_udp(&ac) == NULL);
+	node_set_udp_address(c, &none);
+	CHECK(node_find_by_udp(&ac) == NULL);
 	CHECK_EQ_INT(c->address.sa.sa_family, 0);
 
 	/* A deleted node leaves the index. */
-	update_node_udp(c, &ac);
-	node_del(c);
-	CHECK(lookup_node_udp(&ac) == NULL);
-	CHECK(lookup_node("c") == NULL);
+	node_set_udp_address(c, &ac);
+	node_unregister(c);
+	CHECK(node_find_by_udp(&ac) == NULL);
+	CHECK(node_find("c") == NULL);
 	teardown();
 }
 
@@ -163,13 +163,13 @@ static void test_edge_table(void) {
 	edge_t *ba = mkedge(b, a, 0, 10);
 	CHECK(ab->reverse == ba);
 	CHECK(ba->reverse == ab);
-	CHECK(lookup_edge(a, b) == ab);
-	CHECK(lookup_edge(b, a) == ba);
-	CHECK(lookup_edge(a, z) == NULL);
+	CHECK(edge_find(a, b) == ab);
+	CHECK(edge_find(b, a) == ba);
+	CHECK(edge_find(a, z) == NULL);
 
 	/* from->edges in destination-name order regardless of insertion order. */
 	edge_t *az = mkedge(a, z, 0, 5);
-	edge_t *am = mkedge(a, myself, 0, 5);
+	edge_t *am = mkedge(a, local_node, 0, 5);
 	CHECK_EQ_INT(a->edges.count, 3);
 	CHECK(a->edges.items[0] == ab);
 	CHECK(a->edges.items[1] == am);
@@ -177,18 +177,18 @@ static void test_edge_table(void) {
 
 	/* Weight order: weight, then from name, then to name. */
 	edge_t *zb = mkedge(z, b, 0, 5);
-	CHECK_EQ_INT(edge_weight_tree.count, 5);
-	CHECK(edge_weight_tree.items[0] == am); /* 5 a me */
-	CHECK(edge_weight_tree.items[1] == az); /* 5 a z */
-	CHECK(edge_weight_tree.items[2] == zb); /* 5 z b */
-	CHECK(edge_weight_tree.items[3] == ab); /* 10 a b */
-	CHECK(edge_weight_tree.items[4] == ba); /* 10 b a */
+	CHECK_EQ_INT(edges_by_weight.count, 5);
+	CHECK(edges_by_weight.items[0] == am); /* 5 a me */
+	CHECK(edges_by_weight.items[1] == az); /* 5 a z */
+	CHECK(edges_by_weight.items[2] == zb); /* 5 z b */
+	CHECK(edges_by_weight.items[3] == ab); /* 10 a b */
+	CHECK(edges_by_weight.items[4] == ba); /* 10 b a */
 
 	/* Deleting one direction clears the other's back pointer. */
-	edge_del(ab);
+	edge_unlink(ab);
 	CHECK(ba->reverse == NULL);
-	CHECK(lookup_edge(a, b) == NULL);
-	CHECK_EQ_INT(edge_weight_tree.count, 4);
+	CHECK(edge_find(a, b) == NULL);
+	CHECK_EQ_INT(edges_by_weight.count, 4);
 	edge_t *ab2 = mkedge(a, b, 0, 10);
 	CHECK(ab2->reverse == ba);
 	CHECK(ba->reverse == ab2);
@@ -197,14 +197,14 @@ static void test_edge_table(void) {
 	subnet_t *s = subnet_new();
 	s->type = SUBNET_IPV4;
 	s->net.ipv4.address[0] = 10;
-	s->net.ipv4.prefixlength = 8;
-	subnet_add(b, s);
-	CHECK_EQ_INT(subnet_tree.count, 1);
+	s->net.ipv4.prefix_bits = 8;
+	subnet_attach(b, s);
+	CHECK_EQ_INT(subnets_all.count, 1);
 	mesh_del_node(b);
-	CHECK_EQ_INT(subnet_tree.count, 0);
-	CHECK(lookup_edge(a, lookup_node("b")) == NULL);
+	CHECK_EQ_INT(subnets_all.count, 0);
+	CHECK(edge_find(a, node_find("b")) == NULL);
 	CHECK_EQ_INT(a->edges.count, 2); /* a->me, a->z */
-	CHECK_EQ_INT(edge_weight_tree.count, 2);
+	CHECK_EQ_INT(edges_by_weight.count, 2);
 	teardown();
 }
 
@@ -212,7 +212,7 @@ static void test_chain(void) {
 	setup();
 	node_t *b = mknode("b");
 	node_t *c = mknode("c");
-	mklink(myself, b, 0x0c, 10);
+	mklink(local_node, b, 0x0c, 10);
 	mklink(b, c, 0x0c, 10);
 	graph(NULL);
 
@@ -224,12 +224,12 @@ static void test_chain(void) {
 	CHECK(!c->status.indirect);
 	CHECK(c->nexthop == b);
 	CHECK(c->via == c);
-	CHECK(c->prevedge == lookup_edge(b, c));
+	CHECK(c->parent_edge == edge_find(b, c));
 	CHECK_EQ_INT(c->options, 0x0c);
-	CHECK(myself->nexthop == myself);
-	CHECK(myself->via == myself);
-	CHECK(myself->prevedge == NULL);
-	CHECK(myself->status.reachable);
+	CHECK(local_node->nexthop == local_node);
+	CHECK(local_node->via == local_node);
+	CHECK(local_node->parent_edge == NULL);
+	CHECK(local_node->status.reachable);
 	teardown();
 }
 
@@ -238,7 +238,7 @@ static void test_indirect(void) {
 	node_t *b = mknode("b");
 	node_t *c = mknode("c");
 	node_t *d = mknode("d");
-	mklink(myself, b, 0x0c, 10);
+	mklink(local_node, b, 0x0c, 10);
 	mkedge(b, c, 0x0d, 10); /* c is behind b: INDIRECT */
 	mkedge(c, b, 0x0d, 10);
 	mklink(c, d, 0x0c, 10); /* d is reached through c, still indirect */
@@ -253,17 +253,17 @@ static void test_indirect(void) {
 	CHECK(d->status.indirect);
 	CHECK(d->nexthop == b);
 	CHECK(d->via == b);
-	/* spec §6.1: "0038 = indirect, no key" */
+	/* protocol.md §6.1: 0038 = indirect, no key */
 	CHECK_EQ_INT(node_status_bits(c) & 0x3a, 0x38);
 
 	/* INDIRECT on our own edge: via stays us, the next hop does the work. */
 	node_t *e = mknode("e");
-	mkedge(myself, e, 0x0d, 10);
-	mkedge(e, myself, 0x0d, 10);
+	mkedge(local_node, e, 0x0d, 10);
+	mkedge(e, local_node, 0x0d, 10);
 	graph(NULL);
 	CHECK(e->status.reachable);
 	CHECK(e->status.indirect);
-	CHECK(e->via == myself);
+	CHECK(e->via == local_node);
 	CHECK(e->nexthop == e);
 	teardown();
 }
@@ -281,8 +281,8 @@ static void test_ecn_bit(void) {
 	node_t *c = mknode("c");
 	node_t *d = mknode("d");
 	node_t *e = mknode("e");
-	mkedge(myself, b, 0x0c, 10); /* b announced nothing */
-	mkedge(b, myself, 0x1c, 10); /* b ORed our announcement */
+	mkedge(local_node, b, 0x0c, 10); /* b announced nothing */
+	mkedge(b, local_node, 0x1c, 10); /* b ORed our announcement */
 	mkedge(b, c, 0x1c, 10);
 	mkedge(c, b, 0x0c, 10);
 	mkedge(b, d, 0x1d, 10);
@@ -309,9 +309,9 @@ static void test_no_reverse(void) {
 	setup();
 	node_t *b = mknode("b");
 	node_t *d = mknode("d");
-	mklink(myself, b, 0, 10);
+	mklink(local_node, b, 0, 10);
 	mkedge(b, d, 0, 10); /* d never confirmed the link */
-	mkedge(myself, d, 0, 10); /* nor ours */
+	mkedge(local_node, d, 0, 10); /* nor ours */
 	graph(NULL);
 	CHECK(b->status.reachable);
 	CHECK(!d->status.reachable);
@@ -320,11 +320,11 @@ static void test_no_reverse(void) {
 
 	/* Once d announces its side, it becomes reachable directly (via our
 	 * edge, which is scanned first). */
-	mkedge(d, myself, 0, 10);
+	mkedge(d, local_node, 0, 10);
 	graph(NULL);
 	CHECK(d->status.reachable);
 	CHECK(d->nexthop == d);
-	CHECK(d->prevedge == lookup_edge(myself, d));
+	CHECK(d->parent_edge == edge_find(local_node, d));
 	teardown();
 }
 
@@ -334,14 +334,14 @@ static void test_tie_by_name(void) {
 	node_t *x = mknode("x");
 	node_t *zeta = mknode("zeta");
 	node_t *alpha = mknode("alpha");
-	mklink(myself, zeta, 0, 1);
-	mklink(myself, alpha, 0, 100); /* weights do not matter to the BFS */
+	mklink(local_node, zeta, 0, 1);
+	mklink(local_node, alpha, 0, 100); /* weights do not matter to the BFS */
 	mklink(zeta, x, 0, 1);
 	mklink(alpha, x, 0, 100);
 	graph(NULL);
 	CHECK(x->status.reachable);
 	CHECK(x->nexthop == alpha);
-	CHECK(x->prevedge == lookup_edge(alpha, x));
+	CHECK(x->parent_edge == edge_find(alpha, x));
 	CHECK(x->via == x);
 	teardown();
 }
@@ -352,7 +352,7 @@ static void test_reachability_callback(void) {
 	node_t *c = mknode("c");
 	node_t *d = mknode("d");
 	node_t *lonely = mknode("lonely");
-	mklink(myself, b, 0, 10);
+	mklink(local_node, b, 0, 10);
 	mklink(b, c, 0, 10);
 	mklink(c, d, 0, 10);
 
@@ -363,7 +363,7 @@ static void test_reachability_callback(void) {
 	CHECK_EQ_INT(calls_for(c), 1);
 	CHECK_EQ_INT(calls_for(d), 1);
 	CHECK_EQ_INT(calls_for(lonely), 0);
-	CHECK_EQ_INT(calls_for(myself), 0);
+	CHECK_EQ_INT(calls_for(local_node), 0);
 	for(int i = 0; i < ncalls && i < MAXCALLS; i++)
 		CHECK(called_reachable[i]);
 
@@ -384,7 +384,7 @@ static void test_reachability_callback(void) {
 		CHECK(!called_reachable[i]);
 	CHECK(!c->status.reachable);
 	CHECK(!d->status.reachable);
-	CHECK(c->nexthop == NULL && c->via == NULL && c->prevedge == NULL);
+	CHECK(c->nexthop == NULL && c->via == NULL && c->parent_edge == NULL);
 	CHECK(b->status.reachable);
 
 	/* Half a link is not enough to come back. */
@@ -407,29 +407,29 @@ static void test_upgrade_to_direct(void) {
 	/* Our own link to b is INDIRECT (b has IndirectData towards us), but a
 	 * reaches b directly: the BFS first reaches b indirectly from us, then
 	 * upgrades it when it scans a's edges. */
-	mklink(myself, a, 0, 10);
-	mkedge(myself, b, OPTION_INDIRECT, 10);
-	mkedge(b, myself, OPTION_INDIRECT, 10);
+	mklink(local_node, a, 0, 10);
+	mkedge(local_node, b, OPTION_INDIRECT, 10);
+	mkedge(b, local_node, OPTION_INDIRECT, 10);
 	mklink(a, b, 0x0c, 10);
 	graph(NULL);
 
 	CHECK(b->status.reachable);
 	CHECK(!b->status.indirect);
 	CHECK(b->via == b);
-	CHECK(b->prevedge == lookup_edge(a, b));
+	CHECK(b->parent_edge == edge_find(a, b));
 	CHECK_EQ_INT(b->options, 0x0c);
 	/* The next hop is chosen at the first visit and kept. */
 	CHECK(b->nexthop == b);
 
 	/* The reverse never happens: a direct node is not made indirect. */
 	node_t *c = mknode("c");
-	mklink(myself, c, 0, 10);
+	mklink(local_node, c, 0, 10);
 	mkedge(a, c, OPTION_INDIRECT, 10);
 	mkedge(c, a, OPTION_INDIRECT, 10);
 	graph(NULL);
 	CHECK(!c->status.indirect);
 	CHECK(c->via == c);
-	CHECK(c->prevedge == lookup_edge(myself, c));
+	CHECK(c->parent_edge == edge_find(local_node, c));
 	teardown();
 }
 
@@ -438,27 +438,27 @@ static void test_bfs_address(void) {
 	node_t *b = mknode("b");
 	node_t *c = mknode("c");
 	node_t *d = mknode("d");
-	mklink(myself, b, 0, 10);
+	mklink(local_node, b, 0, 10);
 	mklink(b, c, 0, 10);
 	mklink(b, d, 0, 10);
-	lookup_edge(myself, b)->address = addr("192.0.2.2", "655");
-	lookup_edge(b, c)->address = addr("192.0.2.3", "655");
+	edge_find(local_node, b)->address = addr("192.0.2.2", "655");
+	edge_find(b, c)->address = addr("192.0.2.3", "655");
 	/* b→d carries an opaque address: family 0 */
 	sockaddr_u known = addr("198.51.100.9", "700");
-	update_node_udp(c, &known); /* c already has an address: kept */
+	node_set_udp_address(c, &known); /* c already has an address: kept */
 	graph(NULL);
 
 	sockaddr_u bexp = addr("192.0.2.2", "655");
 	CHECK(sockaddr_cmp(&b->address, &bexp) == 0);
-	CHECK(lookup_node_udp(&bexp) == b);
+	CHECK(node_find_by_udp(&bexp) == b);
 	CHECK(sockaddr_cmp(&c->address, &known) == 0);
 	CHECK_EQ_INT(d->address.sa.sa_family, 0);
 	teardown();
 }
 
 static bool in_tree(node_t *from, node_t *to) {
-	edge_t *e = lookup_edge(from, to);
-	return e && e->mst;
+	edge_t *e = edge_find(from, to);
+	return e && e->on_mst;
 }
 
 static void test_mst(void) {
@@ -467,21 +467,21 @@ static void test_mst(void) {
 	node_t *b = mknode("b");
 
 	/* Triangle: me–a 10, a–b 20, me–b 30. The heaviest edge closes a cycle. */
-	mklink(myself, a, 0, 10);
+	mklink(local_node, a, 0, 10);
 	mklink(a, b, 0, 20);
-	mklink(myself, b, 0, 30);
-	lookup_edge(myself, b)->mst = true; /* stale flag from an earlier run must be cleared */
+	mklink(local_node, b, 0, 30);
+	edge_find(local_node, b)->on_mst = true; /* stale flag from an earlier run must be cleared */
 	graph(NULL);
-	CHECK(in_tree(myself, a) && in_tree(a, myself));
+	CHECK(in_tree(local_node, a) && in_tree(a, local_node));
 	CHECK(in_tree(a, b) && in_tree(b, a));
-	CHECK(!in_tree(myself, b) && !in_tree(b, myself));
+	CHECK(!in_tree(local_node, b) && !in_tree(b, local_node));
 
 	/* Make a–b the heaviest: both our links are in the tree. */
 	unlink_nodes(a, b);
 	mklink(a, b, 0, 40);
 	graph(NULL);
-	CHECK(in_tree(myself, a));
-	CHECK(in_tree(myself, b));
+	CHECK(in_tree(local_node, a));
+	CHECK(in_tree(local_node, b));
 	CHECK(!in_tree(a, b));
 
 	/* A fourth node hanging off b only: the seed is the lightest edge, and a
@@ -490,16 +490,16 @@ static void test_mst(void) {
 	mklink(b, c, 0, 1);
 	graph(NULL);
 	CHECK(c->status.reachable);
-	CHECK(in_tree(myself, a));
-	CHECK(in_tree(myself, b));
+	CHECK(in_tree(local_node, a));
+	CHECK(in_tree(local_node, b));
 	CHECK(in_tree(b, c) && in_tree(c, b));
 
 	/* An edge of ours without reverse does not count. */
-	unlink_nodes(myself, b);
-	mkedge(myself, b, 0, 30);
+	unlink_nodes(local_node, b);
+	mkedge(local_node, b, 0, 30);
 	graph(NULL);
-	CHECK(!in_tree(myself, b));
-	CHECK(in_tree(myself, a));
+	CHECK(!in_tree(local_node, b));
+	CHECK(in_tree(local_node, a));
 	CHECK(b->status.reachable); /* through a */
 
 	teardown();

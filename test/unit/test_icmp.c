@@ -474,15 +474,15 @@ static size_t make_syn(uint8_t *f, int version, bool vlan, int ip_opt_words, con
 	f[off - 2] = version == 4 ? 0x08 : 0x86;
 	f[off - 1] = version == 4 ? 0x00 : 0xdd;
 
-	size_t tcplen = 20 + optlen + 4; /* 4 bytes of data */
+	size_t pending_frame_len = 20 + optlen + 4; /* 4 bytes of data */
 	uint8_t *ip = f + off;
 	size_t iphlen;
 	if(version == 4) {
 		iphlen = 20 + 4 * (size_t)ip_opt_words;
 		memset(ip, 0, iphlen);
 		ip[0] = (uint8_t)(0x40 | (iphlen / 4));
-		ip[2] = (uint8_t)((iphlen + tcplen) >> 8);
-		ip[3] = (uint8_t)(iphlen + tcplen);
+		ip[2] = (uint8_t)((iphlen + pending_frame_len) >> 8);
+		ip[3] = (uint8_t)(iphlen + pending_frame_len);
 		ip[6] = 0x40; /* DF */
 		ip[8] = 64;
 		ip[9] = 6;
@@ -493,7 +493,7 @@ static size_t make_syn(uint8_t *f, int version, bool vlan, int ip_opt_words, con
 		ref_fill(ip, iphlen, 10, 0);
 	} else {
 		iphlen = 40;
-		make_ipv6(f + off - 14, 6, tcplen);
+		make_ipv6(f + off - 14, 6, pending_frame_len);
 		if(vlan) { /* make_ipv6 wrote an untagged header; restore the tag */
 			memcpy(f, MAC_B, 6);
 			memcpy(f + 6, MAC_A, 6);
@@ -522,17 +522,17 @@ static size_t make_syn(uint8_t *f, int version, bool vlan, int ip_opt_words, con
 	tcp[15] = 0xf0;
 	memcpy(tcp + 20, opts, optlen);
 	memcpy(tcp + 20 + optlen, "data", 4);
-	unsigned ps = version == 4 ? ref_pseudo4(ip, 6, (unsigned)tcplen) : ref_pseudo6(ip, 6, (unsigned)tcplen);
-	ref_fill(tcp, tcplen, 16, ps);
-	return off + iphlen + tcplen;
+	unsigned ps = version == 4 ? ref_pseudo4(ip, 6, (unsigned)pending_frame_len) : ref_pseudo6(ip, 6, (unsigned)pending_frame_len);
+	ref_fill(tcp, pending_frame_len, 16, ps);
+	return off + iphlen + pending_frame_len;
 }
 
 static bool tcp_csum_ok(const uint8_t *f, size_t len, size_t ipoff, int version) {
 	const uint8_t *ip = f + ipoff;
 	size_t iphlen = version == 4 ? (size_t)(ip[0] & 15) * 4 : 40;
-	size_t tcplen = len - ipoff - iphlen;
-	unsigned ps = version == 4 ? ref_pseudo4(ip, 6, (unsigned)tcplen) : ref_pseudo6(ip, 6, (unsigned)tcplen);
-	return ref_ok(ip + iphlen, tcplen, ps);
+	size_t pending_frame_len = len - ipoff - iphlen;
+	unsigned ps = version == 4 ? ref_pseudo4(ip, 6, (unsigned)pending_frame_len) : ref_pseudo6(ip, 6, (unsigned)pending_frame_len);
+	return ref_ok(ip + iphlen, pending_frame_len, ps);
 }
 
 static void test_mss(void) {

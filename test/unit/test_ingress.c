@@ -15,7 +15,7 @@
 
 static int delivered, congested;
 
-static void deliver(vpn_packet_t *p, ingress_verdict_t v, void *ctx) {
+static void deliver(frame_buf_t *p, ingress_verdict_t v, void *ctx) {
 	(void)p;
 	(void)ctx;
 	if(v == INGRESS_DROP)
@@ -27,8 +27,8 @@ static void deliver(vpn_packet_t *p, ingress_verdict_t v, void *ctx) {
 
 /* A batch of n datagrams, each having waited 'wait' at time now. */
 static void run_batch(int n, uint64_t now, uint64_t wait, uint8_t outer_ecn, bool full) {
-	static vpn_packet_t pk[64];
-	vpn_packet_t *batch[64];
+	static frame_buf_t pk[64];
+	frame_buf_t *batch[64];
 	for(int i = 0; i < n; i++) {
 		memset(&pk[i], 0, sizeof(pk[i]));
 		pk[i].len = 1000;

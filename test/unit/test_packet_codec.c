@@ -16,7 +16,7 @@ static void unhex(const char *hex, uint8_t *out, size_t len) {
 	}
 }
 
-/* Spec §11.3: alpha's first PMTU probe to beta, aes-256-cbc/sha256/4. */
+/* protocol.md §11.3: alpha's first PMTU probe to beta, aes-256-cbc/sha256/4. */
 static const char wire_material[] =
 	"444971843628E4BE328F919F53021CD7708188997D043F91786BD88701CEAF60"
 	"AD88377E776CE1616F5A750FB6BB97B9";
@@ -81,7 +81,7 @@ static void test_wire_vector(void) {
 	CHECK(!packet_mac_ok(&other, dgram, 84));
 	packet_key_clear(&other);
 
-	/* The spec's size table for aes-256-cbc + 4-byte MAC. */
+	/* The sizes of protocol.md §5.2 for aes-256-cbc + 4-byte MAC. */
 	CHECK_EQ_INT(packet_sealed_size(&key, 98), 116);
 	CHECK_EQ_INT(packet_sealed_size(&key, 62), 84);
 	CHECK_EQ_INT(packet_sealed_size(&key, 1442), 1460);

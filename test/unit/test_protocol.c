@@ -26,8 +26,8 @@ static void test_split(void) {
 	CHECK_EQ_INT(request_split(&rf, ""), SPLIT_OK);
 	CHECK_EQ_INT(rf.count, 0);
 
-	/* 2048 characters is the limit of a field (spec §3.2). */
-	char *line = malloc(MAXBUFSIZE + 16);
+	/* 2048 characters is the limit of a field (protocol.md §3.2). */
+	char *line = malloc(META_INBUF_SIZE + 16);
 	memcpy(line, "2 ", 2);
 	memset(line + 2, 'A', 2048);
 	line[2 + 2048] = '\0';
@@ -39,12 +39,12 @@ static void test_split(void) {
 	CHECK_EQ_INT(request_split(&rf, line), SPLIT_FIELD_TOO_LONG);
 
 	/* A whole line must fit the receive buffer. */
-	memset(line, '1', MAXBUFSIZE);
-	for(int i = 1; i < MAXBUFSIZE; i += 2)
+	memset(line, '1', META_INBUF_SIZE);
+	for(int i = 1; i < META_INBUF_SIZE; i += 2)
 		line[i] = ' ';
-	line[MAXBUFSIZE] = '\0';
+	line[META_INBUF_SIZE] = '\0';
 	CHECK_EQ_INT(request_split(&rf, line), SPLIT_TOO_LONG);
-	line[MAXBUFSIZE - 1] = '\0';
+	line[META_INBUF_SIZE - 1] = '\0';
 	CHECK_EQ_INT(request_split(&rf, line), SPLIT_OK);
 	/* Fields beyond the maximum are ignored, not an error. */
 	CHECK_EQ_INT(rf.count, REQ_MAX_FIELDS);
@@ -121,7 +121,7 @@ static void test_numbers(void) {
 	CHECK_EQ_STR(request_name(-1), "UNKNOWN");
 }
 
-/* Option words as tincd 1.0.36 builds them for itself (spec §3.8). */
+/* Option words as tincd 1.0.36 builds them for itself (protocol.md §3.8). */
 #define OWN_DEFAULT 0xcu      /* PMTU_DISCOVERY | CLAMP_MSS */
 #define OWN_INDIRECT 0xdu     /* IndirectData = yes */
 #define OWN_TCPONLY 0xbu      /* TCPOnly = yes: INDIRECT | TCPONLY | CLAMP_MSS */
@@ -148,7 +148,7 @@ static void test_options(void) {
 	CHECK_EQ_INT(ack_options_ours(OWN_DEFAULT, OPT_YES, OPT_UNSET, OPT_UNSET), 0xd);
 	CHECK_EQ_INT(ack_options_merge(0xc, 0xd, OPT_UNSET), 0xd);
 
-	/* TCPOnly: "b", no PMTU discovery (spec §10.2 item 9). */
+	/* TCPOnly: "b", no PMTU discovery (protocol.md §3.8). */
 	CHECK_EQ_INT(ack_options_ours(OWN_TCPONLY, OPT_UNSET, OPT_UNSET, OPT_UNSET), 0xb);
 	CHECK_EQ_INT(ack_options_ours(OWN_DEFAULT, OPT_UNSET, OPT_YES, OPT_UNSET), 0xb);
 	/* PMTU_DISCOVERY is AND-ed: one side without it clears it on both. */

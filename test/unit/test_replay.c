@@ -44,7 +44,7 @@ static void test_gap_and_fill(void) {
 	/* The largest gap that is not "far future": s = R + 8W - 1. */
 	CHECK_EQ_INT(replay_check(&w, 6 + 127), REPLAY_ACCEPT);
 	CHECK_EQ_INT(w.received, 133);
-	CHECK_EQ_INT(w.farfuture, 0);
+	CHECK_EQ_INT(w.far_ahead_run, 0);
 	/* 7 .. 132 are all still welcome, once each. */
 	int bad = 0;
 	for(uint32_t s = 7; s < 133; s++)
@@ -73,20 +73,20 @@ static void test_far_future(void) {
 	/* s >= R + 8W is too far ahead. */
 	for(int i = 0; i < 4; i++)
 		CHECK_EQ_INT(replay_check(&w, 138 + (uint32_t)i), REPLAY_FARFUTURE);
-	CHECK_EQ_INT(w.farfuture, 4);
-	CHECK_EQ_INT(w.n_farfuture, 4);
+	CHECK_EQ_INT(w.far_ahead_run, 4);
+	CHECK_EQ_INT(w.n_far_ahead, 4);
 	CHECK_EQ_INT(w.received, 10);
 	/* An in-order packet resets the count. */
 	CHECK_EQ_INT(replay_check(&w, 11), REPLAY_ACCEPT);
-	CHECK_EQ_INT(w.farfuture, 0);
+	CHECK_EQ_INT(w.far_ahead_run, 0);
 	for(int i = 0; i < 4; i++)
 		CHECK_EQ_INT(replay_check(&w, 1000), REPLAY_FARFUTURE);
 	/* The fifth in a row is believed: the window jumps. */
 	CHECK_EQ_INT(replay_check(&w, 1000), REPLAY_ACCEPT);
 	CHECK_EQ_INT(w.received, 1000);
 	CHECK_EQ_INT(w.n_lost, 1000 - 11 - 1);
-	CHECK_EQ_INT(w.farfuture, 0);
-	CHECK_EQ_INT(w.n_farfuture, 8);
+	CHECK_EQ_INT(w.far_ahead_run, 0);
+	CHECK_EQ_INT(w.n_far_ahead, 8);
 	/* Packets skipped by the jump are not waited for. */
 	CHECK_EQ_INT(replay_check(&w, 999), REPLAY_REPLAYED);
 	CHECK_EQ_INT(replay_check(&w, 500), REPLAY_LATE);
@@ -143,7 +143,7 @@ static void test_disabled(void) {
 	CHECK_EQ_INT(w.received, 100000); /* still tracked (key expiry uses it) */
 	CHECK_EQ_INT(replay_check(&w, 7), REPLAY_ACCEPT);
 	CHECK_EQ_INT(w.received, 100000);
-	CHECK_EQ_INT(w.n_late + w.n_replayed + w.n_farfuture + w.n_lost, 0);
+	CHECK_EQ_INT(w.n_late + w.n_replayed + w.n_far_ahead + w.n_lost, 0);
 	replay_reset(&w);
 	CHECK_EQ_INT(w.received, 0);
 	replay_free(&w);

@@ -29,18 +29,18 @@ static node_t *mknode(const char *name, bool reachable) {
 	node_t *n = node_new(name);
 	n->status.reachable = reachable;
 	n->mtu = MTU;
-	node_add(n);
+	node_register(n);
 	return n;
 }
 
 static subnet_t *add(node_t *owner, const char *str) {
 	subnet_t *s = subnet_new();
-	if(!str2net(s, str)) {
+	if(!subnet_parse(s, str)) {
 		CHECK(!"str2net failed in test setup");
 		subnet_free(s);
 		return NULL;
 	}
-	subnet_add(owner, s);
+	subnet_attach(owner, s);
 	return s;
 }
 
@@ -48,7 +48,7 @@ static void setup(void) {
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
-	me = myself = mknode("me", true);
+	me = local_node = mknode("me", true);
 	alpha = mknode("alpha", true);
 	beta = mknode("beta", true);
 	gamma_ = mknode("gamma", false);
@@ -65,9 +65,9 @@ static void setup(void) {
 	add(gamma_, "10.3.0.0/16");
 	pol = (route_policy_t){
 		.self = me,
-		.mode = RMODE_ROUTER,
-		.forwarding = FMODE_INTERNAL,
-		.broadcast = BMODE_MST,
+		.mode = MODE_ROUTER,
+		.forwarding = FORWARDING_INTERNAL,
+		.broadcast = BROADCAST_MST,
 	};
 }
 
@@ -163,19 +163,19 @@ static void test_icmp_errors(void) {
 	CHECK_EQ_INT(v.icmp.code, ICMP6_DST_UNREACH_ADDR);
 
 	/* Forwarding = off: transit frames are refused, ours are not */
-	pol.forwarding = FMODE_OFF;
+	pol.forwarding = FORWARDING_OFF;
 	v = decide(alpha, v4(100, "10.1.0.1", "10.2.0.1", false));
 	CHECK_EQ_INT(v.action, ROUTE_ICMP_ERROR);
 	CHECK_EQ_INT(v.reason, ROUTE_FORWARDING_OFF);
 	CHECK_EQ_INT(v.icmp.code, ICMP4_NET_ANO);
 	v = decide(alpha, v4(100, "10.1.0.1", "10.0.0.1", false));
 	CHECK_EQ_INT(v.action, ROUTE_TO_NODE);
-	pol.forwarding = FMODE_KERNEL;
+	pol.forwarding = FORWARDING_KERNEL;
 	v = decide(alpha, v4(100, "10.1.0.1", "10.2.0.1", false));
 	CHECK_EQ_INT(v.action, ROUTE_TO_DEVICE);
 	v = decide(me, v4(100, "10.0.0.1", "10.2.0.1", false));
 	CHECK_EQ_INT(v.action, ROUTE_TO_NODE);
-	pol.forwarding = FMODE_INTERNAL;
+	pol.forwarding = FORWARDING_INTERNAL;
 
 	/* DirectOnly: beta is only reached through alpha */
 	pol.direct_only = true;
@@ -289,10 +289,10 @@ static void test_broadcast(void) {
 	v = decide(me, v6(100, "fd00::1", "ff02::1"));
 	CHECK_EQ_INT(v.action, ROUTE_BROADCAST);
 	/* Broadcast = no: a broadcast address is just an unknown destination */
-	pol.broadcast = BMODE_NONE;
+	pol.broadcast = BROADCAST_NO;
 	v = decide(me, v4(100, "10.0.0.1", "255.255.255.255", false));
 	CHECK_EQ_INT(v.action, ROUTE_ICMP_ERROR);
-	pol.broadcast = BMODE_MST;
+	pol.broadcast = BROADCAST_MST;
 }
 
 static const uint8_t host_mac[6] = {0x02, 0, 0, 0, 0, 0x77};
@@ -368,7 +368,7 @@ static size_t eth(const uint8_t dst[6], const uint8_t src[6], size_t len) {
 static void test_switch(void) {
 	static const uint8_t alpha_mac[6] = {2, 0, 0, 0, 0, 0x0a}, unknown[6] = {2, 0, 0, 0, 0, 0x55},
 	                     our_mac[6] = {2, 0, 0, 0, 0, 1};
-	pol.mode = RMODE_SWITCH;
+	pol.mode = MODE_SWITCH;
 	route_verdict_t v = decide(me, eth(alpha_mac, host_mac, 100));
 	CHECK_EQ_INT(v.action, ROUTE_TO_NODE);
 	CHECK(v.to == alpha);
@@ -400,7 +400,7 @@ static void test_switch(void) {
 	CHECK(route_expired_mac(me, 999) == NULL);
 	CHECK(route_expired_mac(me, 1000) == s);
 	CHECK(route_expired_mac(me, 5000) == s);
-	subnet_del(me, s);
+	subnet_detach(me, s);
 	CHECK(route_expired_mac(me, 5000) == NULL);
 
 	/* too big for the path: fragment, or ICMP with DF */
@@ -417,22 +417,22 @@ static void test_switch(void) {
 	/* loops and policy */
 	v = decide(alpha, eth(alpha_mac, host_mac, 100));
 	CHECK_EQ_INT(v.reason, ROUTE_LOOPS_BACK);
-	pol.forwarding = FMODE_OFF;
+	pol.forwarding = FORWARDING_OFF;
 	add(beta, "02:00:00:00:00:0b");
 	static const uint8_t beta_mac[6] = {2, 0, 0, 0, 0, 0x0b};
 	v = decide(alpha, eth(beta_mac, alpha_mac, 100));
 	CHECK_EQ_INT(v.action, ROUTE_DROP);
 	CHECK_EQ_INT(v.reason, ROUTE_FORWARDING_OFF);
-	pol.forwarding = FMODE_INTERNAL;
+	pol.forwarding = FORWARDING_INTERNAL;
 	pol.direct_only = true;
 	v = decide(me, eth(beta_mac, host_mac, 100));
 	CHECK_EQ_INT(v.reason, ROUTE_NOT_DIRECT);
 	pol.direct_only = false;
-	pol.mode = RMODE_ROUTER;
+	pol.mode = MODE_ROUTER;
 }
 
 static void test_hub(void) {
-	pol.mode = RMODE_HUB;
+	pol.mode = MODE_HUB;
 	route_verdict_t v = decide(me, v4(100, "10.0.0.1", "10.1.0.1", false));
 	CHECK_EQ_INT(v.action, ROUTE_BROADCAST);
 	v = decide(alpha, v4(100, "10.1.0.1", "10.0.0.1", false));
@@ -440,7 +440,7 @@ static void test_hub(void) {
 	CHECK_EQ_INT(v.learn, ROUTE_LEARN_NOTHING);
 	v = decide(me, 10);
 	CHECK_EQ_INT(v.action, ROUTE_DROP);
-	pol.mode = RMODE_ROUTER;
+	pol.mode = MODE_ROUTER;
 }
 
 int main(void) {

@@ -1,4 +1,4 @@
-/* Subnet strings (spec §3.7) and ordering (spec §6.5). */
+/* Subnet strings (protocol.md §3.7) and ordering (protocol.md §6.5). */
 #include "util/compat.h"
 
 #include <string.h>
@@ -9,12 +9,12 @@
 
 /* Parse str and print it back in wire form; "" when parsing fails. */
 static const char *roundtrip(const char *str) {
-	static char out[MAXNETSTR];
+	static char out[SUBNET_TEXT_MAX];
 	subnet_t s;
 	memset(&s, 0, sizeof(s));
-	if(!str2net(&s, str))
+	if(!subnet_parse(&s, str))
 		return "";
-	if(!net2str(out, sizeof(out), &s))
+	if(!subnet_format(out, sizeof(out), &s))
 		return "(net2str failed)";
 	return out;
 }
@@ -22,8 +22,8 @@ static const char *roundtrip(const char *str) {
 static subnet_t parse(const char *str) {
 	subnet_t s;
 	memset(&s, 0, sizeof(s));
-	if(!str2net(&s, str))
-		s.type = (subnet_type_t)-1;
+	if(!subnet_parse(&s, str))
+		s.type = (subnet_kind_t)-1;
 	return s;
 }
 
@@ -38,13 +38,13 @@ static void test_spec_examples(void) {
 
 	subnet_t s = parse("10.81.1.1/32#10");
 	CHECK_EQ_INT(s.type, SUBNET_IPV4);
-	CHECK_EQ_INT(s.net.ipv4.prefixlength, 32);
+	CHECK_EQ_INT(s.net.ipv4.prefix_bits, 32);
 	CHECK_EQ_INT(s.weight, 10);
 	CHECK(!memcmp(s.net.ipv4.address, "\x0a\x51\x01\x01", 4));
 
 	s = parse("fd81:1::1");
 	CHECK_EQ_INT(s.type, SUBNET_IPV6);
-	CHECK_EQ_INT(s.net.ipv6.prefixlength, 128);
+	CHECK_EQ_INT(s.net.ipv6.prefix_bits, 128);
 	CHECK(!memcmp(s.net.ipv6.address,
 	              "\xfd\x81\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01", 16));
 
@@ -58,7 +58,7 @@ static void test_defaults_and_forms(void) {
 	CHECK_EQ_INT(s.type, SUBNET_IPV4);
 	CHECK_EQ_INT(s.weight, DEFAULT_WEIGHT);
 	CHECK_EQ_INT(s.weight, 10);
-	CHECK_EQ_INT(s.net.ipv4.prefixlength, 8);
+	CHECK_EQ_INT(s.net.ipv4.prefix_bits, 8);
 	CHECK_EQ_STR(roundtrip("10.81.1.1"), "10.81.1.1/32#10");
 	CHECK_EQ_STR(roundtrip("10.0.0.0/8#5"), "10.0.0.0/8#5");
 	CHECK_EQ_STR(roundtrip("10.0.0.0#7"), "10.0.0.0/32#7");
@@ -72,30 +72,30 @@ static void test_defaults_and_forms(void) {
 	/* Six single-digit groups are a MAC, not an (invalid) IPv6 address. */
 	CHECK_EQ_INT(parse("1:2:3:4:5:6").type, SUBNET_MAC);
 
-	char out[MAXNETSTR];
+	char out[SUBNET_TEXT_MAX];
 	s = parse("10.81.1.0/24#30");
-	CHECK(net2str_noweight(out, sizeof(out), &s));
+	CHECK(subnet_format_without_weight(out, sizeof(out), &s));
 	CHECK_EQ_STR(out, "10.81.1.0/24");
 	s = parse("fd81:1::1");
-	CHECK(net2str_noweight(out, sizeof(out), &s));
+	CHECK(subnet_format_without_weight(out, sizeof(out), &s));
 	CHECK_EQ_STR(out, "fd81:1:0:0:0:0:0:1/128");
 	s = parse("2:0:a:0:0:1#10");
-	CHECK(net2str_noweight(out, sizeof(out), &s));
+	CHECK(subnet_format_without_weight(out, sizeof(out), &s));
 	CHECK_EQ_STR(out, "2:0:a:0:0:1");
 
-	/* The longest output fits in MAXNETSTR; a short buffer is refused. */
+	/* The longest output fits in SUBNET_TEXT_MAX; a short buffer is refused. */
 	s = parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128#-2147483648");
 	CHECK_EQ_INT(s.type, SUBNET_IPV6);
-	CHECK(net2str(out, sizeof(out), &s));
+	CHECK(subnet_format(out, sizeof(out), &s));
 	CHECK_EQ_STR(out, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128#-2147483648");
-	CHECK(!net2str(out, 10, &s));
+	CHECK(!subnet_format(out, 10, &s));
 
-	/* str2net leaves owner and expiry alone. */
+	/* subnet_parse leaves owner and expiry alone. */
 	node_t owner;
 	memset(&owner, 0, sizeof(owner));
 	s.owner = &owner;
 	s.expires = 42;
-	CHECK(str2net(&s, "10.0.0.1"));
+	CHECK(subnet_parse(&s, "10.0.0.1"));
 	CHECK(s.owner == &owner);
 	CHECK_EQ_INT(s.expires, 42);
 }
@@ -132,7 +132,7 @@ static void test_errors(void) {
 	for(size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		subnet_t s;
 		memset(&s, 0, sizeof(s));
-		bool ok = str2net(&s, bad[i]);
+		bool ok = subnet_parse(&s, bad[i]);
 		if(ok)
 			fprintf(stderr, "unexpectedly parsed: \"%s\"\n", bad[i]);
 		CHECK(!ok);
@@ -142,8 +142,8 @@ static void test_errors(void) {
 	memset(longstr, '1', sizeof(longstr) - 1);
 	longstr[sizeof(longstr) - 1] = '\0';
 	subnet_t s;
-	CHECK(!str2net(&s, longstr));
-	CHECK(!str2net(&s, NULL));
+	CHECK(!subnet_parse(&s, longstr));
+	CHECK(!subnet_parse(&s, NULL));
 }
 
 static void test_hostbits(void) {
@@ -182,36 +182,36 @@ static void test_hostbits(void) {
 	CHECK(maskcmp_match(net, other, 0));
 
 	const uint8_t a[4] = {10, 1, 2, 0x80};
-	CHECK(maskcheck(a, 25, 4));
-	CHECK(!maskcheck(a, 24, 4));
-	CHECK(maskcheck(a, 32, 4));
-	CHECK(!maskcheck(a, 0, 4));
+	CHECK(host_bits_clear(a, 25, 4));
+	CHECK(!host_bits_clear(a, 24, 4));
+	CHECK(host_bits_clear(a, 32, 4));
+	CHECK(!host_bits_clear(a, 0, 4));
 }
 
 static void test_compare(void) {
 	subnet_t host = parse("10.1.1.1/32");
 	subnet_t net24 = parse("10.1.1.0/24");
-	CHECK(subnet_compare(&host, &net24) < 0); /* longer prefix first */
-	CHECK(subnet_compare(&net24, &host) > 0);
+	CHECK(subnet_cmp(&host, &net24) < 0); /* longer prefix first */
+	CHECK(subnet_cmp(&net24, &host) > 0);
 
 	subnet_t w5 = parse("10.1.1.0/24#5");
 	subnet_t w10 = parse("10.1.1.0/24#10");
-	CHECK(subnet_compare(&w5, &w10) < 0);     /* lower weight first */
-	CHECK(subnet_compare(&w10, &w5) > 0);
+	CHECK(subnet_cmp(&w5, &w10) < 0);     /* lower weight first */
+	CHECK(subnet_cmp(&w10, &w5) > 0);
 
 	subnet_t low = parse("10.1.1.0/24#100");
 	subnet_t high = parse("10.1.2.0/24#1");
-	CHECK(subnet_compare(&low, &high) < 0);   /* address before weight */
+	CHECK(subnet_cmp(&low, &high) < 0);   /* address before weight */
 
 	subnet_t mac = parse("2:0:a:0:0:1");
 	subnet_t v6 = parse("fd81::/64");
 	subnet_t v6host = parse("fd81::1");
-	CHECK(subnet_compare(&mac, &host) < 0);   /* MAC, then IPv4, then IPv6 */
-	CHECK(subnet_compare(&host, &v6) < 0);
-	CHECK(subnet_compare(&v6host, &v6) < 0);
+	CHECK(subnet_cmp(&mac, &host) < 0);   /* MAC, then IPv4, then IPv6 */
+	CHECK(subnet_cmp(&host, &v6) < 0);
+	CHECK(subnet_cmp(&v6host, &v6) < 0);
 
 	subnet_t mac2 = parse("2:0:a:0:0:2#1");
-	CHECK(subnet_compare(&mac, &mac2) < 0);   /* MAC: address before weight */
+	CHECK(subnet_cmp(&mac, &mac2) < 0);   /* MAC: address before weight */
 
 	node_t alpha, beta;
 	memset(&alpha, 0, sizeof(alpha));
@@ -221,12 +221,12 @@ static void test_compare(void) {
 	subnet_t a = parse("10.1.1.0/24"), b = parse("10.1.1.0/24"), none = parse("10.1.1.0/24");
 	a.owner = &alpha;
 	b.owner = &beta;
-	CHECK(subnet_compare(&a, &b) < 0);
-	CHECK(subnet_compare(&b, &a) > 0);
-	CHECK(subnet_compare(&none, &a) < 0);     /* no owner sorts first */
-	CHECK(subnet_compare(&a, &none) > 0);
-	CHECK_EQ_INT(subnet_compare(&a, &a), 0);
-	CHECK_EQ_INT(subnet_compare(&none, &none), 0);
+	CHECK(subnet_cmp(&a, &b) < 0);
+	CHECK(subnet_cmp(&b, &a) > 0);
+	CHECK(subnet_cmp(&none, &a) < 0);     /* no owner sorts first */
+	CHECK(subnet_cmp(&a, &none) > 0);
+	CHECK_EQ_INT(subnet_cmp(&a, &a), 0);
+	CHECK_EQ_INT(subnet_cmp(&none, &none), 0);
 }
 
 int main(void) {

@@ -1,4 +1,4 @@
-/* The global subnet table and the data-path lookups (spec §6.5). */
+/* The global subnet table and the data-path lookups (protocol.md §6.5). */
 #include "util/compat.h"
 
 #include <arpa/inet.h>
@@ -15,19 +15,19 @@
 static node_t *mknode(const char *name, bool reachable) {
 	node_t *n = node_new(name);
 	n->status.reachable = reachable;
-	node_add(n);
+	node_register(n);
 	return n;
 }
 
 /* Parse and attach; NULL (and a failed check) if the string is bad. */
 static subnet_t *add(node_t *owner, const char *str) {
 	subnet_t *s = subnet_new();
-	if(!str2net(s, str)) {
+	if(!subnet_parse(s, str)) {
 		CHECK(!"str2net failed in test setup");
 		subnet_free(s);
 		return NULL;
 	}
-	subnet_add(owner, s);
+	subnet_attach(owner, s);
 	return s;
 }
 
@@ -35,21 +35,21 @@ static subnet_t *v4(const char *a) {
 	uint8_t addr[4];
 	if(inet_pton(AF_INET, a, addr) != 1)
 		return (subnet_t *)-1;
-	return lookup_subnet_ipv4(addr);
+	return subnet_match_ipv4(addr);
 }
 
 static subnet_t *v6(const char *a) {
 	uint8_t addr[16];
 	if(inet_pton(AF_INET6, a, addr) != 1)
 		return (subnet_t *)-1;
-	return lookup_subnet_ipv6(addr);
+	return subnet_match_ipv6(addr);
 }
 
 static void setup(void) {
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
-	myself = mknode("me", false); /* myself counts as reachable regardless */
+	local_node = mknode("me", false); /* local_node counts as reachable regardless */
 }
 
 static void teardown(void) {
@@ -62,7 +62,7 @@ static void test_longest_prefix(void) {
 	node_t *b = mknode("b", true);
 	subnet_t *a8 = add(a, "10.0.0.0/8");
 	subnet_t *b16 = add(b, "10.1.0.0/16");
-	subnet_t *def = add(myself, "0.0.0.0/0");
+	subnet_t *def = add(local_node, "0.0.0.0/0");
 	/* a network-received subnet may have host bits set; it still matches */
 	subnet_t *b24 = add(b, "10.2.3.4/24");
 
@@ -72,8 +72,8 @@ static void test_longest_prefix(void) {
 	CHECK(v4("11.0.0.1") == def);
 	CHECK(v4("10.255.255.255") == a8);
 
-	subnet_del(myself, def);
-	subnet_cache_flush();
+	subnet_detach(local_node, def);
+	subnet_lookup_cache_clear();
 	CHECK(v4("11.0.0.1") == NULL);
 	teardown();
 }
@@ -110,15 +110,15 @@ static void test_unreachable(void) {
 	/* Nobody reachable: the last match in table order is returned, which is
 	 * the least preferred one (a's /8, weight 10 after c's weight 5). */
 	a->status.reachable = false;
-	subnet_cache_flush();
+	subnet_lookup_cache_clear();
 	CHECK(v4("10.1.2.3") == a8);
 	/* ... and without a: c's /8 is the last match */
 	mesh_del_node(a);
 	CHECK(v4("10.1.2.3") == c8);
 
-	/* myself is always usable, even before any graph run marked it. */
-	subnet_t *mine = add(myself, "10.1.2.0/24");
-	CHECK(!myself->status.reachable);
+	/* local_node is always usable, even before any graph run marked it. */
+	subnet_t *mine = add(local_node, "10.1.2.0/24");
+	CHECK(!local_node->status.reachable);
 	CHECK(v4("10.1.2.3") == mine);
 	CHECK(v4("10.1.3.3") == c8);
 	(void)b16;
@@ -159,19 +159,19 @@ static void test_mac(void) {
 	add(b, "10.0.0.0/8");
 
 	/* a's entry sorts first (weight 5) but a is unreachable. */
-	CHECK(lookup_subnet_mac(NULL, mac1) == b1);
-	CHECK(lookup_subnet_mac(NULL, mac2) == b2);
-	CHECK(lookup_subnet_mac(NULL, mac3) == NULL);
+	CHECK(subnet_match_mac(NULL, mac1) == b1);
+	CHECK(subnet_match_mac(NULL, mac2) == b2);
+	CHECK(subnet_match_mac(NULL, mac3) == NULL);
 	/* Restricted to one owner, the answer must not come from the cache
 	 * entry of another owner. */
-	CHECK(lookup_subnet_mac(a, mac1) == a1);
-	CHECK(lookup_subnet_mac(b, mac1) == b1);
-	CHECK(lookup_subnet_mac(a, mac2) == NULL);
-	CHECK(lookup_subnet_mac(myself, mac1) == NULL);
+	CHECK(subnet_match_mac(a, mac1) == a1);
+	CHECK(subnet_match_mac(b, mac1) == b1);
+	CHECK(subnet_match_mac(a, mac2) == NULL);
+	CHECK(subnet_match_mac(local_node, mac1) == NULL);
 
 	b->status.reachable = false;
-	subnet_cache_flush();
-	CHECK(lookup_subnet_mac(NULL, mac1) == b1); /* last match */
+	subnet_lookup_cache_clear();
+	CHECK(subnet_match_mac(NULL, mac1) == b1); /* last match */
 	teardown();
 }
 
@@ -183,20 +183,20 @@ static void test_exact_lookup(void) {
 	subnet_t key;
 
 	memset(&key, 0, sizeof(key));
-	CHECK(str2net(&key, "10.1.0.0/16#7"));
-	CHECK(lookup_subnet(a, &key) == s);
-	CHECK(lookup_subnet(b, &key) == NULL);
-	CHECK(str2net(&key, "10.1.0.0/16#10"));
-	CHECK(lookup_subnet(a, &key) == NULL); /* weight is part of identity */
-	CHECK(str2net(&key, "10.1.0.0/17#7"));
-	CHECK(lookup_subnet(a, &key) == NULL);
-	CHECK(lookup_subnet(NULL, &key) == NULL);
+	CHECK(subnet_parse(&key, "10.1.0.0/16#7"));
+	CHECK(subnet_find(a, &key) == s);
+	CHECK(subnet_find(b, &key) == NULL);
+	CHECK(subnet_parse(&key, "10.1.0.0/16#10"));
+	CHECK(subnet_find(a, &key) == NULL); /* weight is part of identity */
+	CHECK(subnet_parse(&key, "10.1.0.0/17#7"));
+	CHECK(subnet_find(a, &key) == NULL);
+	CHECK(subnet_find(NULL, &key) == NULL);
 
 	CHECK_EQ_INT(a->subnets.count, 1);
-	CHECK_EQ_INT(subnet_tree.count, 1);
-	subnet_del(a, s);
+	CHECK_EQ_INT(subnets_all.count, 1);
+	subnet_detach(a, s);
 	CHECK_EQ_INT(a->subnets.count, 0);
-	CHECK_EQ_INT(subnet_tree.count, 0);
+	CHECK_EQ_INT(subnets_all.count, 0);
 	teardown();
 }
 
@@ -212,7 +212,7 @@ static void test_cache(void) {
 	CHECK(v4("10.1.2.3") == b16); /* from the cache */
 	subnet_t *c24 = add(c, "10.1.2.0/24");
 	CHECK(v4("10.1.2.3") == c24);
-	subnet_del(c, c24);
+	subnet_detach(c, c24);
 	CHECK(v4("10.1.2.3") == b16);
 
 	/* Many different addresses cycle the cache without confusing them. */
@@ -223,29 +223,29 @@ static void test_cache(void) {
 	}
 
 	uint8_t mac[6] = {2, 0, 0, 0, 0, 9};
-	CHECK(lookup_subnet_mac(NULL, mac) == NULL);
+	CHECK(subnet_match_mac(NULL, mac) == NULL);
 	subnet_t *m = add(c, "2:0:0:0:0:9");
-	CHECK(lookup_subnet_mac(NULL, mac) == m);
+	CHECK(subnet_match_mac(NULL, mac) == m);
 
 	CHECK(v6("fd00::1") == NULL);
 	subnet_t *s6 = add(b, "fd00::/16");
 	CHECK(v6("fd00::1") == s6);
-	subnet_del(b, s6);
+	subnet_detach(b, s6);
 	CHECK(v6("fd00::1") == NULL);
 
 	/* A reachability change is picked up after graph(), which flushes.
 	 * b is connected to us, then the link goes away. */
 	edge_t *e1 = edge_new(), *e2 = edge_new();
-	e1->from = myself, e1->to = b;
-	e2->from = b, e2->to = myself;
-	edge_add(e1);
-	edge_add(e2);
+	e1->from = local_node, e1->to = b;
+	e2->from = b, e2->to = local_node;
+	edge_link(e1);
+	edge_link(e2);
 	graph(NULL);
 	CHECK(b->status.reachable);
 	CHECK(!a->status.reachable); /* no edges: graph() made it unreachable */
 	CHECK(v4("10.1.2.3") == b16);
-	edge_del(e1);
-	edge_del(e2);
+	edge_unlink(e1);
+	edge_unlink(e2);
 	graph(NULL);
 	CHECK(!b->status.reachable);
 	CHECK(v4("10.1.2.3") == a8); /* nobody reachable: last match */
@@ -254,7 +254,7 @@ static void test_cache(void) {
 
 /* ---- cross-check against a plain walk of the table ----
  *
- * The lookups jump through the table by binary search; the spec describes a
+ * The lookups jump through the table by binary search; protocol.md §6.5 describes a
  * walk over every entry in table order. On random tables with many overlaps
  * both must give the same answer. */
 
@@ -277,18 +277,18 @@ static bool bits_match(const uint8_t *net, const uint8_t *addr, int prefix) {
 }
 
 static bool usable(const node_t *n) {
-	return n == myself || n->status.reachable;
+	return n == local_node || n->status.reachable;
 }
 
-static subnet_t *reference_ip(subnet_type_t type, const uint8_t *addr) {
+static subnet_t *reference_ip(subnet_kind_t type, const uint8_t *addr) {
 	subnet_t *found = NULL;
-	for(size_t i = 0; i < subnet_tree.count; i++) {
-		subnet_t *s = subnet_tree.items[i];
+	for(size_t i = 0; i < subnets_all.count; i++) {
+		subnet_t *s = subnets_all.items[i];
 		if(s->type != type)
 			continue;
 		bool match = type == SUBNET_IPV4
-		             ? bits_match(s->net.ipv4.address, addr, s->net.ipv4.prefixlength)
-		             : bits_match(s->net.ipv6.address, addr, s->net.ipv6.prefixlength);
+		             ? bits_match(s->net.ipv4.address, addr, s->net.ipv4.prefix_bits)
+		             : bits_match(s->net.ipv6.address, addr, s->net.ipv6.prefix_bits);
 		if(!match)
 			continue;
 		found = s;
@@ -300,8 +300,8 @@ static subnet_t *reference_ip(subnet_type_t type, const uint8_t *addr) {
 
 static subnet_t *reference_mac(const node_t *owner, const uint8_t *mac) {
 	subnet_t *found = NULL;
-	for(size_t i = 0; i < subnet_tree.count; i++) {
-		subnet_t *s = subnet_tree.items[i];
+	for(size_t i = 0; i < subnets_all.count; i++) {
+		subnet_t *s = subnets_all.items[i];
 		if(s->type != SUBNET_MAC || (owner && s->owner != owner) || memcmp(s->net.mac.address, mac, 6))
 			continue;
 		found = s;
@@ -311,7 +311,7 @@ static subnet_t *reference_mac(const node_t *owner, const uint8_t *mac) {
 	return found;
 }
 
-static void random_address(subnet_type_t type, uint8_t *a) {
+static void random_address(subnet_kind_t type, uint8_t *a) {
 	/* A small space, so that many subnets overlap. */
 	if(type == SUBNET_IPV4) {
 		a[0] = 10;
@@ -337,28 +337,28 @@ static void add_random(node_t *owners[9]) {
 	static const int prefixes6[] = {0, 8, 16, 48, 52, 56, 61, 64, 127, 128};
 	static const int weights[] = {5, 10, 10, 20};
 	subnet_t *s = subnet_new();
-	s->type = (subnet_type_t)rnd(3);
+	s->type = (subnet_kind_t)rnd(3);
 	s->weight = weights[rnd(4)];
 	if(s->type == SUBNET_IPV4) {
 		random_address(SUBNET_IPV4, s->net.ipv4.address);
-		s->net.ipv4.prefixlength = prefixes4[rnd(ARRAY_SIZE(prefixes4))];
+		s->net.ipv4.prefix_bits = prefixes4[rnd(ARRAY_SIZE(prefixes4))];
 	} else if(s->type == SUBNET_IPV6) {
 		random_address(SUBNET_IPV6, s->net.ipv6.address);
-		s->net.ipv6.prefixlength = prefixes6[rnd(ARRAY_SIZE(prefixes6))];
+		s->net.ipv6.prefix_bits = prefixes6[rnd(ARRAY_SIZE(prefixes6))];
 	} else {
 		random_address(SUBNET_MAC, s->net.mac.address);
 	}
 	node_t *owner = owners[rnd(9)];
-	if(lookup_subnet(owner, s))
+	if(subnet_find(owner, s))
 		subnet_free(s);
 	else
-		subnet_add(owner, s);
+		subnet_attach(owner, s);
 }
 
 static void test_against_reference(void) {
 	setup();
 	node_t *owners[9];
-	owners[0] = myself;
+	owners[0] = local_node;
 	for(int i = 1; i < 9; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "o%d", i);
@@ -375,27 +375,27 @@ static void test_against_reference(void) {
 			 * all types, so that the positions of the others shift. */
 			for(int i = 1; i < 9; i++)
 				owners[i]->status.reachable = rnd(3) != 0;
-			subnet_cache_flush();
+			subnet_lookup_cache_clear();
 			for(int i = 0; i < 30; i++) {
-				subnet_t *victim = subnet_tree.items[rnd((uint32_t)subnet_tree.count)];
-				subnet_del(victim->owner, victim);
+				subnet_t *victim = subnets_all.items[rnd((uint32_t)subnets_all.count)];
+				subnet_detach(victim->owner, victim);
 				add_random(owners);
 			}
 		}
 		for(int q = 0; q < 3000; q++) {
-			subnet_type_t type = (subnet_type_t)rnd(3);
+			subnet_kind_t type = (subnet_kind_t)rnd(3);
 			uint8_t a[16];
 			random_address(type, a);
 			subnet_t *got, *want;
 			if(type == SUBNET_IPV4) {
-				got = lookup_subnet_ipv4(a);
+				got = subnet_match_ipv4(a);
 				want = reference_ip(type, a);
 			} else if(type == SUBNET_IPV6) {
-				got = lookup_subnet_ipv6(a);
+				got = subnet_match_ipv6(a);
 				want = reference_ip(type, a);
 			} else {
 				const node_t *owner = rnd(2) ? NULL : owners[rnd(9)];
-				got = lookup_subnet_mac(owner, a);
+				got = subnet_match_mac(owner, a);
 				want = reference_mac(owner, a);
 			}
 			if(got != want)

@@ -46,7 +46,7 @@ static void reset_calls(void) {
 
 static node_t *mknode(const char *name) {
 	node_t *n = node_new(name);
-	node_add(n);
+	node_register(n);
 	return n;
 }
 
@@ -56,7 +56,7 @@ static edge_t *mkedge(node_t *from, node_t *to, uint32_t options, int weight) {
 	e->to = to;
 	e->options = options;
 	e->weight = weight;
-	edge_add(e);
+	edge_link(e);
 	return e;
 }
 
@@ -66,16 +66,16 @@ static connection_t *mkconnection(node_t *peer) {
 	c->socket = -1;
 	c->io.fd = -1;
 	c->node = peer;
-	c->edge = lookup_edge(myself, peer);
+	c->edge = edge_find(local_node, peer);
 	c->edge->connection = c;
-	connection_add(c);
+	connection_register(c);
 	return c;
 }
 
 static void drop_connection(connection_t *c) {
 	if(c->edge)
 		c->edge->connection = NULL;
-	sset_remove(&connection_list, c);
+	sset_remove(&connection_set, c);
 	free(c);
 }
 
@@ -83,19 +83,19 @@ static void test_graph_changed(void) {
 	node_t *b = mknode("b");
 	node_t *c = mknode("c");
 	subnet_t *s = subnet_new();
-	CHECK(str2net(s, "10.2.0.0/16"));
-	subnet_add(b, s);
+	CHECK(subnet_parse(s, "10.2.0.0/16"));
+	subnet_attach(b, s);
 
 	/* me - b (fqtinc, announces RFC 6040), b - c (tinc 1.0). */
-	mkedge(myself, b, OPTION_ECN_RFC6040, 10);
-	mkedge(b, myself, OPTION_ECN_RFC6040, 10);
+	mkedge(local_node, b, OPTION_ECN_RFC6040, 10);
+	mkedge(b, local_node, OPTION_ECN_RFC6040, 10);
 	mkedge(b, c, 0, 10);
 	mkedge(c, b, 0, 10);
 	connection_t *cb = mkconnection(b);
 
 	meta_connect_hooks(&hooks);
 	reset_calls();
-	graph_changed();
+	graph_recompute();
 	CHECK(b->status.reachable && c->status.reachable);
 	CHECK_EQ_INT(n_node_calls, 2);
 	for(int i = 0; i < n_node_calls && i < MAXCALLS; i++)
@@ -104,13 +104,13 @@ static void test_graph_changed(void) {
 	CHECK_EQ_INT(n_subnet_calls, 2);
 	for(int i = 0; i < n_subnet_calls && i < MAXCALLS; i++)
 		CHECK(subnet_calls[i].subnet == NULL && subnet_calls[i].up);
-	CHECK(cb->status.mst);       /* the only link of ours is in the tree */
+	CHECK(cb->status.on_mst);       /* the only link of ours is in the tree */
 	CHECK(b->ecn_normal);        /* announced, no host file: trusted */
 	CHECK(!c->ecn_normal);       /* reached over an edge without the bit */
 
 	/* Nothing changed: nothing to report. */
 	reset_calls();
-	graph_changed();
+	graph_recompute();
 	CHECK_EQ_INT(n_node_calls, 0);
 	CHECK_EQ_INT(n_subnet_calls, 0);
 
@@ -119,26 +119,26 @@ static void test_graph_changed(void) {
 	CHECK_EQ_INT(n_subnet_calls, 1);
 	CHECK(subnet_calls[0].node == b && subnet_calls[0].subnet == s && !subnet_calls[0].up);
 
-	/* Our link to b goes, as terminate_connection does it: both go. */
+	/* Our link to b goes, as connection_shutdown does it: both go. */
 	cb->edge = NULL;
-	edge_del(lookup_edge(myself, b));
+	edge_unlink(edge_find(local_node, b));
 	reset_calls();
-	graph_changed();
+	graph_recompute();
 	CHECK(!b->status.reachable && !c->status.reachable);
 	CHECK_EQ_INT(n_node_calls, 2);
 	for(int i = 0; i < n_node_calls && i < MAXCALLS; i++)
 		CHECK(!node_calls[i].up);
-	CHECK(!cb->status.mst);
+	CHECK(!cb->status.on_mst);
 	CHECK(!b->ecn_normal);
 	CHECK_EQ_INT(b->options, 0);
 
 	/* Without hooks (fuzzers, tests) nothing is called, nothing breaks. */
 	meta_connect_hooks(NULL);
-	mkedge(myself, b, OPTION_ECN_RFC6040, 10);
-	cb->edge = lookup_edge(myself, b);
+	mkedge(local_node, b, OPTION_ECN_RFC6040, 10);
+	cb->edge = edge_find(local_node, b);
 	cb->edge->connection = cb;
 	reset_calls();
-	graph_changed();
+	graph_recompute();
 	meta_subnet_up_down(b, s, true);
 	CHECK(b->status.reachable);
 	CHECK_EQ_INT(n_node_calls + n_subnet_calls, 0);
@@ -146,29 +146,29 @@ static void test_graph_changed(void) {
 	/* Cut again and purge: b still has our connection and stays; c goes with
 	 * its edges, and the edges towards it. */
 	cb->edge = NULL;
-	edge_del(lookup_edge(myself, b));
-	graph_changed();
+	edge_unlink(edge_find(local_node, b));
+	graph_recompute();
 	b->connection = cb;
 	purge();
-	CHECK(lookup_node("b") == b);
-	CHECK(lookup_node("c") == NULL);
-	CHECK(lookup_edge(b, lookup_node("c")) == NULL);
+	CHECK(node_find("b") == b);
+	CHECK(node_find("c") == NULL);
+	CHECK(edge_find(b, node_find("c")) == NULL);
 	CHECK_EQ_INT(b->edges.count, 0); /* b's edges were purged, b stays for its connection */
 	b->connection = NULL;
 	drop_connection(cb);
 	purge();
-	CHECK(lookup_node("b") == NULL);
-	CHECK_EQ_INT(subnet_tree.count, 0);
+	CHECK(node_find("b") == NULL);
+	CHECK_EQ_INT(subnets_all.count, 0);
 }
 
 int main(void) {
-	settings.confbase = "/nonexistent/fqtinc-test";
+	settings.config_dir = "/nonexistent/fqtinc-test";
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
-	myself = mknode("me");
-	myself->nexthop = myself->via = myself;
-	myself->status.reachable = true;
+	local_node = mknode("me");
+	local_node->nexthop = local_node->via = local_node;
+	local_node->status.reachable = true;
 
 	test_graph_changed();
 
