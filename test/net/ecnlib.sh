@@ -56,14 +56,14 @@ cap_start() { capture_start "$@"; }
 # ---------------------------------------------------------------- daemon dumps
 
 # usr2_dump NAME: make fqtinc NAME dump its statistics and nodes (SIGUSR2)
-# and put that dump (the lines from the last "Statistics for" to the
+# and put that dump (the lines from the last "Traffic through" to the
 # following "End of nodes.") into $TMP/NAME.dump.  Returns 1 if no dump came.
 usr2_dump() {
 	local name=$1 log=${NODE_DIR[$1]}/log before
 	before=$(grep -c 'End of nodes\.' "$log" 2>/dev/null)
 	kill -USR2 "${NODE_PID[$name]}" 2>/dev/null || return 1
 	wait_for "[ \$(grep -c 'End of nodes\\.' $log) -gt ${before:-0} ]" 5 || return 1
-	awk '/Statistics for/ { buf = "" } { buf = buf $0 "\n" } /End of nodes\./ { out = buf } END { printf "%s", out }' \
+	awk '/Traffic through/ { buf = "" } { buf = buf $0 "\n" } /End of nodes\./ { out = buf } END { printf "%s", out }' \
 		"$log" >"$TMP/$name.dump"
 }
 
