@@ -27,22 +27,17 @@
 #include "packet/neighbor.h"
 #include "packet/packet.h"
 #include "route/route.h"
+#include "../unit/mesh_fixtures.h"
 
 static node_t *me, *alpha, *beta, *gamma_;
 
 static node_t *mknode(const char *name, bool reachable) {
-	node_t *n = node_new(name);
-	n->status.reachable = reachable;
-	n->mtu = MTU;
-	node_register(n);
-	return n;
+	return fixture_node(name, reachable, MTU);
 }
 
 static void add(node_t *owner, const char *str) {
-	subnet_t *s = subnet_new();
-	if(!subnet_parse(s, str))
-		abort();
-	subnet_attach(owner, s);
+	if(!fixture_subnet(owner, str))
+		abort(); /* a subnet string of the harness itself */
 }
 
 static void world(void) {

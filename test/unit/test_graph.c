@@ -10,31 +10,20 @@
 #include "mesh/mesh.h"
 #include "mesh/node.h"
 #include "mesh/subnet.h"
+#include "mesh_fixtures.h"
 #include "unit.h"
 
 /* ---- helpers ---- */
 
 static node_t *mknode(const char *name) {
-	node_t *n = node_new(name);
-	node_register(n);
-	return n;
-}
-
-static edge_t *mkedge(node_t *from, node_t *to, uint32_t options, int weight) {
-	edge_t *e = edge_new();
-	e->from = from;
-	e->to = to;
-	e->options = options;
-	e->weight = weight;
-	edge_link(e);
-	return e;
+	return fixture_node(name, false, 0);
 }
 
 /* A meta connection announced by both ends: the two edges carry the same
  * options, as tinc's ACK exchange makes them. */
 static void mklink(node_t *a, node_t *b, uint32_t options, int weight) {
-	mkedge(a, b, options, weight);
-	mkedge(b, a, options, weight);
+	fixture_edge(a, b, options, weight);
+	fixture_edge(b, a, options, weight);
 }
 
 static void unlink_nodes(node_t *a, node_t *b) {
@@ -158,9 +147,9 @@ static void test_edge_table(void) {
 	node_t *b = mknode("b");
 	node_t *z = mknode("z");
 
-	edge_t *ab = mkedge(a, b, 0, 10);
+	edge_t *ab = fixture_edge(a, b, 0, 10);
 	CHECK(ab->reverse == NULL);
-	edge_t *ba = mkedge(b, a, 0, 10);
+	edge_t *ba = fixture_edge(b, a, 0, 10);
 	CHECK(ab->reverse == ba);
 	CHECK(ba->reverse == ab);
 	CHECK(edge_find(a, b) == ab);
@@ -168,15 +157,15 @@ static void test_edge_table(void) {
 	CHECK(edge_find(a, z) == NULL);
 
 	/* from->edges in destination-name order regardless of insertion order. */
-	edge_t *az = mkedge(a, z, 0, 5);
-	edge_t *am = mkedge(a, local_node, 0, 5);
+	edge_t *az = fixture_edge(a, z, 0, 5);
+	edge_t *am = fixture_edge(a, local_node, 0, 5);
 	CHECK_EQ_INT(a->edges.count, 3);
 	CHECK(a->edges.items[0] == ab);
 	CHECK(a->edges.items[1] == am);
 	CHECK(a->edges.items[2] == az);
 
 	/* Weight order: weight, then from name, then to name. */
-	edge_t *zb = mkedge(z, b, 0, 5);
+	edge_t *zb = fixture_edge(z, b, 0, 5);
 	CHECK_EQ_INT(edges_by_weight.count, 5);
 	CHECK(edges_by_weight.items[0] == am); /* 5 a me */
 	CHECK(edges_by_weight.items[1] == az); /* 5 a z */
@@ -189,7 +178,7 @@ static void test_edge_table(void) {
 	CHECK(ba->reverse == NULL);
 	CHECK(edge_find(a, b) == NULL);
 	CHECK_EQ_INT(edges_by_weight.count, 4);
-	edge_t *ab2 = mkedge(a, b, 0, 10);
+	edge_t *ab2 = fixture_edge(a, b, 0, 10);
 	CHECK(ab2->reverse == ba);
 	CHECK(ba->reverse == ab2);
 
@@ -239,8 +228,8 @@ static void test_indirect(void) {
 	node_t *c = mknode("c");
 	node_t *d = mknode("d");
 	mklink(local_node, b, 0x0c, 10);
-	mkedge(b, c, 0x0d, 10); /* c is behind b: INDIRECT */
-	mkedge(c, b, 0x0d, 10);
+	fixture_edge(b, c, 0x0d, 10); /* c is behind b: INDIRECT */
+	fixture_edge(c, b, 0x0d, 10);
 	mklink(c, d, 0x0c, 10); /* d is reached through c, still indirect */
 	graph(NULL);
 
@@ -258,8 +247,8 @@ static void test_indirect(void) {
 
 	/* INDIRECT on our own edge: via stays us, the next hop does the work. */
 	node_t *e = mknode("e");
-	mkedge(local_node, e, 0x0d, 10);
-	mkedge(e, local_node, 0x0d, 10);
+	fixture_edge(local_node, e, 0x0d, 10);
+	fixture_edge(e, local_node, 0x0d, 10);
 	graph(NULL);
 	CHECK(e->status.reachable);
 	CHECK(e->status.indirect);
@@ -281,14 +270,14 @@ static void test_ecn_bit(void) {
 	node_t *c = mknode("c");
 	node_t *d = mknode("d");
 	node_t *e = mknode("e");
-	mkedge(local_node, b, 0x0c, 10); /* b announced nothing */
-	mkedge(b, local_node, 0x1c, 10); /* b ORed our announcement */
-	mkedge(b, c, 0x1c, 10);
-	mkedge(c, b, 0x0c, 10);
-	mkedge(b, d, 0x1d, 10);
-	mkedge(d, b, 0x0d, 10);
-	mkedge(c, e, 0x0d, 10);
-	mkedge(e, c, 0x1d, 10);
+	fixture_edge(local_node, b, 0x0c, 10); /* b announced nothing */
+	fixture_edge(b, local_node, 0x1c, 10); /* b ORed our announcement */
+	fixture_edge(b, c, 0x1c, 10);
+	fixture_edge(c, b, 0x0c, 10);
+	fixture_edge(b, d, 0x1d, 10);
+	fixture_edge(d, b, 0x0d, 10);
+	fixture_edge(c, e, 0x0d, 10);
+	fixture_edge(e, c, 0x1d, 10);
 	graph(NULL);
 
 	CHECK_EQ_INT(b->options & OPTION_ECN_RFC6040, 0);
@@ -310,8 +299,8 @@ static void test_no_reverse(void) {
 	node_t *b = mknode("b");
 	node_t *d = mknode("d");
 	mklink(local_node, b, 0, 10);
-	mkedge(b, d, 0, 10); /* d never confirmed the link */
-	mkedge(local_node, d, 0, 10); /* nor ours */
+	fixture_edge(b, d, 0, 10); /* d never confirmed the link */
+	fixture_edge(local_node, d, 0, 10); /* nor ours */
 	graph(NULL);
 	CHECK(b->status.reachable);
 	CHECK(!d->status.reachable);
@@ -320,7 +309,7 @@ static void test_no_reverse(void) {
 
 	/* Once d announces its side, it becomes reachable directly (via our
 	 * edge, which is scanned first). */
-	mkedge(d, local_node, 0, 10);
+	fixture_edge(d, local_node, 0, 10);
 	graph(NULL);
 	CHECK(d->status.reachable);
 	CHECK(d->nexthop == d);
@@ -388,11 +377,11 @@ static void test_reachability_callback(void) {
 	CHECK(b->status.reachable);
 
 	/* Half a link is not enough to come back. */
-	mkedge(b, c, 0, 10);
+	fixture_edge(b, c, 0, 10);
 	ncalls = 0;
 	graph(on_reachability);
 	CHECK_EQ_INT(ncalls, 0);
-	mkedge(c, b, 0, 10);
+	fixture_edge(c, b, 0, 10);
 	ncalls = 0;
 	graph(on_reachability);
 	CHECK_EQ_INT(ncalls, 2);
@@ -408,8 +397,8 @@ static void test_upgrade_to_direct(void) {
 	 * reaches b directly: the BFS first reaches b indirectly from us, then
 	 * upgrades it when it scans a's edges. */
 	mklink(local_node, a, 0, 10);
-	mkedge(local_node, b, OPTION_INDIRECT, 10);
-	mkedge(b, local_node, OPTION_INDIRECT, 10);
+	fixture_edge(local_node, b, OPTION_INDIRECT, 10);
+	fixture_edge(b, local_node, OPTION_INDIRECT, 10);
 	mklink(a, b, 0x0c, 10);
 	graph(NULL);
 
@@ -424,8 +413,8 @@ static void test_upgrade_to_direct(void) {
 	/* The reverse never happens: a direct node is not made indirect. */
 	node_t *c = mknode("c");
 	mklink(local_node, c, 0, 10);
-	mkedge(a, c, OPTION_INDIRECT, 10);
-	mkedge(c, a, OPTION_INDIRECT, 10);
+	fixture_edge(a, c, OPTION_INDIRECT, 10);
+	fixture_edge(c, a, OPTION_INDIRECT, 10);
 	graph(NULL);
 	CHECK(!c->status.indirect);
 	CHECK(c->via == c);
@@ -496,7 +485,7 @@ static void test_mst(void) {
 
 	/* An edge of ours without reverse does not count. */
 	unlink_nodes(local_node, b);
-	mkedge(local_node, b, 0, 30);
+	fixture_edge(local_node, b, 0, 30);
 	graph(NULL);
 	CHECK(!in_tree(local_node, b));
 	CHECK(in_tree(local_node, a));

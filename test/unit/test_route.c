@@ -15,6 +15,7 @@
 #include "packet/packet.h"
 #include "route/route.h"
 #include "frames.h"
+#include "mesh_fixtures.h"
 #include "unit.h"
 
 /*   me     myself: 10.0.0.0/16, fd00::/16, MAC 02:00:00:00:00:01
@@ -26,21 +27,12 @@ static route_policy_t pol;
 static uint8_t frame[2048];
 
 static node_t *mknode(const char *name, bool reachable) {
-	node_t *n = node_new(name);
-	n->status.reachable = reachable;
-	n->mtu = MTU;
-	node_register(n);
-	return n;
+	return fixture_node(name, reachable, MTU);
 }
 
 static subnet_t *add(node_t *owner, const char *str) {
-	subnet_t *s = subnet_new();
-	if(!subnet_parse(s, str)) {
-		CHECK(!"str2net failed in test setup");
-		subnet_free(s);
-		return NULL;
-	}
-	subnet_attach(owner, s);
+	subnet_t *s = fixture_subnet(owner, str);
+	CHECK(s != NULL); /* a subnet string of the test itself */
 	return s;
 }
 

@@ -10,24 +10,17 @@
 #include "mesh/mesh.h"
 #include "mesh/node.h"
 #include "mesh/subnet.h"
+#include "mesh_fixtures.h"
 #include "unit.h"
 
 static node_t *mknode(const char *name, bool reachable) {
-	node_t *n = node_new(name);
-	n->status.reachable = reachable;
-	node_register(n);
-	return n;
+	return fixture_node(name, reachable, 0);
 }
 
 /* Parse and attach; NULL (and a failed check) if the string is bad. */
 static subnet_t *add(node_t *owner, const char *str) {
-	subnet_t *s = subnet_new();
-	if(!subnet_parse(s, str)) {
-		CHECK(!"str2net failed in test setup");
-		subnet_free(s);
-		return NULL;
-	}
-	subnet_attach(owner, s);
+	subnet_t *s = fixture_subnet(owner, str);
+	CHECK(s != NULL); /* a subnet string of the test itself */
 	return s;
 }
 

@@ -15,6 +15,7 @@
 #include "mesh/subnet.h"
 #include "meta/connection.h"
 #include "meta/topology.h"
+#include "mesh_fixtures.h"
 #include "unit.h"
 
 #define MAXCALLS 16
@@ -45,19 +46,7 @@ static void reset_calls(void) {
 }
 
 static node_t *mknode(const char *name) {
-	node_t *n = node_new(name);
-	node_register(n);
-	return n;
-}
-
-static edge_t *mkedge(node_t *from, node_t *to, uint32_t options, int weight) {
-	edge_t *e = edge_new();
-	e->from = from;
-	e->to = to;
-	e->options = options;
-	e->weight = weight;
-	edge_link(e);
-	return e;
+	return fixture_node(name, false, 0);
 }
 
 /* Our connection to peer, carrying our edge to it, as ACK leaves it. */
@@ -87,10 +76,10 @@ static void test_graph_changed(void) {
 	subnet_attach(b, s);
 
 	/* me - b (fqtinc, announces RFC 6040), b - c (tinc 1.0). */
-	mkedge(local_node, b, OPTION_ECN_RFC6040, 10);
-	mkedge(b, local_node, OPTION_ECN_RFC6040, 10);
-	mkedge(b, c, 0, 10);
-	mkedge(c, b, 0, 10);
+	fixture_edge(local_node, b, OPTION_ECN_RFC6040, 10);
+	fixture_edge(b, local_node, OPTION_ECN_RFC6040, 10);
+	fixture_edge(b, c, 0, 10);
+	fixture_edge(c, b, 0, 10);
 	connection_t *cb = mkconnection(b);
 
 	meta_connect_hooks(&hooks);
@@ -134,7 +123,7 @@ static void test_graph_changed(void) {
 
 	/* Without hooks (fuzzers, tests) nothing is called, nothing breaks. */
 	meta_connect_hooks(NULL);
-	mkedge(local_node, b, OPTION_ECN_RFC6040, 10);
+	fixture_edge(local_node, b, OPTION_ECN_RFC6040, 10);
 	cb->edge = edge_find(local_node, b);
 	cb->edge->connection = cb;
 	reset_calls();
