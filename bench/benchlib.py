@@ -118,7 +118,7 @@ USR2_RE = re.compile(
 SHAPER_RE = re.compile(r" shaper: \d+ bit/s, (\d+) packets, (\d+) wire bytes")
 
 
-INGRESS_RE = re.compile(r" ingress codel: signals \d+, dropped before decryption (\d+), marked (\d+)"
+INGRESS_RE = re.compile(r" ingress codel: signals \d+, dropped before decryption (\d+)(?: \(threshold \d+\))?, marked (\d+)"
                         r"(?: \(threshold (\d+)\))?, dropped Not-ECT after decryption (\d+)")
 
 

@@ -15,11 +15,12 @@ typedef struct rx_queue {
 
 static codel_params_t params;
 static uint64_t ce_threshold;
+static uint64_t drop_threshold;
 static codel_vars_t vars[INGRESS_SOCKETS];
 static codel_stats_t cstats;
 static ingress_stats_t stats;
 
-void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns) {
+void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns, uint64_t drop_threshold_ns) {
 	codel_params_default(&params, PACKET_BUF_MAX);
 	if(target_ns)
 		params.target_ns = target_ns;
@@ -28,6 +29,7 @@ void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshol
 	/* never let CoDel touch the (encrypted) bytes: we decide mark or drop */
 	params.ecn = false;
 	ce_threshold = ce_threshold_ns;
+	drop_threshold = drop_threshold_ns;
 	for(int i = 0; i < INGRESS_SOCKETS; i++)
 		codel_vars_init(&vars[i]);
 }
@@ -53,7 +55,7 @@ static void rx_signal(void *ctx, frame_buf_t *p) {
 	q->deliver(p, INGRESS_MARK, q->ctx);
 }
 
-void ingress_run(int sock, frame_buf_t **batch, int n, bool more_waiting, uint64_t now,
+void ingress_run(int sock, frame_buf_t **batch, int n, uint64_t bytes_behind, uint64_t now,
                  ingress_deliver_t deliver, void *ctx) {
 	if(sock < 0)
 		sock = 0;
@@ -62,14 +64,13 @@ void ingress_run(int sock, frame_buf_t **batch, int n, bool more_waiting, uint64
 	rx_queue_t q = {batch, n, 0, 0, deliver, ctx};
 	for(int i = 0; i < n; i++)
 		q.backlog += batch[i]->len;
-	/* a full batch means the socket holds more: never "nearly empty" then */
-	if(more_waiting)
-		q.backlog += 64 * PACKET_BUF_MAX;
+	/* what waits behind the batch counts: never "nearly empty" then */
+	q.backlog += bytes_behind;
 	codel_queue_t cq = {rx_pop, rx_signal, &q, &q.backlog};
-	/* Stop once the batch is used up: when more datagrams wait in the kernel
-	 * the queue is not empty, and CoDel must not be told it is (an empty
-	 * queue ends its dropping state). */
-	while(q.head < q.n || !more_waiting) {
+	/* Stop once the batch is used up: when more datagrams wait behind it the
+	 * queue is not empty, and CoDel must not be told it is (an empty queue
+	 * ends its dropping state). */
+	while(q.head < q.n || !bytes_behind) {
 		frame_buf_t *p = codel_dequeue(&params, &vars[sock], &cstats, &cq, now);
 		if(!p)
 			break;
@@ -83,9 +84,22 @@ void ingress_run(int sock, frame_buf_t **batch, int n, bool more_waiting, uint64
 		 * soon as it waited longer than the threshold: an ECN flow backs off
 		 * once per round trip however many it gets (the idea of Linux
 		 * fq_codel's ce_threshold). */
-		if(ce_threshold && s > ce_threshold && (p->outer_tos & ECN_MASK) != ECN_NOT_ECT) {
+		bool ect = (p->outer_tos & ECN_MASK) != ECN_NOT_ECT;
+		if(ce_threshold && s > ce_threshold && ect) {
 			stats.threshold_marks++;
 			deliver(p, INGRESS_MARK_ONLY, ctx);
+			continue;
+		}
+		/* The same for flows that can only be told by a loss: CoDel's
+		 * control law is paced by its interval (100 ms), far slower than
+		 * the round trips of the flows that fill a receive queue in a few
+		 * milliseconds, so on its own it lets that queue stand. A Not-ECT
+		 * datagram that waited longer than the drop threshold is dropped
+		 * before it costs a decryption, and the queue's delay stays near
+		 * the threshold (a time-based head drop). */
+		if(drop_threshold && s > drop_threshold && !ect) {
+			stats.threshold_drops++;
+			deliver(p, INGRESS_DROP, ctx);
 			continue;
 		}
 		stats.sojourn_sum_ns += s;

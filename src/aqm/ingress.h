@@ -20,12 +20,18 @@
 
 /* Default IngressCEThreshold. */
 #define INGRESS_CE_THRESHOLD_DEFAULT_NS (2 * 1000000ULL)
+/* Default IngressCoDelTarget and IngressCoDelInterval. */
+#define INGRESS_TARGET_DEFAULT_NS (2 * 1000000ULL)
+#define INGRESS_INTERVAL_DEFAULT_NS (20 * 1000000ULL)
+/* Default IngressDropThreshold: off (see doc/tinc.conf.5). */
+#define INGRESS_DROP_THRESHOLD_DEFAULT_NS 0
 
 typedef struct ingress_stats {
 	uint64_t signals;     /* CoDel decisions */
 	uint64_t dropped;     /* dropped before decryption (outer Not-ECT) */
 	uint64_t marked;      /* passed on to be CE-marked */
 	uint64_t threshold_marks; /* passed on to be CE-marked for waiting longer than the CE threshold */
+	uint64_t threshold_drops; /* Not-ECT, dropped undecrypted for waiting longer than the drop threshold */
 	uint64_t delivered;   /* datagrams CoDel let through untouched */
 	uint64_t sojourn_max_ns;
 	uint64_t sojourn_sum_ns; /* of those: for the average */
@@ -44,12 +50,14 @@ typedef void (*ingress_deliver_t)(frame_buf_t *p, ingress_verdict_t v, void *ctx
 
 /* 0 for target or interval: the RFC 8289 default. ce_threshold_ns: an
  * ECN-capable datagram that waited longer is marked regardless of CoDel's
- * state (0: never). */
-void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns);
+ * state (0: never). drop_threshold_ns: a Not-ECT datagram that waited longer
+ * is dropped before decryption, likewise (0: never). */
+void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns, uint64_t drop_threshold_ns);
 /* Run one receive batch through CoDel at time now (ns, the clock of the
- * packets' tstamp_ns). more_waiting: the batch was full, so more datagrams
- * are queued in the kernel behind it. */
-void ingress_run(int sock, frame_buf_t **batch, int n, bool more_waiting, uint64_t now,
+ * packets' tstamp_ns). bytes_behind: bytes of datagrams queued behind the
+ * batch (the daemon's backlog); 0 says the queue ends with this batch. Every
+ * datagram of the batch is delivered once, in order, with a verdict. */
+void ingress_run(int sock, frame_buf_t **batch, int n, uint64_t bytes_behind, uint64_t now,
                  ingress_deliver_t deliver, void *ctx);
 void ingress_get_stats(ingress_stats_t *st);
 

@@ -82,6 +82,9 @@ static const option_info_t options[] = {
 	EXTENSION("FQCoDelMemoryLimit", OPT_SERVER, true),
 	EXTENSION("FQCoDelECN", OPT_SERVER, true),
 	EXTENSION("IngressCEThreshold", OPT_SERVER, true),
+	EXTENSION("IngressDropThreshold", OPT_SERVER, true),
+	EXTENSION("IngressCoDelTarget", OPT_SERVER, true),
+	EXTENSION("IngressCoDelInterval", OPT_SERVER, true),
 	EXTENSION("ShaperOverhead", OPT_SERVER, true),
 };
 

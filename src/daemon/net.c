@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "datapath/datapath.h"
 #include "datapath/mac_learning.h"
+#include "datapath/receive.h"
 #include "datapath/rekey.h"
 #include "datapath/transmit.h"
 #include "io/device.h"
@@ -125,7 +126,7 @@ void net_start(void) {
 	if(device.fd >= 0)
 		fd_watch_start(&device_watch, device.fd, EPOLLIN, device_readable, NULL);
 	datapath_link_start();
-	/* once per loop turn: queued frames go out, then the sendmmsg batches */
+	/* once per loop turn: receive backlogs, queued frames, the sendmmsg batches */
 	event_set_idle_hook(datapath_end_of_turn);
 	graph_recompute();
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
@@ -135,6 +136,7 @@ void net_stop(void) {
 	timer_del(&housekeeping_timer);
 	fd_watch_stop(&device_watch);
 	egress_exit();
+	receive_backlog_free();
 	net_socket_exit();
 	graphdump_exit();
 }
@@ -168,8 +170,9 @@ void dump_nodes_edges_subnets(void) {
 	egress_dump();
 	ingress_stats_t in;
 	ingress_get_stats(&in);
-	logger(VERBOSITY_ERRORS, LOG_DEBUG, " ingress codel: signals %llu, dropped before decryption %llu, marked %llu (threshold %llu), dropped Not-ECT after decryption %llu, sojourn max %.3f ms avg %.3f ms",
-	       (unsigned long long)in.signals, (unsigned long long)in.dropped, (unsigned long long)in.marked,
+	logger(VERBOSITY_ERRORS, LOG_DEBUG, " ingress codel: signals %llu, dropped before decryption %llu (threshold %llu), marked %llu (threshold %llu), dropped Not-ECT after decryption %llu, sojourn max %.3f ms avg %.3f ms",
+	       (unsigned long long)in.signals, (unsigned long long)(in.dropped + in.threshold_drops),
+	       (unsigned long long)in.threshold_drops, (unsigned long long)in.marked,
 	       (unsigned long long)in.threshold_marks,
 	       (unsigned long long)d->rx_codel_drops, in.sojourn_max_ns / 1e6,
 	       in.delivered ? in.sojourn_sum_ns / 1e6 / (double)in.delivered : 0.0);

@@ -364,6 +364,14 @@ static bool read_aqm_settings(egress_config_t *e) {
 	e->ingress_ce_threshold_ns = INGRESS_CE_THRESHOLD_DEFAULT_NS;
 	if(!get_ms_decimal("IngressCEThreshold", &e->ingress_ce_threshold_ns))
 		return false;
+	e->ingress_drop_threshold_ns = INGRESS_DROP_THRESHOLD_DEFAULT_NS;
+	if(!get_ms_decimal("IngressDropThreshold", &e->ingress_drop_threshold_ns))
+		return false;
+	e->ingress_target_ns = INGRESS_TARGET_DEFAULT_NS;
+	e->ingress_interval_ns = INGRESS_INTERVAL_DEFAULT_NS;
+	if(!get_ms_decimal("IngressCoDelTarget", &e->ingress_target_ns) ||
+	   !get_ms_decimal("IngressCoDelInterval", &e->ingress_interval_ns))
+		return false;
 	if(flows > 65536) {
 		logger(VERBOSITY_ERRORS, LOG_ERR, "FQCoDelFlows is too large: the most is 65536");
 		return false;
@@ -605,7 +613,7 @@ bool network_init(void) {
 	egress_config_t aqm;
 	if(!read_aqm_settings(&aqm) || !egress_init(&aqm))
 		return false;
-	ingress_init(aqm.target_ns, aqm.interval_ns, aqm.ingress_ce_threshold_ns);
+	ingress_init(aqm.ingress_target_ns, aqm.ingress_interval_ns, aqm.ingress_ce_threshold_ns, aqm.ingress_drop_threshold_ns);
 	if(!device_open())
 		return false;
 	run_script("tinc-up", NULL);

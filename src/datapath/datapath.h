@@ -1,5 +1,5 @@
-/* The data path as the daemon sees it: its counters and the step that
- * ends every event-loop turn. The stages themselves: receive.h (sockets to
+/* The data path as the daemon sees it: its counters (counters.h) and the
+ * step that ends every event-loop turn. The stages themselves: receive.h (sockets to
  * routing), transmit.h (routing to the egress queue), egress.h (queue to
  * sealing), seal.h (sealing to the socket batch). */
 #ifndef FQTINC_DATAPATH_H
@@ -8,28 +8,13 @@
 #include <stdint.h>
 
 #include "util/compat.h"
+#include "datapath/counters.h"
 
-/* Counters for the whole daemon (dumped on USR2). */
-typedef struct datapath_stats {
-	uint64_t udp_unknown_source;
-	uint64_t udp_no_key;
-	uint64_t udp_bad_mac;
-	uint64_t udp_decrypt_failed;
-	uint64_t udp_replay_late;
-	uint64_t udp_replay_replayed;
-	uint64_t udp_replay_far_ahead;
-	uint64_t udp_decompress_failed;
-	uint64_t ecn_ce_drops;       /* outer CE over inner Not-ECT (RFC 6040: drop) */
-	uint64_t ecn_ce_propagated;  /* outer CE copied into the inner packet */
-	uint64_t ecn_unexpected;     /* combinations RFC 6040 says to log */
-	uint64_t rx_codel_drops;     /* receive-side CoDel signal on a Not-ECT inner packet */
-} datapath_stats_t;
 
-extern datapath_stats_t datapath_stats;
-
-/* The event loop's idle step: send what the egress queue may send this
- * turn, then the socket batches. True if frames are left that could go
- * right away (poll instead of sleeping). */
+/* The event loop's idle step: open a batch from each receive backlog, send
+ * what the egress queue may send this turn, then the socket batches. True if
+ * datagrams or frames are left that could be handled right away (poll
+ * instead of sleeping). */
 bool datapath_end_of_turn(void);
 
 #endif

@@ -161,13 +161,17 @@ static void shaper_wakeup(void *data) {
  * and the sockets (cheap) keeps up with sealing (expensive) and the backlog
  * stays here, under CoDel, rather than in the tun device's kernel queue. */
 #define EGRESS_BUDGET 64
-/* How many frames the device may give us this turn. Reading is cheap but a
- * syscall per frame: once the queue holds several turns' worth, a frame read
- * beyond what the turn sends is one FQ-CoDel will mostly drop again. Twice
- * the send budget still drains a responsive sender's frames into the queue
- * (it sends no faster than we do), while an unresponsive flood leaves its
- * excess in the device queue, where dropping costs us nothing. */
-#define EGRESS_BACKLOGGED (4 * EGRESS_BUDGET)
+/* How many frames the device may give us this turn. Everything, as long as
+ * the queue is what CoDel keeps a responsive load to: a frame left in the
+ * tun device waits in a FIFO, where a ping stands behind bulk frames for as
+ * long as the daemon is not scheduled, and overflows it when that lasts a
+ * few milliseconds. Only a queue far longer than CoDel lets responsive flows
+ * keep (4096 frames, about 50 ms at 1 Gbit/s) means an unresponsive flood:
+ * then twice the send budget per turn, and the flood's excess stays in the
+ * device queue, where dropping it costs us nothing (reading is a system call
+ * per frame, and a turn that read 1024 frames to send 64 would starve the
+ * flows that behave). */
+#define EGRESS_BACKLOGGED (64 * EGRESS_BUDGET)
 
 int egress_read_budget(int most) {
 	if(queue && fq_codel_backlog_packets(queue) > EGRESS_BACKLOGGED)

@@ -18,6 +18,9 @@ typedef struct egress_config {
 	uint64_t shaper_bps;               /* 0 = no shaping */
 	uint32_t shaper_overhead;          /* bytes per packet beyond the inner frame */
 	uint64_t ingress_ce_threshold_ns;  /* receive side, see ingress.h; 0 = off */
+	uint64_t ingress_drop_threshold_ns; /* likewise */
+	uint64_t ingress_target_ns;   /* receive-side CoDel; 0 = the RFC 8289 default */
+	uint64_t ingress_interval_ns;
 } egress_config_t;
 
 bool egress_init(const egress_config_t *cfg);

@@ -12,11 +12,12 @@
 #include <time.h>
 
 #include "aqm/ingress.h"
-#include "datapath/datapath.h"
+#include "datapath/counters.h"
 #include "datapath/egress.h"
 #include "datapath/pmtu.h"
 #include "datapath/receive.h"
 #include "datapath/rekey.h"
+#include "datapath/rx_backlog.h"
 #include "datapath/transmit.h"
 #include "io/sockets.h"
 #include "io/udp_tx.h"
@@ -31,12 +32,6 @@
 #define RX_BATCH 64
 #define SEQNO_REKEY_THRESHOLD 0x40000000U /* 2^30: force a new key */
 
-typedef struct rx_ctx {
-	int sock;
-	frame_buf_t *base;
-	sockaddr_u from[RX_BATCH];
-} rx_ctx_t;
-
 static void parse_cmsgs(struct msghdr *msg, frame_buf_t *packet);
 static void deliver_datagram(frame_buf_t *p, ingress_verdict_t v, void *data);
 static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t len);
@@ -49,46 +44,102 @@ static bool rate_limit_ok(uint64_t *last, uint64_t interval_ns);
 
 /* ---- the socket batch ---- */
 
-void udp_socket_readable(void *data, uint32_t events) {
-	listener_t *ls = data;
-	/* the socket took what waited: the egress queue may go on */
-	if((events & EPOLLOUT) && udp_tx_writable((int)(ls - listener)))
-		egress_run();
-	if(!(events & EPOLLIN))
-		return;
-	static frame_buf_t rx[RX_BATCH];
-	static frame_buf_t *batch[RX_BATCH];
+/* One backlog per listening socket: the sojourn CoDel sees at its head is
+ * that of one FIFO. */
+static rx_backlog_t backlogs[MAX_LISTENERS];
+static uint32_t backlogged; /* bit per socket whose backlog is not empty */
+
+/* Read what the socket holds into its backlog, until the socket is empty or
+ * the backlog full. */
+static void drain_socket(int sock, rx_backlog_t *b) {
 	static uint8_t cbufs[RX_BATCH][256];
 	static struct iovec iov[RX_BATCH];
 	static struct mmsghdr msgs[RX_BATCH];
-	static rx_ctx_t ctx;
-	ctx.sock = (int)(ls - listener);
-
-	for(int i = 0; i < RX_BATCH; i++) {
-		iov[i] = (struct iovec){rx[i].data, PACKET_BUF_MAX};
-		msgs[i].msg_hdr = (struct msghdr){
-			.msg_name = &ctx.from[i], .msg_namelen = sizeof(ctx.from[i]),
-			.msg_iov = &iov[i], .msg_iovlen = 1,
-			.msg_control = cbufs[i], .msg_controllen = sizeof(cbufs[i]),
-		};
+	for(;;) {
+		uint32_t room;
+		rx_slot_t *slots = rx_backlog_tail(b, RX_BATCH, &room);
+		if(!room)
+			return; /* full: the rest waits in the kernel */
+		for(uint32_t i = 0; i < room; i++) {
+			iov[i] = (struct iovec){slots[i].frame.data, PACKET_BUF_MAX};
+			msgs[i].msg_hdr = (struct msghdr){
+				.msg_name = &slots[i].from, .msg_namelen = sizeof(slots[i].from),
+				.msg_iov = &iov[i], .msg_iovlen = 1,
+				.msg_control = cbufs[i], .msg_controllen = sizeof(cbufs[i]),
+			};
+		}
+		int n = recvmmsg(listener[sock].udp.fd, msgs, room, MSG_DONTWAIT, NULL);
+		if(n <= 0) {
+			if(n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read datagrams from %s: %s",
+				       sockaddr_describe(&listener[sock].sa), strerror(errno));
+			return;
+		}
+		for(int i = 0; i < n; i++) {
+			/* larger than any valid datagram: kept as an empty slot, skipped */
+			slots[i].frame.len = msgs[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : (uint16_t)msgs[i].msg_len;
+			parse_cmsgs(&msgs[i].msg_hdr, &slots[i].frame);
+		}
+		rx_backlog_commit(b, (uint32_t)n);
+		backlogged |= 1U << sock;
+		if((uint32_t)n < room)
+			return; /* the socket is empty */
 	}
-	int n = recvmmsg(ls->udp.fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
-	if(n < 0) {
-		if(errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read datagrams from %s: %s", sockaddr_describe(&ls->sa), strerror(errno));
+}
+
+/* Open at most RX_BATCH datagrams from the head of sock's backlog, through
+ * the receive-side AQM. */
+static void serve_backlog(int sock, rx_backlog_t *b) {
+	frame_buf_t *batch[RX_BATCH];
+	uint32_t n = MIN(b->count, (uint32_t)RX_BATCH), k = 0;
+	uint64_t bytes = 0;
+	for(uint32_t i = 0; i < n; i++) {
+		rx_slot_t *s = rx_backlog_at(b, i);
+		bytes += s->frame.len;
+		if(s->frame.len)
+			batch[k++] = &s->frame;
+	}
+	ingress_run(sock, batch, (int)k, b->bytes - bytes, clock_now_ns(), deliver_datagram, &sock);
+	rx_backlog_pop(b, n);
+	if(!b->count)
+		backlogged &= ~(1U << sock);
+}
+
+void udp_socket_readable(void *data, uint32_t events) {
+	listener_t *ls = data;
+	int sock = (int)(ls - listener);
+	/* the socket took what waited: the egress queue may go on */
+	if((events & EPOLLOUT) && udp_tx_writable(sock))
+		egress_run();
+	if(!(events & EPOLLIN))
+		return;
+	rx_backlog_t *b = &backlogs[sock];
+	if(!rx_backlog_ready(b, RX_BACKLOG_SLOTS)) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot allocate the receive backlog of %s; datagrams wait in the kernel",
+		       sockaddr_describe(&ls->sa));
 		return;
 	}
-	int k = 0;
-	for(int i = 0; i < n; i++) {
-		if(msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-			continue; /* larger than any valid datagram */
-		rx[i].len = (uint16_t)msgs[i].msg_len;
-		parse_cmsgs(&msgs[i].msg_hdr, &rx[i]);
-		batch[k++] = &rx[i];
-	}
-	ctx.base = rx;
-	ingress_run(ctx.sock, batch, k, n == RX_BATCH, clock_now_ns(), deliver_datagram, &ctx);
+	drain_socket(sock, b);
+	serve_backlog(sock, b);
 }
+
+bool receive_backlog_run(void) {
+	for(int sock = 0; sock < MAX_LISTENERS; sock++) {
+		if(!(backlogged & (1U << sock)))
+			continue;
+		/* keep the kernel's buffer empty: what arrived meanwhile joins the tail */
+		drain_socket(sock, &backlogs[sock]);
+		serve_backlog(sock, &backlogs[sock]);
+	}
+	return backlogged != 0;
+}
+
+void receive_backlog_free(void) {
+	for(int sock = 0; sock < MAX_LISTENERS; sock++)
+		rx_backlog_free(&backlogs[sock]);
+	backlogged = 0;
+}
+
 
 static void parse_cmsgs(struct msghdr *msg, frame_buf_t *packet) {
 	packet->outer_tos = 0;
@@ -121,8 +172,8 @@ static void parse_cmsgs(struct msghdr *msg, frame_buf_t *packet) {
 /* One received datagram, in order, after the receive-side CoDel. */
 static void deliver_datagram(frame_buf_t *p, ingress_verdict_t v, void *data) {
 	static frame_buf_t packet;
-	rx_ctx_t *ctx = data;
-	sockaddr_u *from = &ctx->from[p - ctx->base];
+	int sock = *(int *)data;
+	sockaddr_u *from = &rx_slot_of(p)->from;
 	if(v == INGRESS_DROP) {
 		sockaddr_unmap(from);
 		node_t *n = node_find_by_udp(from);
@@ -135,7 +186,7 @@ static void deliver_datagram(frame_buf_t *p, ingress_verdict_t v, void *data) {
 	packet.tstamp_ns = p->tstamp_ns;
 	packet.congested = v == INGRESS_MARK ? PACKET_SIGNAL_MARK_OR_DROP
 	                   : v == INGRESS_MARK_ONLY ? PACKET_SIGNAL_MARK_ONLY : PACKET_SIGNAL_NONE;
-	receive_datagram(ctx->sock, from, p->data, p->len, &packet);
+	receive_datagram(sock, from, p->data, p->len, &packet);
 }
 
 /* ---- the sender, authentication, decryption ---- */

@@ -13,8 +13,15 @@
 #include "packet/packet.h"
 #include "util/sockaddr.h"
 
-/* epoll callback for a listening socket's UDP side (data: its listener_t). */
+/* epoll callback for a listening socket's UDP side (data: its listener_t):
+ * the socket is drained into its backlog (datapath/rx_backlog.h), then a
+ * batch from the backlog's head is opened. */
 void udp_socket_readable(void *data, uint32_t events);
+/* Once per loop turn: drain and serve the backlogs that are not empty; true
+ * while any still holds datagrams (the loop must not sleep then). */
+bool receive_backlog_run(void);
+/* Free the backlogs (shutdown). */
+void receive_backlog_free(void);
 
 /* One datagram from 'from' on listen socket 'sock', with packet's outer TOS,
  * TTL, timestamp and congestion signal already filled in; the frame is

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "aqm/sndbuf_sizing.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "io/sockets.h"
 #include "mesh/node.h"
@@ -24,6 +26,9 @@ typedef struct tx_batch {
 	int head;       /* first message not yet sent */
 	int count;      /* messages queued */
 	bool blocked;   /* the socket said EAGAIN/ENOBUFS: wait for EPOLLOUT */
+	uint64_t full_since_ns; /* when a send found the buffer full; 0: not so */
+	int sized_fd;   /* the socket the sizing belongs to */
+	sndbuf_sizing_t sizing;
 } tx_batch_t;
 
 static tx_batch_t *batches[MAX_LISTENERS];
@@ -36,11 +41,43 @@ static tx_batch_t *batch_for(int sock) {
 	if(!batches[sock]) {
 		static tx_batch_t storage[MAX_LISTENERS];
 		batches[sock] = &storage[sock];
+		batches[sock]->sized_fd = -1;
 	}
 	return batches[sock];
 }
 
 static void flush(int sock);
+
+/* The send buffer follows the uplink's drain rate (see sndbuf_sizing.h). */
+static void sizing_start(tx_batch_t *b, int fd) {
+	int size = 0;
+	socklen_t len = sizeof(size);
+	if(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0 || size <= 0)
+		size = 0;
+	sndbuf_sizing_init(&b->sizing, (uint32_t)size);
+	b->sized_fd = fd;
+	b->full_since_ns = 0;
+}
+
+static void sizing_drained(tx_batch_t *b, int sock) {
+	int fd = listener[sock].udp.fd;
+	if(!b->full_since_ns)
+		return;
+	uint64_t elapsed = clock_now_ns() - b->full_since_ns;
+	b->full_since_ns = 0;
+	uint32_t want = sndbuf_sizing_sample(&b->sizing, elapsed);
+	if(want == b->sizing.current)
+		return;
+	/* the kernel doubles what it is given, for its own overhead */
+	int half = (int)(want / 2), size = 0;
+	socklen_t len = sizeof(size);
+	if(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half)) < 0 ||
+	   getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0 || size <= 0)
+		return;
+	LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Send buffer of %s now %d bytes (uplink drains about %llu kB/s)",
+	    sockaddr_describe(&listener[sock].sa), size, (unsigned long long)b->sizing.rate / 1000);
+	sndbuf_sizing_applied(&b->sizing, (uint32_t)size);
+}
 
 uint8_t *udp_tx_slot(int sock) {
 	tx_batch_t *b = batch_for(sock);
@@ -111,6 +148,11 @@ static void flush(int sock) {
 		if(errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
 			/* keep the rest; the local queue is full (send buffer or qdisc) */
 			b->blocked = true;
+			if(errno != ENOBUFS) {
+				if(b->sized_fd != listener[sock].udp.fd)
+					sizing_start(b, listener[sock].udp.fd);
+				b->full_since_ns = clock_now_ns();
+			}
 			fd_watch_set_events(&listener[sock].udp, EPOLLIN | EPOLLOUT);
 			return;
 		}
@@ -144,6 +186,8 @@ bool udp_tx_writable(int sock) {
 	if(!b)
 		return false;
 	b->blocked = false;
+	if(b->sized_fd == listener[sock].udp.fd)
+		sizing_drained(b, sock);
 	fd_watch_set_events(&listener[sock].udp, EPOLLIN);
 	flush(sock);
 	return !b->blocked;

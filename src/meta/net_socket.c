@@ -111,10 +111,11 @@ static int open_udp_socket(const sockaddr_u *sa) {
 	setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
 	/* Kernel arrival time, for sojourn time of packets that waited in the socket. */
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	/* A receive buffer deep enough that, when the daemon cannot keep up, the
-	 * backlog waits where the receive-side CoDel sees its age (kernel
-	 * timestamps) instead of overflowing as uncontrolled tail drops. As root
-	 * we may exceed net.core.rmem_max. */
+	/* A receive buffer deep enough to hold what arrives while the daemon is
+	 * not scheduled: it drains the socket into its own queue whenever it runs,
+	 * where the receive-side CoDel judges each datagram by its kernel
+	 * timestamp, so the buffer never overflows as uncontrolled tail drops.
+	 * As root we may exceed net.core.rmem_max. */
 	int rcvbuf = settings.udp_rcvbuf ? settings.udp_rcvbuf : UDP_RCVBUF_DEFAULT;
 	if(setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));

@@ -36,11 +36,12 @@ static void run_batch(int n, uint64_t now, uint64_t wait, uint8_t outer_ecn, boo
 		pk[i].outer_tos = outer_ecn;
 		batch[i] = &pk[i];
 	}
-	ingress_run(0, batch, n, full, now, deliver, NULL);
+	/* a full batch: a socket's worth more waits behind it */
+	ingress_run(0, batch, n, full ? 64 * PACKET_BUF_MAX : 0, now, deliver, NULL);
 }
 
 int main(void) {
-	ingress_init(5 * MS, 100 * MS, 0);
+	ingress_init(5 * MS, 100 * MS, 0, 0);
 	uint64_t t = 1000 * NSEC_PER_SEC;
 
 	/* below target: nothing happens */
@@ -94,7 +95,7 @@ int main(void) {
 	/* With a CE threshold, an ECN-capable datagram that waited longer is
 	 * marked at once, before CoDel would act (no interval has passed);
 	 * Not-ECT ones and those below the threshold pass untouched. */
-	ingress_init(5 * MS, 100 * MS, 2 * MS);
+	ingress_init(5 * MS, 100 * MS, 2 * MS, 0);
 	ingress_get_stats(&st);
 	uint64_t signals0 = st.signals, threshold0 = st.threshold_marks;
 	delivered = congested = 0;
