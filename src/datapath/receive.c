@@ -115,8 +115,11 @@ void udp_socket_readable(void *data, uint32_t events) {
 		return;
 	rx_backlog_t *b = &backlogs[sock];
 	if(!rx_backlog_ready(b, RX_BACKLOG_SLOTS)) {
-		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot allocate the receive backlog of %s; datagrams wait in the kernel",
-		       sockaddr_describe(&ls->sa));
+		/* tried again on every event: said once a second at most */
+		static uint64_t last_log;
+		if(rate_limit_ok(&last_log, NSEC_PER_SEC))
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot allocate the receive queue of %s (%zu bytes); datagrams wait in the kernel",
+			       sockaddr_describe(&ls->sa), (size_t)RX_BACKLOG_SLOTS * sizeof(rx_slot_t));
 		return;
 	}
 	drain_socket(sock, b);
