@@ -18,6 +18,7 @@
 #include "aqm/ingress.h"
 #include "util/event.h"
 #include "mesh/graph.h"
+#include "control/dump_stats.h"
 #include "daemon/graphdump.h"
 #include "util/log.h"
 #include "daemon/net.h"
@@ -175,26 +176,11 @@ void dump_nodes_edges_subnets(void) {
 	       in.delivered ? in.sojourn_sum_ns / 1e6 / (double)in.delivered : 0.0);
 	logger(VERBOSITY_ERRORS, LOG_DEBUG, "Nodes:");
 	sset_foreach(node_t, n, &nodes_by_name) {
-		logger(VERBOSITY_ERRORS, LOG_DEBUG,
-		       " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s"
-		       " in %llu/%llu out %llu/%llu udp %llu/%llu tcp %llu/%llu late %llu replayed %llu"
-		       " queue backlog %u sent %llu sojourn max %.3f avg %.3f ms drops codel %llu limit %llu CE %llu"
-		       " ingress CE %llu drops %llu",
-		       n->name, n->hostname ? n->hostname : "unknown port unknown",
-		       n->tx_key.cipher_nid, n->tx_key.digest_nid, n->tx_key.maclength, n->tx_key.compression,
-		       n->options, node_status_bits(n),
-		       n->nexthop ? n->nexthop->name : "-", n->via ? n->via->name : "-",
-		       n->mtu, n->mtu_floor, n->mtu_ceiling,
-		       n == local_node ? "-" : n->ecn_normal ? "normal" : "compat",
-		       (unsigned long long)n->stats.in_packets, (unsigned long long)n->stats.in_bytes,
-		       (unsigned long long)n->stats.out_packets, (unsigned long long)n->stats.out_bytes,
-		       (unsigned long long)n->stats.udp_in, (unsigned long long)n->stats.udp_out,
-		       (unsigned long long)n->stats.tcp_in, (unsigned long long)n->stats.tcp_out,
-		       (unsigned long long)n->replay.n_late, (unsigned long long)n->replay.n_replayed,
-		       n->stats.q_backlog, (unsigned long long)n->stats.q_sent, n->stats.q_sojourn_max_ns / 1e6,
-		       n->stats.q_sent ? n->stats.q_sojourn_sum_ns / 1e6 / (double)n->stats.q_sent : 0.0,
-		       (unsigned long long)n->stats.q_drop_codel, (unsigned long long)n->stats.q_drop_limit,
-		       (unsigned long long)n->stats.q_ce, (unsigned long long)n->stats.rx_ce, (unsigned long long)n->stats.rx_drop);
+		node_report_t r;
+		char line[1024];
+		node_report_collect(n, &r);
+		node_report_log_line(&r, line, sizeof(line));
+		logger(VERBOSITY_ERRORS, LOG_DEBUG, "%s", line);
 	}
 	logger(VERBOSITY_ERRORS, LOG_DEBUG, "End of nodes.");
 
