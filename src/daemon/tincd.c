@@ -306,8 +306,9 @@ static int signal_running_daemon(void) {
  * start. It is private (0600) because it will hold the control cookie. */
 static bool write_pid_file(const char *text) {
 	size_t n = strlen(text);
-	if(fchmod(pidfile_fd, 0600) < 0 || ftruncate(pidfile_fd, 0) < 0 ||
-	   pwrite(pidfile_fd, text, n, 0) != (ssize_t)n) {
+	/* Overwrite, then cut: a reader never sees the file empty. */
+	if(fchmod(pidfile_fd, 0600) < 0 || pwrite(pidfile_fd, text, n, 0) != (ssize_t)n ||
+	   ftruncate(pidfile_fd, (off_t)n) < 0) {
 		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pid_file_path, strerror(errno));
 		return false;
 	}
@@ -552,8 +553,9 @@ int main(int argc, char **argv) {
 	int status = 1;
 	if(!network_init())
 		goto out;
+	/* Without the control socket the VPN still works; only `tinc` cannot reach it. */
 	if(!open_control_socket())
-		goto out_network;
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "Running without a control socket: tinc and fqtinc cannot reach this daemon");
 	if(!drop_privileges())
 		goto out_network;
 
