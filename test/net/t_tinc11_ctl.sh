@@ -110,6 +110,7 @@ if [ -x "$FQCTL" ]; then
 	check_eq "stats table: header" "node" "$(head -1 <<<"$table" | awk '{print $1}')"
 	check "stats table: beta with its ECN mode" grep -Eq '^beta +[^ ]+ +[0-9]+ +(normal|compat) ' <<<"$table"
 	json=$("$FQCTL" --pidfile="$dir/pid" stats --json)
+	note "fqtinc stats --json:"; printf '%s\n' "$json" | sed 's/^/#   /'
 	check_eq "stats --json: beta's pmtu as in the table" \
 		"$(awk '$1=="beta"{print $3}' <<<"$table")" \
 		"$("$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print([n for n in d["nodes"] if n["name"]=="beta"][0]["pmtu"])' <<<"$json")"
@@ -118,6 +119,38 @@ if [ -x "$FQCTL" ]; then
 else
 	fail "fqtinc control program $FQCTL not built"
 fi
+
+# ---- the line protocol itself (what `tinc top` and our own program rely on)
+# raw_ctl COOKIE LINE...: connect to alpha's socket, present COOKIE, send the
+# LINEs, print every line the daemon sends until it closes or is quiet for 1 s.
+raw_ctl() {
+	"$PYTHON" - "$dir/pid.socket" "$@" <<-'PY'
+		import socket, sys
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		s.connect(sys.argv[1])
+		s.sendall(("0 ^%s 0\n" % sys.argv[2] + "".join(l + "\n" for l in sys.argv[3:])).encode())
+		s.settimeout(1.0)
+		data = b""
+		try:
+		    while True:
+		        chunk = s.recv(65536)
+		        if not chunk:
+		            break
+		        data += chunk
+		except socket.timeout:
+		    pass
+		sys.stdout.write(data.decode(errors="replace"))
+	PY
+}
+read -r _ cookie _ <"$dir/pid"
+raw=$(raw_ctl "$cookie" "18 13")
+check_eq "handshake: our ID line" "0 alpha 17.0" "$(sed -n 1p <<<"$raw")"
+check_eq "handshake: ACK with control version 0 and the pid" "4 0 ${NODE_PID[alpha]}" "$(sed -n 2p <<<"$raw")"
+check "traffic (tinc top): beta's counters" grep -Eq '^18 13 beta [0-9]+ [0-9]+ [1-9][0-9]* [0-9]+$' <<<"$raw"
+check_eq "traffic: closed by its end line" "18 13" "$(tail -n 1 <<<"$raw")"
+check_eq "unknown request: 18 -1" "18 -1" "$(raw_ctl "$cookie" "18 77" | tail -n 1)"
+check_eq "a wrong cookie gets nothing" "" "$(raw_ctl "$(tr 0-9a-f 1-9a-f0 <<<"$cookie")" "18 13")"
+check "the daemon is fine after all that" grep -q '^beta ' <<<"$(ctl dump nodes)"
 
 # ---- stop
 pid=${NODE_PID[alpha]}
