@@ -27,6 +27,7 @@ control_client_t *control_client_new(int fd) {
 	control_client_t *cl = xzalloc(sizeof(*cl));
 	cl->fd = fd;
 	cl->log_level = -1;
+	cl->pcap_snaplen = -1;
 	sset_insert(&control_clients, cl);
 	return cl;
 }

@@ -19,6 +19,7 @@ typedef struct control_client {
 	bool closing;           /* close once the output is flushed */
 	bool dead;
 	int log_level;          /* >= 0: receives log lines up to this level; -1: none */
+	int pcap_snaplen;       /* >= 0: receives device frames cut to this (0: whole); -1: none */
 	char in[CONTROL_LINE_MAX];
 	size_t inlen;
 	uint8_t *out;

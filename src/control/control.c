@@ -14,6 +14,7 @@
 #include "control/control.h"
 #include "control/client.h"
 #include "control/log_tap.h"
+#include "control/pcap_tap.h"
 #include "io/sockets.h"
 #include "packet/crypto.h"
 #include "util/event.h"
@@ -147,6 +148,7 @@ bool control_open(const char *path, const control_actions_t *actions, char *line
 
 void control_close(void) {
 	control_log_tap_stop();
+	control_pcap_stop();
 	control_clients_close_all();
 	int fd = listen_watch.fd;
 	if(fd >= 0) {

@@ -9,6 +9,7 @@
 #include "control/dump_connections.h"
 #include "control/dump_mesh.h"
 #include "control/dump_stats.h"
+#include "control/pcap_tap.h"
 #include "control/protocol_ids.h"
 #include "meta/connection.h"
 #include "meta/protocol.h"
@@ -138,10 +139,13 @@ bool control_dispatch(control_client_t *cl, const char *line) {
 		cl->log_level = level;
 		return true;
 	}
-	case CTL_PCAP:
-		/* Accepted so that `tinc pcap` waits quietly; frames are not
-		 * copied to control clients (yet). */
+	case CTL_PCAP: {
+		int snaplen = 0;
+		if(sscanf(line, "%*d %*d %d", &snaplen) != 1)
+			snaplen = 0;
+		control_pcap_subscribe(cl, snaplen);
 		return true;
+	}
 	default:
 		return control_client_printf(cl, "%d %d", CTL_CONTROL, CTL_INVALID);
 	}

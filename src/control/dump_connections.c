@@ -29,6 +29,6 @@ void control_dump_connections(control_client_t *cl, int request) {
 	/* Control clients are connections too, as tinc 1.1 lists them. */
 	sset_foreach(control_client_t, other, &control_clients)
 		control_client_printf(cl, "%d %d <control> localhost port unix 0 %d %x", CTL_CONTROL, request,
-		                      other->fd, 1u << 9 | (other->log_level >= 0 ? 1u << 11 : 0));
+		                      other->fd, 1u << 9 | (other->pcap_snaplen >= 0 ? 1u << 10 : 0) | (other->log_level >= 0 ? 1u << 11 : 0));
 	control_client_printf(cl, "%d %d", CTL_CONTROL, request);
 }

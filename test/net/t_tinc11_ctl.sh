@@ -4,6 +4,7 @@
 # talking to alpha over its pid file and UNIX socket.  Every output is
 # parsed: node names, addresses, subnets, reachability, levels; then purge,
 # retry, disconnect, log, reload and stop change what the daemon does.
+# pcap gets the frames of alpha's device.
 # Also: the pid file still starts with the plain pid (tincd -k, init
 # systems), and fqtinc's own `fqtinc stats` table and JSON.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -88,6 +89,37 @@ check "reload: exit status 0" ctl reload
 check "reload: the new ConnectTo is followed" wait_for "ctl dump connections | grep -q '^gamma at $(outer4 gamma) '" 10
 check "log: the reload reached tinc log" wait_for "grep -q 're-read the configuration' '$TMP/ctl.log'" 5
 kill "$logpid" 2>/dev/null; wait "$logpid" 2>/dev/null
+
+# ---- pcap: frames of alpha's device, as a pcap file
+ctl pcap 200 >"$TMP/ctl.pcap" 2>/dev/null &
+pcappid=$!
+sleep 0.5
+nsx "$NS_A" ping -n -q -c 3 -i 0.1 "$(vpn4 beta)" >/dev/null
+sleep 0.3
+kill "$pcappid" 2>/dev/null; wait "$pcappid" 2>/dev/null
+pcap_summary=$("$PYTHON" - "$TMP/ctl.pcap" "$(vpn4 alpha)" "$(vpn4 beta)" <<-'PY'
+	import socket, struct, sys
+	data = open(sys.argv[1], "rb").read()
+	magic, _, _, _, _, snap, link = struct.unpack("<IHHiIII", data[:24])
+	src, dst = socket.inet_aton(sys.argv[2]), socket.inet_aton(sys.argv[3])
+	off, frames, requests, replies = 24, 0, 0, 0
+	while off + 16 <= len(data):
+	    _, _, caplen, _ = struct.unpack("<IIII", data[off:off + 16])
+	    frame = data[off + 16:off + 16 + caplen]
+	    off += 16 + caplen
+	    frames += 1
+	    if len(frame) >= 34 and frame[12:14] == b"\x08\x00" and frame[23] == 1:
+	        if frame[26:30] == src and frame[30:34] == dst and frame[34] == 8:
+	            requests += 1
+	        if frame[26:30] == dst and frame[30:34] == src and frame[34] == 0:
+	            replies += 1
+	print("%x %d %d %d %d" % (magic, link, frames, requests, replies))
+PY
+)
+read -r p_magic p_link p_frames p_req p_rep <<<"$pcap_summary"
+check_eq "pcap: a pcap file of Ethernet frames" "a1b2c3d4 1" "$p_magic $p_link"
+check_cmp "pcap: the 3 echo requests alpha -> beta" "${p_req:-0}" -ge 3
+check_cmp "pcap: the 3 echo replies beta -> alpha" "${p_rep:-0}" -ge 3
 
 # ---- retry, disconnect
 check "retry: exit status 0" ctl retry
