@@ -21,7 +21,7 @@
 typedef struct row {
 	char name[256];
 	int nfields;
-	char key[MAX_FIELDS][32];
+	char key[MAX_FIELDS][48];
 	char value[MAX_FIELDS][96];
 } row_t;
 
@@ -93,7 +93,7 @@ static bool parse_row(const char *line, row_t *r) {
 		if(!eq)
 			continue;
 		*eq = 0;
-		snprintf(r->key[r->nfields], sizeof(r->key[0]), "%.31s", pair);
+		snprintf(r->key[r->nfields], sizeof(r->key[0]), "%.47s", pair);
 		snprintf(r->value[r->nfields], sizeof(r->value[0]), "%.95s", eq + 1);
 		r->nfields++;
 	}
@@ -119,21 +119,47 @@ static void print_json_string(const char *s) {
 	putchar('"');
 }
 
-static void print_json(const row_t *rows, int n) {
-	printf("{\"nodes\": [");
+static void print_json_fields(const row_t *r) {
+	for(int k = 0; k < r->nfields; k++) {
+		printf("%s\"%s\": ", k ? ", " : "", r->key[k]);
+		if(is_number(r->value[k]))
+			printf("%s", r->value[k]);
+		else
+			print_json_string(r->value[k]);
+	}
+}
+
+static void print_json(const row_t *daemon, const row_t *rows, int n) {
+	printf("{\"daemon\": {");
+	if(daemon)
+		print_json_fields(daemon);
+	printf("},\n\"nodes\": [");
 	for(int i = 0; i < n; i++) {
 		printf("%s\n  {\"name\": ", i ? "," : "");
 		print_json_string(rows[i].name);
-		for(int k = 0; k < rows[i].nfields; k++) {
-			printf(", \"%s\": ", rows[i].key[k]);
-			if(is_number(rows[i].value[k]))
-				printf("%s", rows[i].value[k]);
-			else
-				print_json_string(rows[i].value[k]);
-		}
+		if(rows[i].nfields)
+			printf(", ");
+		print_json_fields(&rows[i]);
 		printf("}");
 	}
 	printf("\n]}\n");
+}
+
+/* The daemon-wide counters under the table, grouped by where they arise. */
+static void print_daemon(const row_t *d) {
+	printf("\negress queue: backlog %s packets (%s bytes), sojourn avg %s ms max %s ms; dropped codel %s, limit %s, memory %s; CE marked %s\n",
+	       field(d, "egress_backlog"), field(d, "egress_backlog_bytes"), field(d, "egress_sojourn_avg_ms"),
+	       field(d, "egress_sojourn_max_ms"), field(d, "egress_drop_codel"), field(d, "egress_drop_limit"),
+	       field(d, "egress_drop_memory"), field(d, "egress_mark_ce"));
+	printf("ingress codel: sojourn avg %s ms max %s ms; dropped before decryption %s, Not-ECT after decryption %s; CE marked %s (over the threshold %s)\n",
+	       field(d, "ingress_sojourn_avg_ms"), field(d, "ingress_sojourn_max_ms"), field(d, "ingress_drop_before_decryption"),
+	       field(d, "ingress_drop_notect_after_decryption"), field(d, "ingress_mark_ce"), field(d, "ingress_mark_ce_threshold"));
+	printf("ecn: outer CE passed to the inner packet %s, CE over Not-ECT dropped %s\n",
+	       field(d, "ecn_ce_propagated"), field(d, "ecn_ce_over_notect_dropped"));
+	printf("udp refused: unknown source %s, no key %s, bad MAC %s, decrypt %s, decompress %s, late %s, replayed %s, far future %s\n",
+	       field(d, "udp_drop_unknown_source"), field(d, "udp_drop_no_key"), field(d, "udp_drop_bad_mac"),
+	       field(d, "udp_drop_decrypt"), field(d, "udp_drop_decompress"), field(d, "replay_late"),
+	       field(d, "replay_replayed"), field(d, "replay_far_future"));
 }
 
 static void print_table(const row_t *rows, int n) {
@@ -209,7 +235,8 @@ int main(int argc, char **argv) {
 	}
 	char end[16];
 	snprintf(end, sizeof(end), "%d %d", CTL_CONTROL, CTL_DUMP_STATS);
-	row_t *rows = NULL;
+	row_t *rows = NULL, daemon;
+	bool have_daemon = false;
 	int n = 0;
 	bool ended = false;
 	while(next_line(in, line, sizeof(line))) {
@@ -222,16 +249,24 @@ int main(int argc, char **argv) {
 			fprintf(stderr, "Cannot read the daemon's reply: %s; is tincd the same version as this program?\n", line);
 			return 1;
 		}
-		n++;
+		if(!strcmp(rows[n].name, "*")) {
+			daemon = rows[n];
+			have_daemon = true;
+		} else {
+			n++;
+		}
 	}
 	if(!ended) {
 		fprintf(stderr, "The daemon closed the control connection before the end of the statistics\n");
 		return 1;
 	}
-	if(json)
-		print_json(rows, n);
-	else
+	if(json) {
+		print_json(have_daemon ? &daemon : NULL, rows, n);
+	} else {
 		print_table(rows, n);
+		if(have_daemon)
+			print_daemon(&daemon);
+	}
 	free(rows);
 	fclose(in);
 	free(pidfile);

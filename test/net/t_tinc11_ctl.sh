@@ -146,6 +146,10 @@ if [ -x "$FQCTL" ]; then
 	check_eq "stats --json: beta's pmtu as in the table" \
 		"$(awk '$1=="beta"{print $3}' <<<"$table")" \
 		"$("$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print([n for n in d["nodes"] if n["name"]=="beta"][0]["pmtu"])' <<<"$json")"
+	check "stats table: the daemon's egress queue line" grep -Eq '^egress queue: backlog [0-9]+ packets' <<<"$table"
+	check "stats table: the daemon's ingress line" grep -Eq '^ingress codel: sojourn avg [0-9.]+ ms' <<<"$table"
+	check_eq "stats --json: daemon-wide counters are numbers" yes \
+		"$("$PYTHON" -c 'import json,sys; d=json.load(sys.stdin)["daemon"]; print("yes" if all(isinstance(d[k], (int, float)) for k in ("egress_drop_codel", "egress_drop_memory", "ingress_drop_before_decryption", "ingress_drop_notect_after_decryption", "ingress_mark_ce", "udp_drop_bad_mac")) else "no")' <<<"$json")"
 	check_eq "stats --json: beta sent packets" yes \
 		"$("$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print("yes" if [n for n in d["nodes"] if n["name"]=="beta"][0]["out_packets"]>0 else "no")' <<<"$json")"
 else
