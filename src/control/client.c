@@ -26,6 +26,7 @@ sset_t control_clients = {.cmp = by_pointer};
 control_client_t *control_client_new(int fd) {
 	control_client_t *cl = xzalloc(sizeof(*cl));
 	cl->fd = fd;
+	cl->io.fd = -1; /* not watched until the caller starts it */
 	cl->log_level = -1;
 	cl->pcap_snaplen = -1;
 	sset_insert(&control_clients, cl);
