@@ -29,6 +29,15 @@ check_ping "IPv4 ping alpha -> gamma" "$NS_A" "$(vpn4 gamma)" 20
 
 dir=${NODE_DIR[alpha]}
 ctl() { timeout 10 "$TINC11_CTL" -c "$dir" --pidfile="$dir/pid" "$@"; }
+# subscribed BIT: a control client has status BIT (0x400 pcap, 0x800 log) in
+# dump connections, i.e. the daemon has taken its subscription
+subscribed() {
+	local st
+	for st in $(ctl dump connections | awk '$1 == "<control>" { print $NF }'); do
+		[ $((0x$st & $1)) -ne 0 ] && return 0
+	done
+	return 1
+}
 
 # ---- pid file and socket
 read -r file_pid file_cookie file_host _ file_port <"$dir/pid"
@@ -82,7 +91,7 @@ check_eq "debug back: old level 5" "Old level 5, new level $DEBUG_LEVEL." "$out"
 # ---- log: a reload shows up in `tinc log`
 ctl log 1 >"$TMP/ctl.log" 2>&1 &
 logpid=$!
-sleep 0.5
+check "log: the daemon took the subscription" wait_for "subscribed 0x800" 5
 check_eq "no connection alpha - gamma before reload" 0 "$(ctl dump connections | grep -c '^gamma at ')"
 echo "ConnectTo = gamma" >>"$dir/tinc.conf"
 check "reload: exit status 0" ctl reload
@@ -93,9 +102,10 @@ kill "$logpid" 2>/dev/null; wait "$logpid" 2>/dev/null
 # ---- pcap: frames of alpha's device, as a pcap file
 ctl pcap 200 >"$TMP/ctl.pcap" 2>/dev/null &
 pcappid=$!
-sleep 0.5
+check "pcap: the daemon took the subscription" wait_for "subscribed 0x400" 5
 nsx "$NS_A" ping -n -q -c 3 -i 0.1 "$(vpn4 beta)" >/dev/null
-sleep 0.3
+# 24 bytes of file header, then 6 frames of 16 + 98 bytes at least
+wait_for "[ \$(stat -c %s '$TMP/ctl.pcap') -ge 708 ]" 5
 kill "$pcappid" 2>/dev/null; wait "$pcappid" 2>/dev/null
 pcap_summary=$("$PYTHON" - "$TMP/ctl.pcap" "$(vpn4 alpha)" "$(vpn4 beta)" <<-'PY'
 	import socket, struct, sys
