@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,8 @@ int main(int argc, char **argv) {
 	if(!pidfile)
 		pidfile = netname ? xasprintf("%s/tinc.%s.pid", RUNSTATEDIR, netname) : xasprintf("%s/tinc.pid", RUNSTATEDIR);
 
+	/* a daemon that hangs up shows as a short reply, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
 	int fd = connect_daemon(pidfile);
 	if(fd < 0)
 		return 1;
