@@ -19,6 +19,7 @@
 #include "aqm/ingress.h"
 #include "util/event.h"
 #include "mesh/graph.h"
+#include "control/dump_stats.h"
 #include "daemon/graphdump.h"
 #include "util/log.h"
 #include "daemon/net.h"
@@ -158,46 +159,22 @@ void dump_nodes_edges_subnets(void) {
 	logger(VERBOSITY_ERRORS, LOG_DEBUG, " bytes read:    %10llu", (unsigned long long)device.in_bytes);
 	logger(VERBOSITY_ERRORS, LOG_DEBUG, " bytes written: %10llu", (unsigned long long)device.out_bytes);
 
-	const datapath_stats_t *d = &datapath_stats;
-	logger(VERBOSITY_ERRORS, LOG_DEBUG, " udp dropped: unknown source %llu, no key %llu, bad MAC %llu, decrypt %llu, decompress %llu",
-	       (unsigned long long)d->udp_unknown_source, (unsigned long long)d->udp_no_key, (unsigned long long)d->udp_bad_mac,
-	       (unsigned long long)d->udp_decrypt_failed, (unsigned long long)d->udp_decompress_failed);
-	logger(VERBOSITY_ERRORS, LOG_DEBUG, " replay window: late %llu, replayed %llu, far future %llu",
-	       (unsigned long long)d->udp_replay_late, (unsigned long long)d->udp_replay_replayed, (unsigned long long)d->udp_replay_far_ahead);
-	logger(VERBOSITY_ERRORS, LOG_DEBUG, " ecn: CE propagated %llu, CE over Not-ECT dropped %llu, unexpected %llu; send errors %llu",
-	       (unsigned long long)d->ecn_ce_propagated, (unsigned long long)d->ecn_ce_drops, (unsigned long long)d->ecn_unexpected,
-	       (unsigned long long)udp_tx_send_errors());
+	daemon_report_t dr;
+	char line[1024];
+	daemon_report_collect(&dr);
+	for(daemon_report_line_t i = DAEMON_REPORT_UDP; i <= DAEMON_REPORT_ECN; i++) {
+		daemon_report_log_line(&dr, i, line, sizeof(line));
+		logger(VERBOSITY_ERRORS, LOG_DEBUG, "%s", line);
+	}
 	egress_dump();
-	ingress_stats_t in;
-	ingress_get_stats(&in);
-	logger(VERBOSITY_ERRORS, LOG_DEBUG, " ingress codel: signals %llu, dropped before decryption %llu (threshold %llu), marked %llu (threshold %llu), dropped Not-ECT after decryption %llu, sojourn max %.3f ms avg %.3f ms",
-	       (unsigned long long)in.signals, (unsigned long long)(in.dropped + in.threshold_drops),
-	       (unsigned long long)in.threshold_drops, (unsigned long long)in.marked,
-	       (unsigned long long)in.threshold_marks,
-	       (unsigned long long)d->rx_codel_drops, in.sojourn_max_ns / 1e6,
-	       in.delivered ? in.sojourn_sum_ns / 1e6 / (double)in.delivered : 0.0);
+	daemon_report_log_line(&dr, DAEMON_REPORT_INGRESS, line, sizeof(line));
+	logger(VERBOSITY_ERRORS, LOG_DEBUG, "%s", line);
 	logger(VERBOSITY_ERRORS, LOG_DEBUG, "Nodes:");
 	sset_foreach(node_t, n, &nodes_by_name) {
-		logger(VERBOSITY_ERRORS, LOG_DEBUG,
-		       " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s"
-		       " in %llu/%llu out %llu/%llu udp %llu/%llu tcp %llu/%llu late %llu replayed %llu"
-		       " queue backlog %u sent %llu sojourn max %.3f avg %.3f ms drops codel %llu limit %llu CE %llu"
-		       " ingress CE %llu drops %llu",
-		       n->name, n->hostname ? n->hostname : "unknown port unknown",
-		       n->tx_key.cipher_nid, n->tx_key.digest_nid, n->tx_key.maclength, n->tx_key.compression,
-		       n->options, node_status_bits(n),
-		       n->nexthop ? n->nexthop->name : "-", n->via ? n->via->name : "-",
-		       n->mtu, n->mtu_floor, n->mtu_ceiling,
-		       n == local_node ? "-" : n->ecn_normal ? "normal" : "compat",
-		       (unsigned long long)n->stats.in_packets, (unsigned long long)n->stats.in_bytes,
-		       (unsigned long long)n->stats.out_packets, (unsigned long long)n->stats.out_bytes,
-		       (unsigned long long)n->stats.udp_in, (unsigned long long)n->stats.udp_out,
-		       (unsigned long long)n->stats.tcp_in, (unsigned long long)n->stats.tcp_out,
-		       (unsigned long long)n->replay.n_late, (unsigned long long)n->replay.n_replayed,
-		       n->stats.q_backlog, (unsigned long long)n->stats.q_sent, n->stats.q_sojourn_max_ns / 1e6,
-		       n->stats.q_sent ? n->stats.q_sojourn_sum_ns / 1e6 / (double)n->stats.q_sent : 0.0,
-		       (unsigned long long)n->stats.q_drop_codel, (unsigned long long)n->stats.q_drop_limit,
-		       (unsigned long long)n->stats.q_ce, (unsigned long long)n->stats.rx_ce, (unsigned long long)n->stats.rx_drop);
+		node_report_t r;
+		node_report_collect(n, &r);
+		node_report_log_line(&r, line, sizeof(line));
+		logger(VERBOSITY_ERRORS, LOG_DEBUG, "%s", line);
 	}
 	logger(VERBOSITY_ERRORS, LOG_DEBUG, "End of nodes.");
 

@@ -20,6 +20,7 @@
 #include "config/cmdline.h"
 #include "config/conf.h"
 #include "config/settings.h"
+#include "control/control.h"
 #include "packet/crypto.h"
 #include "util/event.h"
 #include "util/log.h"
@@ -301,9 +302,21 @@ static int signal_running_daemon(void) {
 	return 0;
 }
 
-/* The pid file is also a lock: a second daemon for the same net refuses to start. */
+/* The pid file is also a lock: a second daemon for the same net refuses to
+ * start. It is private (0600) because it will hold the control cookie. */
+static bool write_pid_file(const char *text) {
+	size_t n = strlen(text);
+	/* Overwrite, then cut: a reader never sees the file empty. */
+	if(fchmod(pidfile_fd, 0600) < 0 || pwrite(pidfile_fd, text, n, 0) != (ssize_t)n ||
+	   ftruncate(pidfile_fd, (off_t)n) < 0) {
+		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pid_file_path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 static bool create_pid_file(void) {
-	pidfile_fd = open(opt.pid_file_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	pidfile_fd = open(opt.pid_file_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if(pidfile_fd < 0) {
 		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pid_file_path, strerror(errno));
 		return false;
@@ -315,12 +328,28 @@ static bool create_pid_file(void) {
 		return false;
 	}
 	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if(ftruncate(pidfile_fd, 0) < 0 || write(pidfile_fd, buf, (size_t)n) != n) {
-		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write the pid file %s: %s", opt.pid_file_path, strerror(errno));
-		return false;
-	}
-	return true;
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	return write_pid_file(buf);
+}
+
+/* tinc 1.1's control program reads "PID COOKIE HOST port PORT" from the pid
+ * file (doc/protocol.md §12.1); the pid stays first for tincd -k and init
+ * systems that read only the first number. */
+static void on_control_retry(void);
+static void on_control_stop(void);
+static bool on_control_reload(void);
+
+static bool open_control_socket(void) {
+	static const control_actions_t actions = {
+		.reload = on_control_reload,
+		.retry = on_control_retry,
+		.stop = on_control_stop,
+	};
+	char line[256];
+	char *path = control_socket_path(opt.pid_file_path);
+	bool ok = control_open(path, &actions, line, sizeof(line)) && write_pid_file(line);
+	free(path);
+	return ok;
 }
 
 static bool detach(void) {
@@ -409,6 +438,19 @@ static void on_alrm(int sig) {
 	sset_foreach(connection_t, c, &connection_set)
 		if(c->status.active)
 			send_ping_request(c);
+}
+
+static void on_control_retry(void) {
+	on_alrm(SIGALRM);
+}
+
+static void on_control_stop(void) {
+	event_loop_stop();
+}
+
+static bool on_control_reload(void) {
+	log_reopen();
+	return reload_settings();
 }
 
 static void on_usr1(int sig) {
@@ -511,6 +553,9 @@ int main(int argc, char **argv) {
 	int status = 1;
 	if(!network_init())
 		goto out;
+	/* Without the control socket the VPN still works; only `tinc` cannot reach it. */
+	if(!open_control_socket())
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "Running without a control socket: tinc and fqtinc cannot reach this daemon");
 	if(!drop_privileges())
 		goto out_network;
 
@@ -518,6 +563,7 @@ int main(int argc, char **argv) {
 	status = event_loop() ? 0 : 1;
 
 out_network:
+	control_close();
 	close_network();
 out:
 	logger(VERBOSITY_ERRORS, LOG_NOTICE, "Daemon stopped");

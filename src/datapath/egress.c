@@ -250,6 +250,13 @@ void egress_forget_node(const node_t *n) {
 		fq_codel_forget_tag(queue, n);
 }
 
+bool egress_get_stats(fq_codel_stats_t *st) {
+	if(!queue)
+		return false;
+	fq_codel_get_stats(queue, st);
+	return true;
+}
+
 void egress_dump(void) {
 	if(!queue)
 		return;

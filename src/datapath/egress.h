@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "util/compat.h"
+#include "aqm/fq_codel.h"
 #include "packet/packet.h"
 
 struct node;
@@ -47,5 +48,7 @@ void egress_trim(void);
 /* A node is going away: drop its queued packets. */
 void egress_forget_node(const struct node *n);
 void egress_dump(void);
+/* The queue's counters (read only); false before the queue exists. */
+bool egress_get_stats(fq_codel_stats_t *st);
 
 #endif

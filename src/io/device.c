@@ -111,6 +111,12 @@ void device_close(void) {
 	device.fd = -1;
 }
 
+static void (*frame_tap)(const uint8_t *frame, size_t len);
+
+void device_set_tap(void (*tap)(const uint8_t *frame, size_t len)) {
+	frame_tap = tap;
+}
+
 bool device_read(frame_buf_t *packet) {
 	if(device.fd < 0)
 		return false;
@@ -131,6 +137,8 @@ bool device_read(frame_buf_t *packet) {
 	}
 	device.in_packets++;
 	device.in_bytes += packet->len;
+	if(frame_tap)
+		frame_tap(packet->data, packet->len);
 	return true;
 error:
 	if(errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -139,6 +147,8 @@ error:
 }
 
 bool device_write(frame_buf_t *packet) {
+	if(frame_tap)
+		frame_tap(packet->data, packet->len);
 	if(device.fd < 0) {
 		device.out_packets++;
 		device.out_bytes += packet->len;

@@ -22,6 +22,9 @@ extern device_t device;
 bool device_open(void);
 void device_close(void);
 /* Non-blocking read of one frame; false when nothing is left (or on error). */
+/* A copy of every frame read from or written to the device goes to tap
+ * (NULL: nowhere); `tinc pcap` subscribes through the control layer. */
+void device_set_tap(void (*tap)(const uint8_t *frame, size_t len));
 bool device_read(frame_buf_t *packet);
 bool device_write(frame_buf_t *packet);
 

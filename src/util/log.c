@@ -62,6 +62,12 @@ void log_close(void) {
 	logfp = NULL;
 }
 
+static void (*log_tap)(int level, const char *msg);
+
+void log_set_tap(void (*tap)(int level, const char *msg)) {
+	log_tap = tap;
+}
+
 void logger(int level, int priority, const char *fmt, ...) {
 	if(level > debug_level)
 		return;
@@ -74,6 +80,8 @@ void logger(int level, int priority, const char *fmt, ...) {
 	for(char *p = msg; *p; p++)
 		if((unsigned char)*p < 0x20)
 			*p = '?';
+	if(log_tap)
+		log_tap(level, msg);
 
 	switch(mode) {
 	case LOG_TO_STDERR:

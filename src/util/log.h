@@ -25,6 +25,8 @@ extern int debug_level;
 void log_open(enum log_mode mode, const char *ident, const char *logfile);
 void log_reopen(void);
 void log_close(void);
+/* Also hand every message that is logged to tap (NULL: nobody). */
+void log_set_tap(void (*tap)(int level, const char *msg));
 void logger(int level, int priority, const char *fmt, ...) ATTR_PRINTF(3, 4);
 
 /* The argument list is evaluated only when the message will be printed. */

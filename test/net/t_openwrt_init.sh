@@ -256,7 +256,8 @@ else
 	fail "tincd did not get ready"
 	sed 's/^/# daemon: /' "$TMP/daemon.out" "$LOG" 2>/dev/null | tail -20
 fi
-pid=$(cat "$R/var/run/tinc.vpn.pid" 2>/dev/null)
+# the first field: the pid file also holds the control cookie and address
+read -r pid _ 2>/dev/null <"$R/var/run/tinc.vpn.pid"
 check "pid file names the daemon" test -n "$pid" -a -d "/proc/${pid:-none}"
 
 # reload: change UCI, regenerate, deliver HUP as procd's reload_signal would

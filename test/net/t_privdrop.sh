@@ -81,7 +81,7 @@ rc=$?
 check_cmp "a second daemon on the same pid file refuses to start" "$rc" -ne 0
 check "... and says why" grep -q -i 'already running' <<<"$second"
 check "the first daemon keeps running" node_alive alpha
-check_eq "the pid file still holds the first daemon's pid" "$pid" "$(cat "${NODE_DIR[alpha]}/pid")"
+check_eq "the pid file still holds the first daemon's pid" "$pid" "$(awk '{print $1}' "${NODE_DIR[alpha]}/pid")"
 
 # ---- -kUSR2 and -k
 before=$(log_count alpha 'End of subnets')
@@ -108,7 +108,7 @@ dpid=$TMP/alpha-detached.pid
 ip netns exec "$NS_A" "$FQTINC" -c "${NODE_DIR[alpha]}" -d3 --pidfile="$dpid" --logfile="$dlog" </dev/null >"$TMP/detach.out" 2>&1
 check_eq "without -D the command returns at once, status 0" 0 "$?"
 if wait_for "[ -s $dpid ] && grep -q Ready $dlog" 10; then
-	pid=$(cat "$dpid")
+	read -r pid _ <"$dpid" # the pid is the first field
 	pass "the detached daemon (pid $pid) wrote its pid file and logs to --logfile"
 	check_eq "it is a session leader (detached from the terminal)" "$pid" "$(ps -o sid= -p "$pid" | tr -d ' ')"
 	check_ping "detached alpha -> beta" "$NS_A" "$(vpn4 beta)" 15
