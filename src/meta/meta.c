@@ -20,6 +20,7 @@
 #include "meta/meta.h"
 #include "meta/protocol.h"
 #include "meta/proxy.h"
+#include "meta/topology.h"
 #include "util/xalloc.h"
 
 /* ---- output ---- */
@@ -224,6 +225,23 @@ static bool decrypt_in_place(connection_t *c, size_t from, size_t len) {
 	return true;
 }
 
+/* Edge and subnet changes, and pings, do not look at reachability: a run of
+ * them is applied with one graph run at its end. Everything else (keys,
+ * PACKET, a new peer's ACK) must see the graph as those changes left it. */
+static bool needs_settled_graph(int request) {
+	switch(request) {
+	case REQ_ADD_EDGE:
+	case REQ_DEL_EDGE:
+	case REQ_ADD_SUBNET:
+	case REQ_DEL_SUBNET:
+	case REQ_PING:
+	case REQ_PONG:
+		return false;
+	default:
+		return true;
+	}
+}
+
 /* Handle every complete line and PACKET payload in the input buffer.
  * Invariant between calls: every byte in inbound_buf is plaintext. */
 static input_result_t process_input(connection_t *c) {
@@ -256,6 +274,8 @@ static input_result_t process_input(connection_t *c) {
 			return INPUT_BAD;
 		}
 		bool was_decrypting = c->status.decrypt_in;
+		if(needs_settled_graph(leading_request(line)))
+			graph_settle();
 		if(!request_dispatch(c, line))
 			return c->status.dead ? INPUT_GONE : INPUT_BAD;
 		if(c->status.dead)

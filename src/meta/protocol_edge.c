@@ -171,7 +171,7 @@ bool handle_add_edge_request(connection_t *c, request_fields_t *rf, const char *
 
 	if(!settings.tunnelserver)
 		request_forward(c, line);
-	graph_recompute();
+	graph_changed();
 	return true;
 }
 
@@ -210,17 +210,9 @@ bool handle_del_edge_request(connection_t *c, request_fields_t *rf, const char *
 	if(!settings.tunnelserver)
 		request_forward(c, line);
 	edge_unlink(e);
-	graph_recompute();
-
-	/* TO is gone from our view, but its edge to us would keep a half link
-	 * alive in everybody's graph: remove and announce that too. */
-	if(!to->status.reachable) {
-		edge_t *back = edge_find(to, local_node);
-		if(back) {
-			if(!settings.tunnelserver)
-				send_del_edge_request(broadcast_conn, back);
-			edge_unlink(back);
-		}
-	}
+	/* If TO is gone from our view after the graph runs, its edge to us
+	 * goes as well (topology.c). */
+	to->status.back_edge_check = true;
+	graph_changed();
 	return true;
 }
