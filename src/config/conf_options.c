@@ -83,6 +83,8 @@ static const option_info_t options[] = {
 	EXTENSION("FQCoDelECN", OPT_SERVER, true),
 	EXTENSION("IngressCEThreshold", OPT_SERVER, true),
 	EXTENSION("ShaperOverhead", OPT_SERVER, true),
+	EXTENSION("MaxSubnetsPerNode", OPT_SERVER, true),
+	EXTENSION("MaxEdgesPerNode", OPT_SERVER, true),
 };
 
 const option_info_t *option_lookup(const char *name) {

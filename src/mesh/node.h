@@ -24,6 +24,8 @@ typedef struct node_flags {
 	bool udp_verified;  /* a UDP packet from it was authenticated */
 	bool back_edge_check; /* a DEL_EDGE took an edge to it: if the next graph run finds it
 	                       * unreachable, its own edge to us goes too */
+	bool subnet_limit_logged; /* it reached MaxSubnetsPerNode (logged once) */
+	bool edge_limit_logged;   /* it reached MaxEdgesPerNode (logged once) */
 } node_flags_t;
 
 /* Status bits as tinc prints them in USR2 dumps (protocol.md §6.1). */
