@@ -194,7 +194,7 @@ bool handle_add_edge_request(connection_t *c, request_fields_t *rf, const char *
 
 	if(!settings.tunnelserver)
 		request_forward(c, line);
-	graph_changed();
+	graph_mark_dirty();
 	return true;
 }
 
@@ -236,6 +236,6 @@ bool handle_del_edge_request(connection_t *c, request_fields_t *rf, const char *
 	/* If TO is gone from our view after the graph runs, its edge to us
 	 * goes as well (topology.c). */
 	to->status.back_edge_check = true;
-	graph_changed();
+	graph_mark_dirty();
 	return true;
 }

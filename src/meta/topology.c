@@ -67,7 +67,7 @@ static void reachability_changed(node_t *n) {
 unsigned long graph_runs;
 static bool graph_pending;
 
-void graph_changed(void) {
+void graph_mark_dirty(void) {
 	graph_pending = true;
 }
 

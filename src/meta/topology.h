@@ -29,7 +29,7 @@ void graph_recompute(void);
 /* Edges changed, but nobody needs the result yet: the graph runs once at
  * graph_settle, however many changes came before (a new connection's whole
  * graph, a flood of ADD_EDGE) instead of once per request. */
-void graph_changed(void);
+void graph_mark_dirty(void);
 /* Run the graph now if edges changed since the last run. The daemon calls
  * it at the end of every event-loop turn; request handlers that read
  * reachability call it first. */

@@ -168,11 +168,11 @@ static void test_graph_batched(void) {
 	for(int i = 0; i < 1000; i++) {
 		edge_t *e = fixture_edge(b, c, 0, 10);
 		fixture_edge(c, b, 0, 10);
-		graph_changed();
+		graph_mark_dirty();
 		if(i < 999) {
 			edge_unlink(e);
 			edge_unlink(edge_find(c, b));
-			graph_changed();
+			graph_mark_dirty();
 		}
 	}
 	CHECK_EQ_INT((int)(graph_runs - runs), 0);
@@ -187,7 +187,7 @@ static void test_graph_batched(void) {
 
 	/* b still reachable after a DEL_EDGE elsewhere: its edge to us stays. */
 	b->status.back_edge_check = true;
-	graph_changed();
+	graph_mark_dirty();
 	graph_settle();
 	CHECK(edge_find(b, local_node) != NULL);
 	CHECK(!b->status.back_edge_check);
@@ -195,7 +195,7 @@ static void test_graph_batched(void) {
 	 * edge to us goes in the same run. */
 	edge_unlink(edge_find(local_node, b));
 	b->status.back_edge_check = true;
-	graph_changed();
+	graph_mark_dirty();
 	graph_settle();
 	CHECK(!b->status.reachable && !c->status.reachable);
 	CHECK(edge_find(b, local_node) == NULL);
