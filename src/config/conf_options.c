@@ -86,6 +86,8 @@ static const option_info_t options[] = {
 	EXTENSION("IngressCoDelTarget", OPT_SERVER, true),
 	EXTENSION("IngressCoDelInterval", OPT_SERVER, true),
 	EXTENSION("ShaperOverhead", OPT_SERVER, true),
+	EXTENSION("MaxSubnetsPerNode", OPT_SERVER, true),
+	EXTENSION("MaxEdgesPerNode", OPT_SERVER, true),
 };
 
 const option_info_t *option_lookup(const char *name) {

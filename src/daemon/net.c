@@ -121,14 +121,21 @@ static void housekeeping(void *data) {
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }
 
+/* Once per loop turn: the graph runs once for all edge changes of the turn,
+ * then the data path's step (receive backlogs, queued frames, the sendmmsg
+ * batches). */
+static bool end_of_turn(void) {
+	graph_settle();
+	return datapath_end_of_turn();
+}
+
 void net_start(void) {
 	last_key_expiry = now_ns;
 	last_edge_storm_check = now_ns;
 	if(device.fd >= 0)
 		fd_watch_start(&device_watch, device.fd, EPOLLIN, device_readable, NULL);
 	datapath_link_start();
-	/* once per loop turn: receive backlogs, queued frames, the sendmmsg batches */
-	event_set_idle_hook(datapath_end_of_turn);
+	event_set_idle_hook(end_of_turn);
 	graph_recompute();
 	timer_set(&housekeeping_timer, NSEC_PER_SEC, housekeeping, NULL);
 }

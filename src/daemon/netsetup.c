@@ -281,6 +281,11 @@ static bool read_timing_settings(void) {
 	settings.max_output_buffer_size = 10 * MTU;
 	if(!get_int_min("MaxOutputBufferSize", &settings.max_output_buffer_size, MTU))
 		return false;
+	settings.max_subnets_per_node = 10000;
+	settings.max_edges_per_node = 1000;
+	if(!get_int_min("MaxSubnetsPerNode", &settings.max_subnets_per_node, 1) ||
+	   !get_int_min("MaxEdgesPerNode", &settings.max_edges_per_node, 1))
+		return false;
 	return true;
 }
 

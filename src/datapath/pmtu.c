@@ -157,12 +157,19 @@ void pmtu_start(node_t *n) {
 void pmtu_probe_received(node_t *n, frame_buf_t *packet, size_t len) {
 	LOG(VERBOSITY_TRAFFIC, LOG_INFO, "MTU probe of %zu bytes from %s (%s)", len, n->name, n->hostname);
 	if(!packet->data[0]) {
-		/* a request: echo it back, same length, directly to the sender */
+		/* A request: echo it back, same length, directly to the sender.
+		 * Without a key to send with, no answer: an echo over the meta
+		 * connection tells the prober nothing about its UDP path (the
+		 * peer takes a PACKET as data, not as a probe answer) and costs
+		 * a full frame of meta traffic per probe. Ask for the key
+		 * instead; the prober tries again within a second. */
 		packet->data[0] = 1;
 		if(n->tx_key.valid && n->address.sa.sa_family) {
 			seal_and_send(n, packet);
-		} else if(n->nexthop) {
-			uplink_send_over_meta(n->nexthop, packet);
+		} else {
+			LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "MTU probe from %s (%s) not answered: no key to send with yet", n->name, n->hostname);
+			if(!n->tx_key.valid)
+				uplink_want_key(n);
 		}
 		return;
 	}

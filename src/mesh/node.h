@@ -22,6 +22,10 @@ typedef struct node_flags {
 	bool reachable;
 	bool indirect;       /* reached only through an INDIRECT edge */
 	bool udp_verified;  /* a UDP packet from it was authenticated */
+	bool back_edge_check; /* a DEL_EDGE took an edge to it: if the next graph run finds it
+	                       * unreachable, its own edge to us goes too */
+	bool subnet_limit_logged; /* it reached MaxSubnetsPerNode (logged once) */
+	bool edge_limit_logged;   /* it reached MaxEdgesPerNode (logged once) */
 } node_flags_t;
 
 /* Status bits as tinc prints them in USR2 dumps (protocol.md §6.1). */

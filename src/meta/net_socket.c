@@ -91,7 +91,11 @@ static int open_tcp_listener(const sockaddr_u *sa) {
 		close(fd);
 		return -1;
 	}
-	if(listen(fd, 3) < 0) {
+	/* tinc 1.0.36 keeps 3; when a mesh starts, dozens of peers dial an
+	 * early node at once, and while a busy daemon has not accepted them a
+	 * full queue drops SYNs silently: the dialer gives up after PingTimeout
+	 * and waits 5 s more. The tarpit still limits what we take per second. */
+	if(listen(fd, 32) < 0) {
 		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot listen on the TCP socket: %s", strerror(errno));
 		close(fd);
 		return -1;

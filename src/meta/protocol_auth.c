@@ -442,7 +442,7 @@ bool handle_ack_request(connection_t *c, request_fields_t *rf, const char *line)
 			old->outgoing = NULL;
 		}
 		connection_shutdown(old, false);
-		graph_recompute();
+		graph_mark_dirty();
 	}
 	n->connection = c;
 	c->node = n;
@@ -494,6 +494,6 @@ bool handle_ack_request(connection_t *c, request_fields_t *rf, const char *line)
 	else
 		send_add_edge_request(broadcast_conn, e);
 
-	graph_recompute();
+	graph_mark_dirty();
 	return true;
 }

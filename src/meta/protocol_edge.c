@@ -105,6 +105,27 @@ static node_t *lookup_or_add_node(const char *name) {
 	return n;
 }
 
+/* Bounded memory and graph work whatever an authenticated peer announces:
+ * once a node has MaxEdgesPerNode edges, ADD_EDGEs for further edges of it
+ * are neither stored nor passed on, nor even remembered as seen. Changes
+ * to its known edges still count. */
+static bool over_edge_limit(const connection_t *c, const char *from_name, const char *to_name) {
+	node_t *from = node_find(from_name);
+	if(!from || from == local_node || from->edges.count < (size_t)settings.max_edges_per_node)
+		return false;
+	node_t *to = node_find(to_name);
+	if(to && edge_find(from, to))
+		return false;
+	if(!from->status.edge_limit_logged) {
+		from->status.edge_limit_logged = true;
+		logger(VERBOSITY_ERRORS, LOG_WARNING,
+		       "%s from %s (%s): node %s already has %d edges, as many as MaxEdgesPerNode allows: "
+		       "ignoring its further edges (said once); raise MaxEdgesPerNode if they are real",
+		       "ADD_EDGE", c->name, c->hostname, from->name, settings.max_edges_per_node);
+	}
+	return true;
+}
+
 bool handle_add_edge_request(connection_t *c, request_fields_t *rf, const char *line) {
 	uint32_t nonce, options;
 	int weight;
@@ -115,6 +136,8 @@ bool handle_add_edge_request(connection_t *c, request_fields_t *rf, const char *
 	if(!node_name_is_valid(from_name) || !node_name_is_valid(to_name) || !strcmp(from_name, to_name))
 		return bad_request(c, REQ_ADD_EDGE, "invalid name");
 
+	if(over_edge_limit(c, from_name, to_name))
+		return true;
 	if(request_seen_before(line))
 		return true;
 
@@ -171,7 +194,7 @@ bool handle_add_edge_request(connection_t *c, request_fields_t *rf, const char *
 
 	if(!settings.tunnelserver)
 		request_forward(c, line);
-	graph_recompute();
+	graph_mark_dirty();
 	return true;
 }
 
@@ -210,17 +233,9 @@ bool handle_del_edge_request(connection_t *c, request_fields_t *rf, const char *
 	if(!settings.tunnelserver)
 		request_forward(c, line);
 	edge_unlink(e);
-	graph_recompute();
-
-	/* TO is gone from our view, but its edge to us would keep a half link
-	 * alive in everybody's graph: remove and announce that too. */
-	if(!to->status.reachable) {
-		edge_t *back = edge_find(to, local_node);
-		if(back) {
-			if(!settings.tunnelserver)
-				send_del_edge_request(broadcast_conn, back);
-			edge_unlink(back);
-		}
-	}
+	/* If TO is gone from our view after the graph runs, its edge to us
+	 * goes as well (topology.c). */
+	to->status.back_edge_check = true;
+	graph_mark_dirty();
 	return true;
 }

@@ -117,6 +117,11 @@ bool handle_req_key_request(connection_t *c, request_fields_t *rf, const char *l
 			return true;
 		}
 		send_ans_key_request(from);
+		/* FROM is about to probe us and send to us: without its key our
+		 * answers would wait for a request of their own, one round trip
+		 * after its first probes. Ask now, once. */
+		if(!from->status.tx_key_valid && !from->status.key_requested)
+			send_req_key_request(from);
 		return true;
 	}
 

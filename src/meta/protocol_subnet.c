@@ -58,6 +58,23 @@ static bool parse_subnet_request(connection_t *c, int request, request_fields_t 
 	return true;
 }
 
+/* Bounded memory whatever an authenticated peer announces: once a node has
+ * MaxSubnetsPerNode subnets, its further ADD_SUBNETs are neither stored nor
+ * passed on, nor even remembered as seen. */
+static bool over_subnet_limit(const connection_t *c, const subnet_request_t *req) {
+	node_t *owner = node_find(req->owner_name);
+	if(!owner || owner == local_node || owner->subnets.count < (size_t)settings.max_subnets_per_node)
+		return false;
+	if(!owner->status.subnet_limit_logged) {
+		owner->status.subnet_limit_logged = true;
+		logger(VERBOSITY_ERRORS, LOG_WARNING,
+		       "%s from %s (%s): node %s already has %d subnets, as many as MaxSubnetsPerNode allows: "
+		       "ignoring its further subnets (said once); raise MaxSubnetsPerNode if they are real",
+		       "ADD_SUBNET", c->name, c->hostname, owner->name, settings.max_subnets_per_node);
+	}
+	return true;
+}
+
 /* The steps both handlers take before they differ: parse, drop a request we
  * have already seen, look up the owner, and as a tunnel server ignore
  * requests about nodes other than us and the peer (they would leak the
@@ -67,6 +84,8 @@ static subnet_request_verdict_t begin_subnet_request(connection_t *c, int reques
                                                      subnet_request_t *req) {
 	if(!parse_subnet_request(c, request, rf, req))
 		return SUBNET_REQUEST_BAD;
+	if(request == REQ_ADD_SUBNET && over_subnet_limit(c, req))
+		return SUBNET_REQUEST_DONE;
 	if(request_seen_before(line))
 		return SUBNET_REQUEST_DONE;
 

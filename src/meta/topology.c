@@ -64,8 +64,42 @@ static void reachability_changed(node_t *n) {
 	}
 }
 
+unsigned long graph_runs;
+static bool graph_pending;
+
+void graph_mark_dirty(void) {
+	graph_pending = true;
+}
+
+void graph_settle(void) {
+	if(graph_pending)
+		graph_recompute();
+}
+
+/* A node a DEL_EDGE cut off still has its own edge to us, which would keep a
+ * half link alive in everybody's graph: remove and announce that too. */
+static void drop_back_edges(void) {
+	for(size_t i = 0; i < nodes_by_name.count; i++) {
+		node_t *n = nodes_by_name.items[i];
+		if(!n->status.back_edge_check)
+			continue;
+		n->status.back_edge_check = false;
+		if(n->status.reachable || n == local_node)
+			continue;
+		edge_t *back = edge_find(n, local_node);
+		if(back) {
+			if(!settings.tunnelserver)
+				send_del_edge_request(broadcast_conn, back);
+			edge_unlink(back);
+		}
+	}
+}
+
 void graph_recompute(void) {
+	graph_pending = false;
+	graph_runs++;
 	graph(reachability_changed);
+	drop_back_edges();
 	/* graph_mst marked the tree's edges; a connection is in the tree
 	 * through our edge to its peer. */
 	sset_foreach(connection_t, c, &connection_set)

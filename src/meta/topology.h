@@ -26,6 +26,16 @@ void meta_subnet_up_down(node_t *owner, subnet_t *s, bool up);
  * on the result: keys, PMTU and scripts of nodes that came or went, the
  * connections' place in the broadcast tree, ECN modes. */
 void graph_recompute(void);
+/* Edges changed, but nobody needs the result yet: the graph runs once at
+ * graph_settle, however many changes came before (a new connection's whole
+ * graph, a flood of ADD_EDGE) instead of once per request. */
+void graph_mark_dirty(void);
+/* Run the graph now if edges changed since the last run. The daemon calls
+ * it at the end of every event-loop turn; request handlers that read
+ * reachability call it first. */
+void graph_settle(void);
+/* Graph runs so far (statistics, tests). */
+extern unsigned long graph_runs;
 /* Forget unreachable nodes with their edges and subnets (SIGWINCH, or once
  * the last connection is gone). */
 void purge(void);

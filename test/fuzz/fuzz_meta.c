@@ -134,6 +134,16 @@ static void check_invariants(const connection_t *c) {
 	}
 }
 
+/* What the event loop does after a turn: the graph runs, and the queued
+ * output goes to the sockets (the loop would see them writable). */
+static void end_of_turn(connection_t *a, connection_t *b) {
+	graph_settle();
+	if(a && !a->status.dead)
+		on_meta_io(a, EPOLLOUT);
+	if(b && !b->status.dead)
+		on_meta_io(b, EPOLLOUT);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	static bool ready;
 	if(!ready) {
@@ -163,7 +173,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		honest = make_connection("gamma", "10.81.0.3", CONN_ACTIVE, false);
 		/* gamma announces its side of the link: now it is reachable directly */
 		char edge[] = "12 1 gamma beta 10.81.0.2 655 c 1";
-		if(!request_dispatch(honest.c, edge) || !node_find("gamma")->status.reachable)
+		if(!request_dispatch(honest.c, edge))
+			abort();
+		graph_settle(); /* as the loop does at the end of the turn */
+		if(!node_find("gamma")->status.reachable)
 			abort();
 	}
 	endpoint_t peer = make_connection("alpha", "10.81.0.1", state, initiator);
@@ -190,6 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		}
 		meta_feed(c, in, n);
 		check_invariants(c);
+		end_of_turn(c, honest.c);
 		drain(peer.peer_fd);
 		drain(honest.peer_fd);
 		data += n;

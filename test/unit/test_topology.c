@@ -150,6 +150,62 @@ static void test_graph_changed(void) {
 	CHECK_EQ_INT(subnets_all.count, 0);
 }
 
+/* Edge changes mark the graph; it runs once when settled, however many
+ * changes came before, and a node a DEL_EDGE cut off loses its edge to us
+ * in that run. */
+static void test_graph_batched(void) {
+	node_t *b = mknode("b");
+	node_t *c = mknode("c");
+	meta_connect_hooks(&hooks);
+
+	fixture_edge(local_node, b, 0, 10);
+	fixture_edge(b, local_node, 0, 10);
+	graph_recompute();
+	CHECK(b->status.reachable);
+
+	unsigned long runs = graph_runs;
+	reset_calls();
+	for(int i = 0; i < 1000; i++) {
+		edge_t *e = fixture_edge(b, c, 0, 10);
+		fixture_edge(c, b, 0, 10);
+		graph_mark_dirty();
+		if(i < 999) {
+			edge_unlink(e);
+			edge_unlink(edge_find(c, b));
+			graph_mark_dirty();
+		}
+	}
+	CHECK_EQ_INT((int)(graph_runs - runs), 0);
+	CHECK(!c->status.reachable); /* not yet: nobody settled */
+	CHECK_EQ_INT(n_node_calls, 0);
+	graph_settle();
+	CHECK_EQ_INT((int)(graph_runs - runs), 1);
+	CHECK(c->status.reachable);
+	CHECK_EQ_INT(n_node_calls, 1); /* c came, once; no flapping seen */
+	graph_settle();
+	CHECK_EQ_INT((int)(graph_runs - runs), 1); /* nothing changed: no run */
+
+	/* b still reachable after a DEL_EDGE elsewhere: its edge to us stays. */
+	b->status.back_edge_check = true;
+	graph_mark_dirty();
+	graph_settle();
+	CHECK(edge_find(b, local_node) != NULL);
+	CHECK(!b->status.back_edge_check);
+	/* Our edge to b goes (a DEL_EDGE for it): b is cut off, and its own
+	 * edge to us goes in the same run. */
+	edge_unlink(edge_find(local_node, b));
+	b->status.back_edge_check = true;
+	graph_mark_dirty();
+	graph_settle();
+	CHECK(!b->status.reachable && !c->status.reachable);
+	CHECK(edge_find(b, local_node) == NULL);
+	CHECK(edge_find(b, c) != NULL); /* edges between others wait for purge */
+
+	meta_connect_hooks(NULL);
+	purge();
+	CHECK(node_find("b") == NULL && node_find("c") == NULL);
+}
+
 int main(void) {
 	settings.config_dir = "/nonexistent/fqtinc-test";
 	node_table_init();
@@ -160,6 +216,7 @@ int main(void) {
 	local_node->status.reachable = true;
 
 	test_graph_changed();
+	test_graph_batched();
 
 	mesh_exit();
 	return unit_done();
