@@ -73,6 +73,7 @@ static const option_info_t options[] = {
 
 	/* fqtinc extensions */
 	EXTENSION("ECN", OPT_BOTH, true),
+	EXTENSION("ECNValidationInterval", OPT_SERVER, true),
 	EXTENSION("Shaper", OPT_SERVER, true),
 	EXTENSION("FQCoDelTarget", OPT_SERVER, true),
 	EXTENSION("FQCoDelInterval", OPT_SERVER, true),

@@ -176,7 +176,7 @@ void dump_nodes_edges_subnets(void) {
 	logger(VERBOSITY_ERRORS, LOG_DEBUG, "Nodes:");
 	sset_foreach(node_t, n, &nodes_by_name) {
 		logger(VERBOSITY_ERRORS, LOG_DEBUG,
-		       " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s"
+		       " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s ecnpath %s dscp %s"
 		       " in %llu/%llu out %llu/%llu udp %llu/%llu tcp %llu/%llu late %llu replayed %llu"
 		       " queue backlog %u sent %llu sojourn max %.3f avg %.3f ms drops codel %llu limit %llu CE %llu"
 		       " ingress CE %llu drops %llu",
@@ -186,6 +186,7 @@ void dump_nodes_edges_subnets(void) {
 		       n->nexthop ? n->nexthop->name : "-", n->via ? n->via->name : "-",
 		       n->mtu, n->mtu_floor, n->mtu_ceiling,
 		       n == local_node ? "-" : n->ecn_normal ? "normal" : "compat",
+		       ecn_path_state_name(n->ecn_path.state), dscp_path_state_name(n->ecn_path.dscp),
 		       (unsigned long long)n->stats.in_packets, (unsigned long long)n->stats.in_bytes,
 		       (unsigned long long)n->stats.out_packets, (unsigned long long)n->stats.out_bytes,
 		       (unsigned long long)n->stats.udp_in, (unsigned long long)n->stats.udp_out,

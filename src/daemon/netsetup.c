@@ -299,6 +299,9 @@ static bool read_flags(void) {
 		return false;
 	if(!get_int_min("ReplayWindow", &settings.replaywindow, 0))
 		return false;
+	settings.ecn_validation_interval = 600;
+	if(!get_int_min("ECNValidationInterval", &settings.ecn_validation_interval, 1))
+		return false;
 	if(!get_int_min("UDPRcvBuf", &settings.udp_rcvbuf, 0) || !get_int_min("UDPSndBuf", &settings.udp_sndbuf, 0))
 		return false;
 	free(settings.scripts_interpreter);

@@ -52,6 +52,7 @@ typedef enum ecn_path_action {
 } ecn_path_action_t;
 
 typedef struct ecn_path {
+	bool watched;              /* the caller wants this path validated */
 	ecn_path_state_t state;
 	ecn_path_state_t verdict;  /* the last verdict, kept while testing again */
 	dscp_path_state_t dscp;
