@@ -83,6 +83,7 @@ static const option_info_t options[] = {
 	EXTENSION("FQCoDelMemoryLimit", OPT_SERVER, true),
 	EXTENSION("FQCoDelECN", OPT_SERVER, true),
 	EXTENSION("IngressCEThreshold", OPT_SERVER, true),
+	EXTENSION("L4SThreshold", OPT_SERVER, true),
 	EXTENSION("ShaperOverhead", OPT_SERVER, true),
 };
 

@@ -34,6 +34,7 @@
 #include "meta/protocol.h"
 #include "meta/topology.h"
 #include "meta/proxy.h"
+#include "aqm/fq_codel.h"
 #include "aqm/shaper.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
@@ -366,6 +367,9 @@ static bool read_aqm_settings(egress_config_t *e) {
 		return false;
 	e->ingress_ce_threshold_ns = INGRESS_CE_THRESHOLD_DEFAULT_NS;
 	if(!get_ms_decimal("IngressCEThreshold", &e->ingress_ce_threshold_ns))
+		return false;
+	e->l4s_threshold_ns = FQ_CODEL_L4S_THRESHOLD_NS;
+	if(!get_ms_decimal("L4SThreshold", &e->l4s_threshold_ns))
 		return false;
 	if(flows > 65536) {
 		logger(VERBOSITY_ERRORS, LOG_ERR, "FQCoDelFlows is too large: the most is 65536");

@@ -18,6 +18,7 @@ typedef struct egress_config {
 	uint64_t shaper_bps;               /* 0 = no shaping */
 	uint32_t shaper_overhead;          /* bytes per packet beyond the inner frame */
 	uint64_t ingress_ce_threshold_ns;  /* receive side, see ingress.h; 0 = off */
+	uint64_t l4s_threshold_ns;         /* ECT(1) marking, see fq_codel.h; 0 = off */
 } egress_config_t;
 
 bool egress_init(const egress_config_t *cfg);
