@@ -32,7 +32,7 @@ static void send_probe(node_t *n, const ecn_probe_msg_t *m, uint8_t tos) {
 	seal_and_send_tos(n, &f, tos);
 }
 
-static void send_request(node_t *n, uint16_t round, uint8_t index, uint8_t tos) {
+static void send_probe_request(node_t *n, uint16_t round, uint8_t index, uint8_t tos) {
 	ecn_probe_msg_t m = {.reply = false, .round = round, .index = index, .sent_tos = tos};
 	send_probe(n, &m, tos);
 }
@@ -73,7 +73,7 @@ static void log_verdict(node_t *n, bool verdict_changed) {
 }
 
 /* Log a change and let the mode be recomputed. */
-static void report(node_t *n) {
+static void announce_change(node_t *n) {
 	bool verdict_changed;
 	if(!ecn_path_take_change(&n->ecn_path, &verdict_changed))
 		return;
@@ -91,7 +91,7 @@ static void tick(void *data) {
 	if(!can_probe(n)) {
 		if(p->state != ECN_PATH_UNKNOWN) {
 			ecn_path_stop(p);
-			report(n);
+			announce_change(n);
 		}
 		timer_set(&n->ecn_probe_timer, WAIT_FOR_KEY_NS, tick, n);
 		return;
@@ -106,12 +106,12 @@ static void tick(void *data) {
 		if(a == ECN_PATH_SEND_ROUND) {
 			LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "ECN path probes, round %u, to %s (%s)", round, n->name, n->hostname);
 			for(int i = 0; i < ECN_PATH_ROUND_PROBES; i++)
-				send_request(n, round, (uint8_t)i, ecn_path_round_tos[i]);
+				send_probe_request(n, round, (uint8_t)i, ecn_path_round_tos[i]);
 		} else {
-			send_request(n, round, ECN_PROBE_COUNT_INDEX, 0);
+			send_probe_request(n, round, ECN_PROBE_COUNT_INDEX, 0);
 		}
 	}
-	report(n);
+	announce_change(n);
 	uint64_t due = ecn_path_next_due(p);
 	uint64_t delay = due > now ? due - now : 0;
 	timer_set(&n->ecn_probe_timer, delay < LONGEST_SLEEP_NS ? delay : LONGEST_SLEEP_NS, tick, n);
@@ -162,7 +162,7 @@ bool ecn_probe_received(node_t *n, frame_buf_t *packet) {
 	}
 	ecn_path_reply(&n->ecn_path, now_ns, &m);
 	if(n->ecn_path.changed && n->ecn_path.watched) {
-		report(n);
+		announce_change(n);
 		timer_set(&n->ecn_probe_timer, 0, tick, n); /* a closed round may want a count request now */
 	}
 	return true;
