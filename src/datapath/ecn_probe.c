@@ -10,10 +10,12 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* How often a watched node that cannot be probed yet (no key, no address)
- * is looked at again, and the longest sleep otherwise (so a lost key or a
- * new address is noticed within a second). */
+/* How often a watched node that cannot be probed yet is looked at again:
+ * soon while its key or address is on the way, seldom while it is reached
+ * only through a relay or not at all; and the longest sleep otherwise (so a
+ * lost key or a new address is noticed within a second). */
 #define WAIT_FOR_KEY_NS (250 * NSEC_PER_MSEC)
+#define WAIT_FOR_PATH_NS NSEC_PER_SEC
 #define LONGEST_SLEEP_NS NSEC_PER_SEC
 
 static ecn_probe_changed_fn on_change;
@@ -93,13 +95,16 @@ static void tick(void *data) {
 			ecn_path_stop(p);
 			announce_change(n);
 		}
-		timer_set(&n->ecn_probe_timer, WAIT_FOR_KEY_NS, tick, n);
+		bool direct = n->status.reachable && n->via == n;
+		timer_set(&n->ecn_probe_timer, direct ? WAIT_FOR_KEY_NS : WAIT_FOR_PATH_NS, tick, n);
 		return;
 	}
+	uint64_t interval = sec_to_ns((uint64_t)settings.ecn_validation_interval);
 	if(p->state == ECN_PATH_UNKNOWN)
-		ecn_path_start(p, now, sec_to_ns((uint64_t)settings.ecn_validation_interval), &n->address);
+		ecn_path_start(p, now, interval, &n->address);
 	else
 		ecn_path_address(p, now, &n->address);
+	p->interval_ns = interval; /* SIGHUP may have changed it: from the next verdict on */
 	uint16_t round;
 	ecn_path_action_t a;
 	while((a = ecn_path_due(p, now, &round)) != ECN_PATH_SEND_NOTHING) {

@@ -26,8 +26,9 @@
  * option of its host settings (NODE_ECN_*; unread or unset count as yes). */
 bool ecn_mode_normal(bool own_ecn, uint32_t peer_options, int host_ecn);
 /* The path's part of the decision (doc/protocol.md §10.4): a node that
- * answers ECN path probes gets normal mode only over a path found capable. */
-bool ecn_mode_path_allows(uint32_t peer_options, ecn_path_state_t path);
+ * answers ECN path probes and that we send to directly gets normal mode
+ * only over a path found capable. */
+bool ecn_mode_path_allows(uint32_t peer_options, bool direct, ecn_path_state_t path);
 
 /* The node's host settings as a connection read them (hosts/NAME with the
  * -o NAME.KEY entries merged), at ACK. */
