@@ -168,18 +168,27 @@ static void close_round(ecn_path_t *p, uint64_t now) {
 
 /* Counting (RFC 9000 §13.4.2): what arrived since the last reply against
  * what we sent in the same window. */
+static void take_base(ecn_path_t *p, const uint32_t got[4]) {
+	memcpy(p->base_tx, p->count_tx, sizeof(p->base_tx));
+	memcpy(p->base_rx, got, sizeof(p->base_rx));
+	p->have_base = true;
+}
+
 static void judge_counts(ecn_path_t *p, uint64_t now, const uint32_t got[4]) {
 	uint32_t s[4], a[4];
+	if(!p->have_base || p->state != ECN_PATH_CAPABLE) {
+		take_base(p, got);
+		return;
+	}
 	for(int i = 0; i < 4; i++) {
 		s[i] = p->count_tx[i] - p->base_tx[i];
 		a[i] = got[i] - p->base_rx[i];
-		p->base_tx[i] = p->count_tx[i];
-		p->base_rx[i] = got[i];
 	}
-	bool had_base = p->have_base;
-	p->have_base = true;
-	if(!had_base || p->state != ECN_PATH_CAPABLE)
+	/* Too little to judge yet: the window grows until it is enough, so
+	 * that slow traffic into a black hole is found too. */
+	if((uint64_t)s[ECT0] + s[ECT1] + s[CE] < ECN_PATH_COUNT_MIN_ECT && s[CE] < ECN_PATH_COUNT_MIN_CE)
 		return;
+	take_base(p, got);
 	uint64_t sent_ect = (uint64_t)s[ECT0] + s[ECT1] + s[CE];
 	uint64_t got_ect = (uint64_t)a[ECT0] + a[ECT1] + a[CE];
 	ecn_path_state_t v = ECN_PATH_CAPABLE;
@@ -193,8 +202,8 @@ static void judge_counts(ecn_path_t *p, uint64_t now, const uint32_t got[4]) {
 	}
 }
 
-static bool ect_sent_since_base(const ecn_path_t *p) {
-	return p->tx[ECT0] != p->base_tx[ECT0] || p->tx[ECT1] != p->base_tx[ECT1] || p->tx[CE] != p->base_tx[CE];
+static uint32_t ect_total(const uint32_t c[4]) {
+	return c[ECT0] + c[ECT1] + c[CE];
 }
 
 ecn_path_action_t ecn_path_due(ecn_path_t *p, uint64_t now, uint16_t *round) {
@@ -221,8 +230,8 @@ ecn_path_action_t ecn_path_due(ecn_path_t *p, uint64_t now, uint16_t *round) {
 	p->next_count_ns = now + ECN_PATH_COUNT_EVERY_NS;
 	/* an unanswered count request is simply lost; the base stays */
 	p->count_open = false;
-	if(p->have_base && !ect_sent_since_base(p))
-		return ECN_PATH_SEND_NOTHING; /* nothing ECN-capable to account for */
+	if(p->have_base && ect_total(p->tx) == ect_total(p->count_tx))
+		return ECN_PATH_SEND_NOTHING; /* nothing ECN-capable went out since the last request */
 	p->count_open = true;
 	p->count_seq++;
 	memcpy(p->count_tx, p->tx, sizeof(p->count_tx));

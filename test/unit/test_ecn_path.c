@@ -251,6 +251,33 @@ static void test_counting(void) {
 	CHECK_EQ_INT(counting(ce_traffic, ce_marked_more), ECN_PATH_CAPABLE);
 }
 
+/* A slow ECN-capable flow into a black hole: three ECT(0) datagrams per
+ * count window; the window grows until eight have gone out. */
+static void test_counting_slow_flow(void) {
+	uint64_t now = SEC;
+	ecn_path_t p;
+	memset(&p, 0, sizeof(p));
+	ecn_path_start(&p, now, 60 * SEC, NULL); /* no re-validation meanwhile */
+	run_round(&p, &now, clean, false);
+	uint32_t peer_rx[4] = {50, 0, 0, 0};
+	uint16_t seq;
+	ecn_path_state_t seen[4];
+	for(int w = 0; w < 4; w++) {
+		CHECK_EQ_INT(ecn_path_due(&p, now, &seq), ECN_PATH_SEND_COUNT);
+		peer_rx[0]++;
+		ecn_probe_msg_t m = reply_for(seq, ECN_PROBE_COUNT_INDEX, 0, 0);
+		memcpy(m.counts, peer_rx, sizeof(m.counts));
+		ecn_path_reply(&p, now, &m);
+		seen[w] = p.state;
+		p.tx[2] += 3;
+		now += ECN_PATH_COUNT_EVERY_NS;
+	}
+	CHECK_EQ_INT(seen[0], ECN_PATH_CAPABLE); /* the base */
+	CHECK_EQ_INT(seen[1], ECN_PATH_CAPABLE); /* 3 sent: too few */
+	CHECK_EQ_INT(seen[2], ECN_PATH_CAPABLE); /* 6 */
+	CHECK_EQ_INT(seen[3], ECN_PATH_BLACK_HOLED); /* 9, none arrived */
+}
+
 static void test_counting_only_with_ect_traffic(void) {
 	uint64_t now = SEC;
 	ecn_path_t p = fresh(now);
@@ -325,6 +352,7 @@ int main(void) {
 	test_revalidation_and_logging_once();
 	test_address_change_and_stop();
 	test_counting();
+	test_counting_slow_flow();
 	test_counting_only_with_ect_traffic();
 	test_frame();
 	return unit_done();
