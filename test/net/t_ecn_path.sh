@@ -4,6 +4,7 @@
 #
 #   alpha (fqtinc) --ConnectTo--> beta  (fqtinc)
 #                  --ConnectTo--> gamma (tinc 1.0.36)
+#                  --ConnectTo--> delta (tinc 1.1pre18)
 #
 #   1. ECT black hole (`ip ecn != not-ect drop`), ECNValidationInterval 60 on
 #      alpha, so only the continuous counting can find it: ECN-capable pings
@@ -14,8 +15,9 @@
 #      normal mode again after the re-validation interval;
 #   3. ECN bleached to Not-ECT: state "bleached", no ping lost;
 #   4. DSCP bleached to CS0: "dscp bleached", ECN still capable;
-#   5. toward gamma (tinc 1.0.36) no probe-sized datagram ever leaves alpha,
-#      while toward beta they do; the probe traffic per minute is measured.
+#   5. toward gamma (tinc 1.0.36) and delta (tinc 1.1) no probe-sized
+#      datagram ever leaves alpha, while UDP traffic does, and toward beta
+#      probes do; the probe traffic per minute is measured.
 # States come from alpha's SIGUSR2 dump ("ecn MODE ecnpath STATE dscp STATE").
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 TEST_TIMEOUT=${TEST_TIMEOUT:-240}
@@ -23,35 +25,43 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-240}
 . "$(dirname "$0")/ecnlib.sh"
 
 setup_interop_test nft
+need_tinc11
 
-topo_chain3
+NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_C=$NS_PREFIX-c NS_D=$NS_PREFIX-d NS_R=$NS_PREFIX-r
+topo_star "$NS_R" "$NS_A" "$NS_B" "$NS_C" "$NS_D"
 make_node "$NS_A" alpha fq IngressCEThreshold=no ECNValidationInterval=60 || finish
 make_node "$NS_B" beta fq IngressCEThreshold=no ECNValidationInterval=4 || finish
 make_node "$NS_C" gamma tinc || finish
+make_node "$NS_D" delta tinc11 || finish
 connect_to alpha beta
 connect_to alpha gamma
-exchange_hosts alpha beta gamma
-quiet_ipv6 "$NS_A" "$NS_B" "$NS_C"
-counters_start "$NS_R" "${NODE_PORT[alpha]}" "${NODE_PORT[beta]}" "${NODE_PORT[gamma]}"
+connect_to alpha delta
+exchange_hosts alpha beta gamma delta
+quiet_ipv6 "$NS_A" "$NS_B" "$NS_C" "$NS_D"
+counters_start "$NS_R" "${NODE_PORT[alpha]}" "${NODE_PORT[beta]}" "${NODE_PORT[gamma]}" "${NODE_PORT[delta]}"
 
 A4=$(outer4 alpha) B4=$(outer4 beta)
-PB=${NODE_PORT[beta]} PC=${NODE_PORT[gamma]}
-# A probe is a 40-byte frame: with any block cipher of the defaults it is a
-# UDP datagram of less than 80 bytes (UDP header included), smaller than any
-# PMTU probe (64-byte frames and up) and than the pings below (-s 100).
-SMALL=80
+PB=${NODE_PORT[beta]} PC=${NODE_PORT[gamma]} PD=${NODE_PORT[delta]}
+# A probe is a 40-byte frame: with the default cipher and MAC (AES-256-CBC,
+# 4 bytes) a 52-byte UDP payload, UDP length 60 (the counter toward beta
+# proves it). Data frames here are larger (pings -s 100, PMTU probes of 64
+# bytes and up); tinc 1.1's own short probes, which alpha echoes at their
+# length, are shorter.
+PROBE_UDP_LEN=60 SMALL=80
 
 # Counters, ahead of the rule that breaks the path: what alpha sends.
 nsx "$NS_R" nft -f - <<EOF || finish
 table inet fqtpath {
 	counter data_ect_to_b { }
 	counter small_to_b { }
-	counter small_to_c { }
+	counter udp_to_old { }
+	counter small_to_old { }
 	chain count {
 		type filter hook forward priority -20; policy accept;
 		ip saddr $A4 ip daddr $B4 udp dport $PB udp length >= $SMALL ip ecn != not-ect counter name "data_ect_to_b"
-		ip saddr $A4 udp dport $PB udp length < $SMALL counter name "small_to_b"
-		ip saddr $A4 udp dport $PC udp length < $SMALL counter name "small_to_c"
+		ip saddr $A4 udp dport $PB udp length $PROBE_UDP_LEN counter name "small_to_b"
+		ip saddr $A4 udp dport { $PC, $PD } counter name "udp_to_old"
+		ip saddr $A4 udp dport { $PC, $PD } udp length $PROBE_UDP_LEN counter name "small_to_old"
 	}
 }
 EOF
@@ -98,6 +108,7 @@ pings() {
 start_all() {
 	start_node beta || finish
 	start_node gamma || finish
+	start_node delta || finish
 	start_node alpha || finish
 	wait_udp_path "$NS_A" "$(vpn4 beta)" 200 20 || fail "pings alpha -> beta go by UDP"
 }
@@ -109,6 +120,9 @@ check_eq "clean path: packets to beta in normal mode" "$(field beta ecn)" normal
 check_eq "clean path: DSCP kept" "$(field beta dscp)" kept
 check_eq "gamma (tinc 1.0.36) is not probed" "$(field gamma ecnpath)" unknown
 check_eq "gamma (tinc 1.0.36) in compatibility mode" "$(field gamma ecn)" compat
+wait_udp_path "$NS_A" "$(vpn4 gamma)" 200 20 || fail "pings alpha -> gamma go by UDP"
+wait_udp_path "$NS_A" "$(vpn4 delta)" 200 20 || fail "pings alpha -> delta go by UDP"
+check_eq "delta (tinc 1.1) is not probed" "$(field delta ecnpath)" unknown
 
 note "---- 1: ECT black hole, found by counting"
 path_rule "ip ecn != not-ect drop"
@@ -184,8 +198,10 @@ fi
 
 note "---- 5: nothing new toward tinc 1.0.36; the cost of validation"
 check_cmp "probes went to beta" "$(nft_counter small_to_b)" -gt 0
-check_eq "no probe-sized datagram went to gamma" "$(nft_counter small_to_c)" 0
+check_cmp "UDP went to gamma and delta" "$(nft_counter udp_to_old)" -gt 10
+check_eq "no probe-sized ($PROBE_UDP_LEN) datagram went to gamma (tinc 1.0.36) or delta (tinc 1.1)" "$(nft_counter small_to_old)" 0
 check_eq "gamma still not probed" "$(field gamma ecnpath)" unknown
+check_eq "delta still not probed" "$(field delta ecnpath)" unknown
 nft_reset small_to_b
 sleep 12 # a measurement window: idle, three re-validations of 4 s
 bytes=$(nft_counter small_to_b bytes)
