@@ -94,6 +94,8 @@ static void tick(void *data) {
 		if(p->state != ECN_PATH_UNKNOWN) {
 			ecn_path_stop(p);
 			announce_change(n);
+			if(!p->watched)
+				return;
 		}
 		bool direct = n->status.reachable && n->via == n;
 		timer_set(&n->ecn_probe_timer, direct ? WAIT_FOR_KEY_NS : WAIT_FOR_PATH_NS, tick, n);
@@ -117,6 +119,8 @@ static void tick(void *data) {
 		}
 	}
 	announce_change(n);
+	if(!p->watched)
+		return; /* the new mode made the check pointless */
 	uint64_t due = ecn_path_next_due(p);
 	uint64_t delay = due > now ? due - now : 0;
 	timer_set(&n->ecn_probe_timer, delay < LONGEST_SLEEP_NS ? delay : LONGEST_SLEEP_NS, tick, n);
