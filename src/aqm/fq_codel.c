@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aqm/fq_codel.h"
+#include "packet/ecn.h"
 #include "util/xalloc.h"
 
 /* Buffers are allocated this many at a time, and only when needed, so an
@@ -79,6 +80,19 @@ void fq_codel_params_default(fq_codel_params_t *p) {
 	p->drop_batch = FQ_CODEL_DROP_BATCH;
 	p->spare_slots = FQ_CODEL_SPARE_SLOTS;
 	p->ecn = true;
+	p->l4s_threshold_ns = FQ_CODEL_L4S_THRESHOLD_NS;
+}
+
+/* L4S senders (RFC 9331) want a mark as soon as a queue forms, not after
+ * CoDel's interval: an ECT(1) packet that waited past the threshold leaves
+ * with CE, unless CoDel marked it already. */
+static bool l4s_mark(const fq_codel_params_t *p, frame_buf_t *pkt, uint64_t sojourn) {
+	uint8_t tos;
+	if(!p->l4s_threshold_ns || sojourn <= p->l4s_threshold_ns)
+		return false;
+	if(!ecn_frame_tos(pkt->data, pkt->len, &tos) || (tos & ECN_MASK) != ECN_ECT1)
+		return false;
+	return ecn_mark_ce(pkt->data, pkt->len);
 }
 
 /* ---- flow hashing ---- */
@@ -509,10 +523,14 @@ frame_buf_t *fq_codel_dequeue(fq_codel_t *q, uint64_t now, void **dest_tag) {
 		q->slots_held++;
 		if(dest_tag)
 			*dest_tag = s->tag;
-		if(q->cstats.marks != marks)
-			observe(q, s, FQ_EVENT_CE_MARK);
-
 		uint64_t sojourn = codel_sojourn(pkt, now);
+		if(q->cstats.marks != marks) {
+			observe(q, s, FQ_EVENT_CE_MARK);
+		} else if(l4s_mark(&q->p, pkt, sojourn)) {
+			q->st.l4s_marks++;
+			observe(q, s, FQ_EVENT_CE_MARK);
+		}
+
 		q->st.dequeued_packets++;
 		q->st.dequeued_bytes += pkt->len;
 		q->st.sojourn_sum_ns += sojourn;

@@ -42,6 +42,7 @@
  *                                 fq_codel_slot_size(), ~1.7 KB, whatever
  *                                 the packet's length)
  *   FQCoDelECN         = yes      CE-mark ECN-capable packets instead of dropping
+ *   L4SThreshold       = 1        ms; ECT(1) packets queued longer are marked CE
  *   Shaper             = <rate>   egress pacing in bits/s ("19M"), see shaper.h
  */
 #ifndef FQTINC_FQ_CODEL_H
@@ -62,6 +63,7 @@
 #define FQ_CODEL_QUANTUM 1514
 #define FQ_CODEL_DROP_BATCH 64
 #define FQ_CODEL_SPARE_SLOTS 256
+#define FQ_CODEL_L4S_THRESHOLD_NS 1000000ULL /* 1 ms */
 
 typedef struct fq_codel_params {
 	uint64_t target_ns;     /* CoDel target */
@@ -75,6 +77,10 @@ typedef struct fq_codel_params {
 	uint32_t spare_slots;   /* buffers the caller may hold on top of the limit */
 	uint64_t hash_salt;     /* makes the flow hash unpredictable from outside */
 	bool ecn;               /* mark instead of drop when the packet allows it */
+	/* L4S (RFC 9331): ECT(1) packets that waited longer than this are marked
+	 * CE at dequeue, like Linux fq_codel's ce_threshold with an ECT(1)
+	 * selector; CoDel still runs for every packet. 0: off. */
+	uint64_t l4s_threshold_ns;
 } fq_codel_params_t;
 
 typedef struct fq_codel_stats {
@@ -86,6 +92,7 @@ typedef struct fq_codel_stats {
 	uint64_t drop_purged;    /* removed by fq_codel_forget_tag */
 	uint64_t drop_bytes;     /* bytes of all the drops above */
 	uint64_t ce_marks;       /* packets CoDel marked CE instead of dropping */
+	uint64_t l4s_marks;      /* ECT(1) packets marked CE at the L4S threshold */
 	uint32_t backlog_packets;
 	uint64_t backlog_bytes;
 	uint64_t sojourn_max_ns; /* of delivered packets, since creation */

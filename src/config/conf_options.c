@@ -73,6 +73,7 @@ static const option_info_t options[] = {
 
 	/* fqtinc extensions */
 	EXTENSION("ECN", OPT_BOTH, true),
+	EXTENSION("ECNValidationInterval", OPT_SERVER, true),
 	EXTENSION("Shaper", OPT_SERVER, true),
 	EXTENSION("FQCoDelTarget", OPT_SERVER, true),
 	EXTENSION("FQCoDelInterval", OPT_SERVER, true),
@@ -85,6 +86,7 @@ static const option_info_t options[] = {
 	EXTENSION("IngressDropThreshold", OPT_SERVER, true),
 	EXTENSION("IngressCoDelTarget", OPT_SERVER, true),
 	EXTENSION("IngressCoDelInterval", OPT_SERVER, true),
+	EXTENSION("L4SThreshold", OPT_SERVER, true),
 	EXTENSION("ShaperOverhead", OPT_SERVER, true),
 	EXTENSION("MaxSubnetsPerNode", OPT_SERVER, true),
 	EXTENSION("MaxEdgesPerNode", OPT_SERVER, true),

@@ -34,6 +34,7 @@ typedef struct settings {
 	bool tunnelserver, strictsubnets, directonly, decrement_ttl;
 	bool priorityinheritance;
 	bool ecn;                /* fqtinc: RFC 6040 normal mode toward capable peers */
+	int ecn_validation_interval; /* fqtinc: seconds between ECN path checks */
 	bool localdiscovery;
 	bool hostnames;
 

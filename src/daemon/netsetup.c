@@ -34,6 +34,7 @@
 #include "meta/protocol.h"
 #include "meta/topology.h"
 #include "meta/proxy.h"
+#include "aqm/fq_codel.h"
 #include "aqm/shaper.h"
 #include "mesh/subnet.h"
 #include "util/xalloc.h"
@@ -304,6 +305,9 @@ static bool read_flags(void) {
 		return false;
 	if(!get_int_min("ReplayWindow", &settings.replaywindow, 0))
 		return false;
+	settings.ecn_validation_interval = 600;
+	if(!get_int_min("ECNValidationInterval", &settings.ecn_validation_interval, 1))
+		return false;
 	if(!get_int_min("UDPRcvBuf", &settings.udp_rcvbuf, 0) || !get_int_min("UDPSndBuf", &settings.udp_sndbuf, 0))
 		return false;
 	free(settings.scripts_interpreter);
@@ -376,6 +380,9 @@ static bool read_aqm_settings(egress_config_t *e) {
 	e->ingress_interval_ns = INGRESS_INTERVAL_DEFAULT_NS;
 	if(!get_ms_decimal("IngressCoDelTarget", &e->ingress_target_ns) ||
 	   !get_ms_decimal("IngressCoDelInterval", &e->ingress_interval_ns))
+		return false;
+	e->l4s_threshold_ns = FQ_CODEL_L4S_THRESHOLD_NS;
+	if(!get_ms_decimal("L4SThreshold", &e->l4s_threshold_ns))
 		return false;
 	if(flows > 65536) {
 		logger(VERBOSITY_ERRORS, LOG_ERR, "FQCoDelFlows is too large: the most is 65536");

@@ -70,6 +70,7 @@ bool egress_init(const egress_config_t *cfg) {
 	if(cfg->memory_limit)
 		p.memory_limit = cfg->memory_limit;
 	p.ecn = cfg->ecn;
+	p.l4s_threshold_ns = cfg->l4s_threshold_ns;
 	randomize(&p.hash_salt, sizeof(p.hash_salt));
 	if(queue) {
 		egress_release_held();

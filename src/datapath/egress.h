@@ -22,6 +22,7 @@ typedef struct egress_config {
 	uint64_t ingress_drop_threshold_ns; /* likewise */
 	uint64_t ingress_target_ns;   /* receive-side CoDel; 0 = the RFC 8289 default */
 	uint64_t ingress_interval_ns;
+	uint64_t l4s_threshold_ns;         /* ECT(1) marking, see fq_codel.h; 0 = off */
 } egress_config_t;
 
 bool egress_init(const egress_config_t *cfg);

@@ -13,6 +13,8 @@
 
 #include "aqm/ingress.h"
 #include "datapath/counters.h"
+#include "datapath/datapath.h"
+#include "datapath/ecn_probe.h"
 #include "datapath/egress.h"
 #include "datapath/pmtu.h"
 #include "datapath/receive.h"
@@ -302,6 +304,8 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_
 	n->stats.udp_in++;
 	packet->tcp = false;
 
+	if(ecn_probe_received(n, packet))
+		return;
 	if(packet->len >= 14 && packet->data[12] == 0 && packet->data[13] == 0) {
 		size_t l = packet->len;
 		/* with compression the probe length is only approximate */

@@ -34,7 +34,7 @@ static int socket_for(const node_t *n) {
 	return -1;
 }
 
-void seal_and_send(node_t *n, const frame_buf_t *packet) {
+static void seal_with_tos(node_t *n, const frame_buf_t *packet, uint8_t tos) {
 	static uint8_t compressed[PACKET_BUF_MAX];
 	const uint8_t *data = packet->data;
 	size_t len = packet->len;
@@ -60,7 +60,16 @@ void seal_and_send(node_t *n, const frame_buf_t *packet) {
 		LOG(VERBOSITY_TRAFFIC, LOG_ERR, "Cannot encrypt a frame for %s (%s); frame dropped", n->name, n->hostname);
 		return;
 	}
-	udp_tx_commit(sock, n, out, outer_tos_for(n, packet), packet->len);
+	udp_tx_commit(sock, n, out, tos, packet->len);
+	ecn_path_count_tx(&n->ecn_path, tos);
 	n->stats.out_packets++;
 	n->stats.out_bytes += packet->len;
+}
+
+void seal_and_send(node_t *n, const frame_buf_t *packet) {
+	seal_with_tos(n, packet, outer_tos_for(n, packet));
+}
+
+void seal_and_send_tos(node_t *n, const frame_buf_t *packet, uint8_t tos) {
+	seal_with_tos(n, packet, tos);
 }

@@ -64,6 +64,7 @@ void node_free(node_t *n) {
 	packet_key_clear(&n->rx_key);
 	replay_free(&n->replay);
 	timer_del(&n->mtutimer);
+	timer_del(&n->ecn_probe_timer);
 	sset_clear(&n->subnets, NULL);
 	sset_clear(&n->edges, NULL);
 	free(n->name);

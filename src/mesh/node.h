@@ -6,6 +6,7 @@
 
 #include "util/compat.h"
 #include "util/event.h"
+#include "mesh/ecn_path.h"
 #include "packet/packet_codec.h"
 #include "packet/replay.h"
 #include "util/sockaddr.h"
@@ -86,6 +87,9 @@ typedef struct node {
 	 * change: ACK, ADD_EDGE and the other graph changes, SIGHUP. The data
 	 * path only reads it. */
 	bool ecn_normal;
+	/* what the path to it does to ECN and DSCP (datapath/ecn_probe.c) */
+	ecn_path_t ecn_path;
+	ev_timer_t ecn_probe_timer;
 	node_stats_t stats;
 } node_t;
 

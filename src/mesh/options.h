@@ -10,5 +10,8 @@
 /* fqtinc extension: "I decapsulate ECN per RFC 6040" (doc/protocol-ecn.md).
  * Announced only in the ACK we send, never OR-ed into our own edge. */
 #define OPTION_ECN_RFC6040    0x0010
+/* fqtinc extension: "I answer ECN path probes" (protocol.md §10.4).
+ * Announced only in the ACK we send, never OR-ed into our own edge. */
+#define OPTION_ECN_PATH_PROBES 0x0020
 
 #endif

@@ -7,6 +7,7 @@
 #include "config/cmdline.h"
 #include "config/conf.h"
 #include "config/settings.h"
+#include "datapath/ecn_probe.h"
 #include "meta/ecn_mode.h"
 #include "mesh/node.h"
 #include "mesh/options.h"
@@ -15,6 +16,13 @@
 
 bool ecn_mode_normal(bool own_ecn, uint32_t peer_options, int host_ecn) {
 	return own_ecn && (peer_options & OPTION_ECN_RFC6040) && host_ecn != NODE_ECN_NO;
+}
+
+bool ecn_mode_path_allows(uint32_t peer_options, bool direct, ecn_path_state_t path) {
+	/* An older fqtinc cannot be asked: its path is trusted, as before. A
+	 * node reached through a relay gets no datagram sealed for it (the
+	 * relay's own mode applies), so its mode is the announcement alone. */
+	return !(peer_options & OPTION_ECN_PATH_PROBES) || !direct || path == ECN_PATH_CAPABLE;
 }
 
 static void take_host_ecn(node_t *n, const config_entries_t *tree) {
@@ -56,6 +64,9 @@ void ecn_mode_update(node_t *n) {
 	if(announced && n->ecn_host == NODE_ECN_UNREAD)
 		read_host_settings(n);
 	bool normal = ecn_mode_normal(settings.ecn, n->options, n->ecn_host);
+	/* Validate the path only where normal mode is at stake. */
+	ecn_probe_watch(n, normal && (n->options & OPTION_ECN_PATH_PROBES), ecn_mode_update);
+	normal = normal && ecn_mode_path_allows(n->options, n->via == n, n->ecn_path.state);
 	if(normal == n->ecn_normal)
 		return;
 	n->ecn_normal = normal;

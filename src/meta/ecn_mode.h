@@ -10,7 +10,8 @@
  *     are not connected to), through ecn_mode_update_all();
  *   - its host settings: the connection's hosts/NAME and -o NAME.ECN at
  *     ACK, hosts/NAME read once for other nodes, all read again on SIGHUP;
- *   - our own ECN setting: SIGHUP. */
+ *   - our own ECN setting: SIGHUP;
+ *   - the path state (datapath/ecn_probe.c), which calls back on a change. */
 #ifndef FQTINC_ECN_MODE_H
 #define FQTINC_ECN_MODE_H
 
@@ -24,6 +25,10 @@
  * option bits (OPTION_ECN_RFC6040 is its announcement), host_ecn the ECN
  * option of its host settings (NODE_ECN_*; unread or unset count as yes). */
 bool ecn_mode_normal(bool own_ecn, uint32_t peer_options, int host_ecn);
+/* The path's part of the decision (doc/protocol.md §10.4): a node that
+ * answers ECN path probes and that we send to directly gets normal mode
+ * only over a path found capable. */
+bool ecn_mode_path_allows(uint32_t peer_options, bool direct, ecn_path_state_t path);
 
 /* The node's host settings as a connection read them (hosts/NAME with the
  * -o NAME.KEY entries merged), at ACK. */

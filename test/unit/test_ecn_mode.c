@@ -151,8 +151,26 @@ static void test_host_settings(void) {
 	settings.config_dir = NULL;
 }
 
+/* A node that answers ECN path probes gets normal mode only over a capable
+ * path; one that does not (an older fqtinc) is trusted as before, and so is
+ * one reached through a relay. */
+static void test_path_part(void) {
+	uint32_t probes = OPTION_ECN_RFC6040 | OPTION_ECN_PATH_PROBES;
+	CHECK(ecn_mode_path_allows(probes, true, ECN_PATH_CAPABLE));
+	CHECK(!ecn_mode_path_allows(probes, true, ECN_PATH_UNKNOWN));
+	CHECK(!ecn_mode_path_allows(probes, true, ECN_PATH_TESTING));
+	CHECK(!ecn_mode_path_allows(probes, true, ECN_PATH_BLACK_HOLED));
+	CHECK(!ecn_mode_path_allows(probes, true, ECN_PATH_BLEACHED));
+	CHECK(!ecn_mode_path_allows(probes, true, ECN_PATH_CE_ERASED));
+	CHECK(!ecn_mode_path_allows(probes, true, ECN_PATH_MANGLED));
+	CHECK(ecn_mode_path_allows(OPTION_ECN_RFC6040, true, ECN_PATH_UNKNOWN));
+	/* reached through a relay: the relay's mode is what counts */
+	CHECK(ecn_mode_path_allows(probes, false, ECN_PATH_UNKNOWN));
+}
+
 int main(void) {
 	test_decision();
+	test_path_part();
 	test_host_settings();
 	return unit_done();
 }

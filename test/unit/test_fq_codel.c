@@ -654,6 +654,57 @@ static void test_ecn_mark_vs_drop(void) {
 	fq_codel_free(q);
 }
 
+/* The inner ECN field of a dequeued frame (IPv4 or IPv6). */
+static uint8_t ecn_of(const frame_buf_t *p) {
+	if(p->data[12] == 0x86)
+		return (uint8_t)((p->data[15] >> 4) & 3);
+	return p->data[15] & 3;
+}
+
+/* L4S: ECT(1) packets that waited past L4SThreshold leave CE-marked; other
+ * packets that waited as long are left to CoDel, which has not acted yet. */
+static void test_l4s_threshold(void) {
+	fq_codel_params_t p;
+	fq_codel_params_default(&p);
+	CHECK_EQ_INT(p.l4s_threshold_ns, 1 * MS);
+	for(int round = 0; round < 3; round++) {
+		uint64_t wait = round == 1 ? 500 * US : 3 * MS;
+		fq_codel_params_default(&p);
+		if(round == 2)
+			p.l4s_threshold_ns = 0;
+		fq_codel_t *q = fq_codel_new(&p);
+		flow_t fl[4] = {
+			{4, 17, 7001, 443, 1, ECN_ECT1}, {6, 17, 7002, 443, 2, ECN_ECT1},
+			{4, 17, 7003, 443, 3, ECN_ECT0}, {4, 17, 7004, 443, 4, ECN_NOT_ECT},
+		};
+		distinct(q, fl, 4);
+		for(int i = 0; i < 4; i++)
+			for(uint32_t k = 0; k < 3; k++)
+				push(q, &fl[i], 200, (uint32_t)i, 1 * SEC, NULL);
+		unsigned ce[4] = {0}, got[4] = {0};
+		frame_buf_t *pkt;
+		while((pkt = fq_codel_dequeue(q, 1 * SEC + wait, NULL))) {
+			uint32_t i = seq_of(pkt);
+			got[i]++;
+			if(ecn_of(pkt) == ECN_CE)
+				ce[i]++;
+			fq_codel_release(q, pkt);
+		}
+		fq_codel_stats_t st;
+		fq_codel_get_stats(q, &st);
+		unsigned want = round == 0 ? 3 : 0;
+		CHECK_EQ_INT(got[0] + got[1] + got[2] + got[3], 12);
+		CHECK_EQ_INT(ce[0], want);
+		CHECK_EQ_INT(ce[1], want);
+		CHECK_EQ_INT(ce[2], 0);
+		CHECK_EQ_INT(ce[3], 0);
+		CHECK_EQ_INT(st.l4s_marks, 2 * want);
+		CHECK_EQ_INT(st.ce_marks, 0);
+		CHECK_EQ_INT(st.drop_codel, 0);
+		fq_codel_free(q);
+	}
+}
+
 static void test_codel_per_flow_entry(void) {
 	/* A standing queue with sojourn far above target: the flow's CoDel
 	 * drops nothing for a whole interval, then exactly one packet. */
@@ -832,6 +883,7 @@ int main(void) {
 	test_packet_limit();
 	test_memory_limit();
 	test_ecn_mark_vs_drop();
+	test_l4s_threshold();
 	test_codel_per_flow_entry();
 	test_forget_tag();
 	test_observer();
