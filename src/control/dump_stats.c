@@ -10,6 +10,7 @@
 #include "datapath/datapath.h"
 #include "datapath/egress.h"
 #include "io/udp_tx.h"
+#include "mesh/ecn_path.h"
 
 void daemon_report_collect(daemon_report_t *r) {
 	memset(r, 0, sizeof(*r));
@@ -44,7 +45,8 @@ void daemon_report_collect(daemon_report_t *r) {
 	ingress_stats_t in;
 	ingress_get_stats(&in);
 	r->ingress_signals = in.signals;
-	r->ingress_drop_before_decryption = in.dropped;
+	r->ingress_drop_before_decryption = in.dropped + in.threshold_drops;
+	r->ingress_drop_threshold = in.threshold_drops;
 	r->ingress_drop_notect_after_decryption = d->rx_codel_drops;
 	r->ingress_mark_ce = in.marked;
 	r->ingress_mark_ce_threshold = in.threshold_marks;
@@ -69,8 +71,9 @@ void daemon_report_log_line(const daemon_report_t *r, daemon_report_line_t which
 		         (unsigned long long)r->ecn_unexpected, (unsigned long long)r->send_errors);
 		break;
 	case DAEMON_REPORT_INGRESS:
-		snprintf(out, outlen, " ingress codel: signals %llu, dropped before decryption %llu, marked %llu (threshold %llu), dropped Not-ECT after decryption %llu, sojourn max %.3f ms avg %.3f ms",
+		snprintf(out, outlen, " ingress codel: signals %llu, dropped before decryption %llu (threshold %llu), marked %llu (threshold %llu), dropped Not-ECT after decryption %llu, sojourn max %.3f ms avg %.3f ms",
 		         (unsigned long long)r->ingress_signals, (unsigned long long)r->ingress_drop_before_decryption,
+		         (unsigned long long)r->ingress_drop_threshold,
 		         (unsigned long long)r->ingress_mark_ce, (unsigned long long)r->ingress_mark_ce_threshold,
 		         (unsigned long long)r->ingress_drop_notect_after_decryption, r->ingress_sojourn_max_ms, r->ingress_sojourn_avg_ms);
 		break;
@@ -94,6 +97,8 @@ void node_report_collect(const node_t *n, node_report_t *r) {
 	r->pmtu_min = n->mtu_floor;
 	r->pmtu_max = n->mtu_ceiling;
 	r->ecn = n == local_node ? "-" : n->ecn_normal ? "normal" : "compat";
+	r->ecn_path = ecn_path_state_name(n->ecn_path.state);
+	r->dscp_path = dscp_path_state_name(n->ecn_path.dscp);
 	const node_stats_t *s = &n->stats;
 	r->in_packets = s->in_packets;
 	r->in_bytes = s->in_bytes;
@@ -118,12 +123,12 @@ void node_report_collect(const node_t *n, node_report_t *r) {
 
 void node_report_log_line(const node_report_t *r, char *out, size_t outlen) {
 	snprintf(out, outlen,
-	         " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s"
+	         " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s ecnpath %s dscp %s"
 	         " in %llu/%llu out %llu/%llu udp %llu/%llu tcp %llu/%llu late %llu replayed %llu"
 	         " queue backlog %u sent %llu sojourn max %.3f avg %.3f ms drops codel %llu limit %llu CE %llu"
 	         " ingress CE %llu drops %llu",
 	         r->name, r->address, r->cipher, r->digest, r->maclength, r->compression, r->options, r->status,
-	         r->nexthop, r->via, r->pmtu, r->pmtu_min, r->pmtu_max, r->ecn,
+	         r->nexthop, r->via, r->pmtu, r->pmtu_min, r->pmtu_max, r->ecn, r->ecn_path, r->dscp_path,
 	         (unsigned long long)r->in_packets, (unsigned long long)r->in_bytes,
 	         (unsigned long long)r->out_packets, (unsigned long long)r->out_bytes,
 	         (unsigned long long)r->udp_in, (unsigned long long)r->udp_out,
@@ -141,13 +146,13 @@ static void stats_line(control_client_t *cl, int request, const node_report_t *r
 	if(sscanf(r->address, "%95s port %31s", host, port) < 2 && r->ecn[0] == '-')
 		snprintf(port, sizeof(port), "%s", settings.listen_port ? settings.listen_port : "655");
 	control_client_printf(cl,
-	                      "%d %d %s address=%s port=%s reachable=%d pmtu=%d pmtu_min=%d pmtu_max=%d ecn=%s"
+	                      "%d %d %s address=%s port=%s reachable=%d pmtu=%d pmtu_min=%d pmtu_max=%d ecn=%s ecn_path=%s dscp_path=%s"
 	                      " in_packets=%llu in_bytes=%llu out_packets=%llu out_bytes=%llu udp_in=%llu udp_out=%llu tcp_in=%llu tcp_out=%llu"
 	                      " backlog=%u sent=%llu sojourn_max_ms=%.3f sojourn_avg_ms=%.3f"
 	                      " egress_drop_codel=%llu egress_drop_limit=%llu egress_mark_ce=%llu"
 	                      " ingress_mark_ce=%llu ingress_drop=%llu replay_late=%llu replay_replayed=%llu",
 	                      CTL_CONTROL, request, r->name, host, port, r->reachable, r->pmtu, r->pmtu_min, r->pmtu_max, r->ecn,
-	                      (unsigned long long)r->in_packets, (unsigned long long)r->in_bytes,
+	                      r->ecn_path, r->dscp_path, (unsigned long long)r->in_packets, (unsigned long long)r->in_bytes,
 	                      (unsigned long long)r->out_packets, (unsigned long long)r->out_bytes,
 	                      (unsigned long long)r->udp_in, (unsigned long long)r->udp_out,
 	                      (unsigned long long)r->tcp_in, (unsigned long long)r->tcp_out,
@@ -166,7 +171,7 @@ static void daemon_line(control_client_t *cl, int request, const daemon_report_t
 	                      " egress_packets=%llu egress_drop_codel=%llu egress_drop_limit=%llu egress_drop_memory=%llu egress_mark_ce=%llu"
 	                      " egress_backlog=%u egress_backlog_bytes=%llu egress_sojourn_max_ms=%.3f egress_sojourn_avg_ms=%.3f"
 	                      " ingress_signals=%llu ingress_drop_before_decryption=%llu ingress_drop_notect_after_decryption=%llu"
-	                      " ingress_mark_ce=%llu ingress_mark_ce_threshold=%llu ingress_sojourn_max_ms=%.3f ingress_sojourn_avg_ms=%.3f",
+	                      " ingress_drop_threshold=%llu ingress_mark_ce=%llu ingress_mark_ce_threshold=%llu ingress_sojourn_max_ms=%.3f ingress_sojourn_avg_ms=%.3f",
 	                      CTL_CONTROL, request,
 	                      (unsigned long long)r->udp_unknown_source, (unsigned long long)r->udp_no_key, (unsigned long long)r->udp_bad_mac,
 	                      (unsigned long long)r->udp_decrypt_failed, (unsigned long long)r->udp_decompress_failed,
@@ -178,7 +183,7 @@ static void daemon_line(control_client_t *cl, int request, const daemon_report_t
 	                      r->egress_backlog_packets, (unsigned long long)r->egress_backlog_bytes, r->egress_sojourn_max_ms, r->egress_sojourn_avg_ms,
 	                      (unsigned long long)r->ingress_signals, (unsigned long long)r->ingress_drop_before_decryption,
 	                      (unsigned long long)r->ingress_drop_notect_after_decryption,
-	                      (unsigned long long)r->ingress_mark_ce, (unsigned long long)r->ingress_mark_ce_threshold,
+	                      (unsigned long long)r->ingress_drop_threshold, (unsigned long long)r->ingress_mark_ce, (unsigned long long)r->ingress_mark_ce_threshold,
 	                      r->ingress_sojourn_max_ms, r->ingress_sojourn_avg_ms);
 }
 

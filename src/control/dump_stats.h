@@ -19,6 +19,8 @@ typedef struct node_report {
 	bool reachable;
 	int pmtu, pmtu_min, pmtu_max;
 	const char *ecn;         /* "normal", "compat", or "-" for ourselves */
+	const char *ecn_path;    /* what path validation found (mesh/ecn_path.h) */
+	const char *dscp_path;
 	uint64_t in_packets, in_bytes, out_packets, out_bytes;
 	uint64_t udp_in, udp_out, tcp_in, tcp_out;
 	uint64_t late, replayed;
@@ -44,6 +46,7 @@ typedef struct daemon_report {
 	uint64_t egress_backlog_bytes;
 	double egress_sojourn_max_ms, egress_sojourn_avg_ms;
 	uint64_t ingress_signals, ingress_drop_before_decryption, ingress_drop_notect_after_decryption;
+	uint64_t ingress_drop_threshold; /* of the drops before decryption: IngressDropThreshold's */
 	uint64_t ingress_mark_ce, ingress_mark_ce_threshold;
 	double ingress_sojourn_max_ms, ingress_sojourn_avg_ms;
 } daemon_report_t;

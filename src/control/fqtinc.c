@@ -165,7 +165,7 @@ static void print_daemon(const row_t *d) {
 
 static void print_table(const row_t *rows, int n) {
 	static const char *const cols[][2] = {
-		{"reachable", "up"}, {"pmtu", "pmtu"}, {"ecn", "ecn"}, {"backlog", "backlog"},
+		{"reachable", "up"}, {"pmtu", "pmtu"}, {"ecn", "ecn"}, {"ecn_path", "ecn_path"}, {"backlog", "backlog"},
 		{"sojourn_avg_ms", "soj_avg_ms"}, {"sojourn_max_ms", "soj_max_ms"},
 		{"egress_drop_codel", "eg_drop_codel"}, {"egress_drop_limit", "eg_drop_limit"}, {"egress_mark_ce", "eg_mark_ce"},
 		{"ingress_drop", "in_drop"}, {"ingress_mark_ce", "in_mark_ce"}, {"out_packets", "tx_pkts"}, {"in_packets", "rx_pkts"},

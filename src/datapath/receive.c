@@ -13,7 +13,6 @@
 
 #include "aqm/ingress.h"
 #include "datapath/counters.h"
-#include "datapath/datapath.h"
 #include "datapath/ecn_probe.h"
 #include "datapath/egress.h"
 #include "datapath/pmtu.h"
