@@ -198,6 +198,12 @@ check_eq "unknown request: 18 -1" "18 -1" "$(raw_ctl "$cookie" "18 77" | tail -n
 check_eq "a wrong cookie gets nothing" "" "$(raw_ctl "$(tr 0-9a-f 1-9a-f0 <<<"$cookie")" "18 13")"
 check "the daemon is fine after all that" grep -q '^beta ' <<<"$(ctl dump nodes)"
 
+# ---- a crash leaves the socket and pid file behind; the next start takes them over
+kill_node alpha
+check "crash: the stale socket is still there" test -S "$dir/pid.socket"
+start_node alpha || finish
+check_eq "after the crash: tinc pid names the new daemon" "${NODE_PID[alpha]}" "$(ctl pid)"
+
 # ---- stop
 pid=${NODE_PID[alpha]}
 check "stop: exit status 0" ctl stop

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "control/client.h"
+#include "control/control.h"
 #include "control/dispatch.h"
 #include "mesh/mesh.h"
 #include "mesh_fixtures.h"
@@ -155,7 +156,24 @@ static void test_requests(void) {
 	close(peer_fd);
 }
 
+/* The socket lies beside the pid file, named as tinc 1.1 names it. */
+static void test_socket_path(void) {
+	char *p = control_socket_path("/run/tinc.office.pid");
+	CHECK_EQ_STR(p, "/run/tinc.office.socket");
+	free(p);
+	p = control_socket_path("/etc/tinc/office/pid");
+	CHECK_EQ_STR(p, "/etc/tinc/office/pid.socket");
+	free(p);
+	p = control_socket_path(".pid");
+	CHECK_EQ_STR(p, ".pid.socket");
+	free(p);
+	p = control_socket_path("x.pidfile");
+	CHECK_EQ_STR(p, "x.pidfile.socket");
+	free(p);
+}
+
 int main(void) {
+	test_socket_path();
 	node_table_init();
 	edge_table_init();
 	subnet_table_init();
