@@ -16,6 +16,7 @@ typedef struct rx_queue {
 static codel_params_t params;
 static uint64_t ce_threshold;
 static uint64_t drop_threshold;
+static uint64_t last_threshold_drop_ns;
 static codel_vars_t vars[INGRESS_SOCKETS];
 static codel_stats_t cstats;
 static ingress_stats_t stats;
@@ -90,14 +91,19 @@ void ingress_run(int sock, frame_buf_t **batch, int n, uint64_t bytes_behind, ui
 			deliver(p, INGRESS_MARK_ONLY, ctx);
 			continue;
 		}
-		/* The same for flows that can only be told by a loss: CoDel's
-		 * control law is paced by its interval (100 ms), far slower than
-		 * the round trips of the flows that fill a receive queue in a few
-		 * milliseconds, so on its own it lets that queue stand. A Not-ECT
-		 * datagram that waited longer than the drop threshold is dropped
-		 * before it costs a decryption, and the queue's delay stays near
-		 * the threshold (a time-based head drop). */
-		if(drop_threshold && s > drop_threshold && !ect) {
+		/* Flows that can only be told by a loss get one the same way, but
+		 * sparingly: served in bursts, the queue empties often enough that
+		 * CoDel keeps leaving its dropping state while the delay stands at
+		 * several times its target. A Not-ECT datagram that waited longer
+		 * than the drop threshold is dropped before it costs a decryption,
+		 * one per INGRESS_DROP_SPACING_NS at most: a TCP flow halves its
+		 * window once per round trip however many it loses, and a burst of
+		 * losses costs retransmissions (and goodput) for no further signal.
+		 * Only while a real load waits: a few pings held up by a stalled
+		 * daemon are late, not the cause. */
+		if(drop_threshold && s > drop_threshold && !ect && q.backlog + p->len >= INGRESS_DROP_MIN_BACKLOG &&
+		   now - last_threshold_drop_ns >= INGRESS_DROP_SPACING_NS) {
+			last_threshold_drop_ns = now;
 			stats.threshold_drops++;
 			deliver(p, INGRESS_DROP, ctx);
 			continue;

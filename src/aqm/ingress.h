@@ -23,8 +23,12 @@
 /* Default IngressCoDelTarget and IngressCoDelInterval. */
 #define INGRESS_TARGET_DEFAULT_NS (2 * 1000000ULL)
 #define INGRESS_INTERVAL_DEFAULT_NS (20 * 1000000ULL)
-/* Default IngressDropThreshold: off (see doc/tinc.conf.5). */
-#define INGRESS_DROP_THRESHOLD_DEFAULT_NS 0
+/* Default IngressDropThreshold. */
+#define INGRESS_DROP_THRESHOLD_DEFAULT_NS (2 * 1000000ULL)
+/* At most one drop for the threshold per this time. */
+#define INGRESS_DROP_SPACING_NS (2 * 1000000ULL)
+/* ... and only while this many bytes wait (about 32 full datagrams). */
+#define INGRESS_DROP_MIN_BACKLOG (32 * 1500)
 
 typedef struct ingress_stats {
 	uint64_t signals;     /* CoDel decisions */
@@ -51,7 +55,9 @@ typedef void (*ingress_deliver_t)(frame_buf_t *p, ingress_verdict_t v, void *ctx
 /* 0 for target or interval: the RFC 8289 default. ce_threshold_ns: an
  * ECN-capable datagram that waited longer is marked regardless of CoDel's
  * state (0: never). drop_threshold_ns: a Not-ECT datagram that waited longer
- * is dropped before decryption, likewise (0: never). */
+ * is dropped before decryption, likewise, but at most one per
+ * INGRESS_DROP_SPACING_NS and only while INGRESS_DROP_MIN_BACKLOG bytes are
+ * queued (0: never). */
 void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns, uint64_t drop_threshold_ns);
 /* Run one receive batch through CoDel at time now (ns, the clock of the
  * packets' tstamp_ns). bytes_behind: bytes of datagrams queued behind the

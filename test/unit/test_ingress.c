@@ -1,7 +1,7 @@
 /* Receive-side CoDel with a virtual clock: quiet batches pass untouched; a
  * standing delay above target for a whole interval produces signals, which
  * drop Not-ECT datagrams before decryption and pass ECN-capable ones on to
- * be CE-marked. */
+ * be CE-marked; the CE threshold marks, the drop threshold drops sparingly. */
 #include "util/compat.h"
 
 #include <string.h>
@@ -110,6 +110,40 @@ int main(void) {
 	CHECK_EQ_INT(st.threshold_marks - threshold0, 16);
 	CHECK_EQ_INT(congested, 16);
 	CHECK_EQ_INT(delivered, 32);
+	CHECK_EQ_INT(st.signals, signals0);
+
+	/* With a drop threshold, a Not-ECT datagram that waited longer is
+	 * dropped undecrypted, but one per INGRESS_DROP_SPACING_NS at most and
+	 * only while a load waits (INGRESS_DROP_MIN_BACKLOG); ECN-capable ones
+	 * are never dropped for it. */
+	ingress_init(5 * MS, 100 * MS, 0, 2 * MS);
+	ingress_get_stats(&st);
+	uint64_t drops0 = st.threshold_drops;
+	signals0 = st.signals;
+	delivered = 0;
+	t += 10 * MS;
+	run_batch(64, t, 3 * MS, ECN_NOT_ECT, true); /* one drop, 63 pass */
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 1);
+	CHECK_EQ_INT(delivered, 63);
+	t += 1 * MS;
+	run_batch(64, t, 3 * MS, ECN_NOT_ECT, true); /* within the spacing: none */
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 1);
+	t += 1 * MS;
+	run_batch(64, t, 3 * MS, ECN_NOT_ECT, true); /* 2 ms later: one more */
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 2);
+	t += 10 * MS;
+	run_batch(64, t, 1 * MS, ECN_NOT_ECT, true); /* below the threshold */
+	run_batch(64, t + 5 * MS, 3 * MS, ECN_ECT0, true); /* ECN-capable */
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 2);
+	t += 10 * MS;
+	/* a daemon that was stopped: a few pings waited long, no load behind */
+	run_batch(8, t, 100 * MS, ECN_NOT_ECT, false);
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 2);
 	CHECK_EQ_INT(st.signals, signals0);
 	return unit_done();
 }
