@@ -76,6 +76,7 @@ typedef struct node {
 	uint32_t tx_seqno;
 	replay_window_t replay;
 	uint64_t req_key_sent_at; /* ns; REQ_KEY rate limit */
+	uint64_t rx_key_made_at;  /* ns; when we made rx_key (an ANS_KEY soon after repeats it) */
 
 	/* path MTU discovery (protocol.md §5.10); frame lengths */
 	int mtu, mtu_floor, mtu_ceiling, pmtu_probe_count;

@@ -127,6 +127,11 @@ bool handle_req_key_request(connection_t *c, request_fields_t *rf, const char *l
 
 	if(settings.tunnelserver)
 		return true;
+	if(from == local_node) {
+		LOG(VERBOSITY_REQUESTS, LOG_DEBUG, "%s from %s (%s) is our own request for %s coming back: dropped",
+		    "REQ_KEY", c->name, c->hostname, to->name);
+		return true;
+	}
 	if(!to->status.reachable) {
 		logger(VERBOSITY_ERRORS, LOG_WARNING, "%s from %s (%s) is for %s, which is not reachable",
 		       "REQ_KEY", c->name, c->hostname, to_name);
@@ -140,16 +145,30 @@ bool handle_req_key_request(connection_t *c, request_fields_t *rf, const char *l
 
 /* ---- ANS_KEY ---- */
 
+/* How long an ANS_KEY repeats the key of the previous one (see below). */
+#define ANS_KEY_REPEAT_NS (10ULL * 1000000000ULL)
+
 bool send_ans_key_request(node_t *to) {
 	connection_t *c = route_to(to, "ANS_KEY");
 	if(!c)
 		return false;
 
+	/* A key made moments ago is sent again rather than replaced: an
+	 * earlier ANS_KEY may still be on a longer path (sent while routes
+	 * settled) and arrive after this one; with a new key the peer would
+	 * end up sealing with the one we dropped. */
+	const packet_key_t *k = &to->rx_key;
+	bool recent = k->valid && to->rx_key_made_at && now_ns - to->rx_key_made_at < ANS_KEY_REPEAT_NS &&
+	              k->cipher_nid == settings.cipher.nid && k->digest_nid == settings.digest.nid &&
+	              k->maclength == settings.maclength && k->compression == settings.compression;
 	char err[256] = "";
-	if(!packet_key_generate(&to->rx_key, settings.cipher.nid, settings.digest.nid, settings.maclength,
-	                        settings.compression, err, sizeof(err))) {
-		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot make a packet key for %s: %s", to->name, err);
-		return false;
+	if(!recent) {
+		if(!packet_key_generate(&to->rx_key, settings.cipher.nid, settings.digest.nid, settings.maclength,
+		                        settings.compression, err, sizeof(err))) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot make a packet key for %s: %s", to->name, err);
+			return false;
+		}
+		to->rx_key_made_at = now_ns;
 	}
 	/* A new key starts a new sequence number space. */
 	if(to->replay.bytes != (size_t)settings.replaywindow) {
@@ -204,12 +223,19 @@ bool handle_ans_key_request(connection_t *c, request_fields_t *rf, const char *l
 	if(!lookup_key_nodes(c, REQ_ANS_KEY, from_name, to_name, &from, &to))
 		return true;
 
+	/* Our own key came back: a relay sent it our way while routes were
+	 * settling. Passing it on again would deliver it after a newer key we
+	 * may have sent directly since, and the peer would then seal with a
+	 * key we no longer hold until the next rekey. */
+	if(from == local_node) {
+		LOG(VERBOSITY_REQUESTS, LOG_DEBUG, "%s from %s (%s) is our own key for %s coming back: dropped",
+		    "ANS_KEY", c->name, c->hostname, to->name);
+		return true;
+	}
 	if(to != local_node) {
 		relay_ans_key(c, rf, line, from, to);
 		return true;
 	}
-	if(from == local_node)
-		return true;
 	if(!from->status.reachable) {
 		logger(VERBOSITY_ERRORS, LOG_WARNING, "%s from %s (%s) comes from %s, which is not reachable",
 		       "ANS_KEY", c->name, c->hostname, from_name);
