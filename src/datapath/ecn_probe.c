@@ -39,6 +39,16 @@ static void send_probe_request(node_t *n, uint16_t round, uint8_t index, uint8_t
 	send_probe(n, &m, tos);
 }
 
+/* What a path that fails validation does, for the log. */
+static const char *broken_path_text(ecn_path_state_t s) {
+	switch(s) {
+	case ECN_PATH_BLEACHED: return "clears the ECN field";
+	case ECN_PATH_BLACK_HOLED: return "drops ECN-capable datagrams";
+	case ECN_PATH_CE_ERASED: return "erases CE marks";
+	default: return "rewrites ECT(0) and ECT(1)";
+	}
+}
+
 static void log_verdict(node_t *n, bool verdict_changed) {
 	const ecn_path_t *p = &n->ecn_path;
 	int next = settings.ecn_validation_interval;
@@ -56,20 +66,11 @@ static void log_verdict(node_t *n, bool verdict_changed) {
 		    "Path to %s (%s) carries ECN intact (DSCP %s); packets to it may go in RFC 6040 normal mode", n->name, n->hostname, dscp);
 		break;
 	case ECN_PATH_BLEACHED:
-		LOG(level, LOG_WARNING, "Path to %s (%s) clears the ECN field (DSCP %s): packets to it go with Not-ECT outer headers; checking again in %d s",
-		    n->name, n->hostname, dscp, next);
-		break;
 	case ECN_PATH_BLACK_HOLED:
-		LOG(level, LOG_WARNING, "Path to %s (%s) drops ECN-capable datagrams (DSCP %s): packets to it go with Not-ECT outer headers; checking again in %d s",
-		    n->name, n->hostname, dscp, next);
-		break;
 	case ECN_PATH_CE_ERASED:
-		LOG(level, LOG_WARNING, "Path to %s (%s) erases CE marks (DSCP %s): packets to it go with Not-ECT outer headers; checking again in %d s",
-		    n->name, n->hostname, dscp, next);
-		break;
 	case ECN_PATH_MANGLED:
-		LOG(level, LOG_WARNING, "Path to %s (%s) rewrites ECT(0) and ECT(1) (DSCP %s): packets to it go with Not-ECT outer headers; checking again in %d s",
-		    n->name, n->hostname, dscp, next);
+		LOG(level, LOG_WARNING, "Path to %s (%s) %s (DSCP %s): packets to it go with Not-ECT outer headers; checking again in %d s",
+		    n->name, n->hostname, broken_path_text(p->state), dscp, next);
 		break;
 	}
 }

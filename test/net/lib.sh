@@ -387,6 +387,31 @@ topo_chain3() {
 	topo_star "$NS_R" "$NS_A" "$NS_B" "$NS_C"
 }
 
+# evil_peer_setup: the chain of the authenticated-attacker tests: alpha and
+# beta (fqtinc) linked honestly, beta dialing alpha, and "evil" in NS_C with
+# keys alpha accepts, not started (the caller runs test/net/evilpeer as it).
+# Sets pid (alpha's), status_kb FIELD (a /proc status field of alpha, kB) and
+# rss0 (alpha's VmRSS before the attack).
+evil_peer_setup() {
+	need_daemon "$FQTINC"
+	setup_test
+	topo_chain3
+	make_node "$NS_A" alpha fq || finish
+	make_node "$NS_B" beta fq || finish
+	make_node "$NS_C" evil fq || finish
+	connect_to beta alpha
+	exchange_hosts alpha beta
+	cp "${NODE_DIR[evil]}/hosts/evil" "${NODE_DIR[alpha]}/hosts/evil"
+	cp "${NODE_DIR[alpha]}/hosts/alpha" "${NODE_DIR[evil]}/hosts/alpha"
+	start_node alpha || finish
+	start_node beta || finish
+	check_ping "honest link up" "$NS_B" "$(vpn4 alpha)" 20
+	pid=${NODE_PID[alpha]}
+	rss0=$(status_kb VmRSS)
+	note "alpha before: VmRSS $rss0 kB"
+}
+status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
+
 # ---------------------------------------------------------------- nodes
 
 # Options that belong in hosts/NAME (read by the node itself and by its peers);

@@ -16,24 +16,7 @@ RSS_GROWTH_LIMIT_KB=${RSS_GROWTH_LIMIT_KB:-65536}
 EVILPEER=${EVILPEER:-$top_builddir/test/net/evilpeer}
 [ -x "$EVILPEER" ] || skip "test helper $EVILPEER not built (make check builds it)"
 
-need_daemon "$FQTINC"
-setup_test
-topo_chain3
-make_node "$NS_A" alpha fq || finish
-make_node "$NS_B" beta fq || finish
-make_node "$NS_C" evil fq || finish
-connect_to beta alpha
-exchange_hosts alpha beta
-cp "${NODE_DIR[evil]}/hosts/evil" "${NODE_DIR[alpha]}/hosts/evil"
-cp "${NODE_DIR[alpha]}/hosts/alpha" "${NODE_DIR[evil]}/hosts/alpha"
-start_node alpha || finish
-start_node beta || finish
-check_ping "honest link up" "$NS_B" "$(vpn4 alpha)" 20
-
-pid=${NODE_PID[alpha]}
-status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
-rss0=$(status_kb VmRSS)
-note "alpha before: VmRSS $rss0 kB"
+evil_peer_setup
 
 honest_ping_start beta alpha 100
 
