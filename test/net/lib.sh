@@ -683,6 +683,17 @@ log_count() {
 	echo "${c:-0}"
 }
 
+# normal_mode_now NODE PEER: NODE (fqtinc), since its latest start, sends to
+# PEER in RFC 6040 normal mode. A pair of fqtinc nodes starts in
+# compatibility mode and turns to normal mode once the first check of the
+# path has come back (ECN path validation, doc/protocol.md §10.4).
+normal_mode_now() {
+	awk -v want="Packets to $2 now go in RFC 6040 " '
+		/^===== start / { mode = "" }
+		index($0, want) { mode = $0 }
+		END { exit !(mode ~ /normal mode/) }' "${NODE_DIR[$1]}/log" 2>/dev/null
+}
+
 # ---------------------------------------------------------------- ping
 
 # ping_ok NS ADDR [PING ARGS...]: one echo request, answered within 1 s

@@ -74,6 +74,9 @@ round() {
 		fi
 	done
 	wait_udp_path "$NS_B" "$(vpn4 alpha)" $MAXSIZE4 10 || fail "$tag: pings beta -> alpha go by UDP"
+	if [ "$ecn" = yes ]; then
+		wait_for "normal_mode_now alpha beta" 10 || fail "$tag: alpha turns to normal mode toward beta"
+	fi
 
 	if [ "$outer" = 6 ]; then src=$(outer6 alpha); else src=$(outer4 alpha); fi
 	cap_start "$NS_R" "${NS_RIF[$NS_A]}" "$tag" udp || return 1

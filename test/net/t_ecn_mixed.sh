@@ -69,6 +69,8 @@ done
 # largest ping frame, or the sender falls back to relaying through beta
 wait_minmtu alpha gamma $((162 + 16 * NRUNS)) 20 || fail "alpha confirmed its path MTU to gamma"
 wait_minmtu gamma alpha $((162 + 16 * NRUNS)) 20 || fail "gamma confirmed its path MTU to alpha"
+# the fqtinc pair turns to normal mode once its path check came back
+wait_for "normal_mode_now alpha gamma && normal_mode_now gamma alpha" 10 || fail "alpha and gamma use normal mode toward each other"
 
 cap_start "$NS_R" any mixed udp || finish
 k=0

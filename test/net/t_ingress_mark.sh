@@ -62,8 +62,7 @@ check_ping "IPv4 ping A -> B" "$NS_A" "$(vpn4 beta)" 20
 # ECT(0) pings keep an ECN-capable outer header only in normal mode, which
 # alpha takes once its check of the path to beta found it carries ECN (a
 # round of probes that beta's stops would otherwise delay)
-check "alpha sends to beta in RFC 6040 normal mode" \
-	wait_for "[ \$(log_count alpha 'Packets to beta now go in RFC 6040 normal mode') -gt 0 ]" 10
+check "alpha sends to beta in RFC 6040 normal mode" wait_for "normal_mode_now alpha beta" 10
 run_case ect 0x02
 check_cmp "ECT(0) datagrams that waited in the socket got CE marks" "$CE" -gt 0
 check_eq "no ECT(0) datagram dropped" 0 "$DROPS"
