@@ -35,6 +35,7 @@ typedef struct settings {
 	bool priorityinheritance;
 	bool ecn;                /* fqtinc: RFC 6040 normal mode toward capable peers */
 	int ecn_validation_interval; /* fqtinc: seconds between ECN path checks */
+	bool offload;            /* fqtinc: kernel segmentation offloads (tun, UDP) */
 	bool localdiscovery;
 	bool hostnames;
 

@@ -305,6 +305,9 @@ static bool read_flags(void) {
 		return false;
 	if(!get_int_min("ReplayWindow", &settings.replaywindow, 0))
 		return false;
+	settings.offload = true;
+	if(!get_bool("Offload", &settings.offload))
+		return false;
 	settings.ecn_validation_interval = 600;
 	if(!get_int_min("ECNValidationInterval", &settings.ecn_validation_interval, 1))
 		return false;
