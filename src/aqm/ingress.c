@@ -16,8 +16,6 @@ typedef struct rx_queue {
 static codel_params_t params;
 static uint64_t ce_threshold;
 static uint64_t drop_threshold;
-static uint64_t last_threshold_drop_ns;
-static codel_vars_t vars[INGRESS_SOCKETS];
 static codel_stats_t cstats;
 static ingress_stats_t stats;
 
@@ -31,8 +29,11 @@ void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshol
 	params.ecn = false;
 	ce_threshold = ce_threshold_ns;
 	drop_threshold = drop_threshold_ns;
-	for(int i = 0; i < INGRESS_SOCKETS; i++)
-		codel_vars_init(&vars[i]);
+}
+
+void ingress_queue_init(ingress_queue_t *q) {
+	codel_vars_init(&q->codel);
+	q->last_threshold_drop_ns = 0;
 }
 
 static frame_buf_t *rx_pop(void *ctx) {
@@ -56,12 +57,8 @@ static void rx_signal(void *ctx, frame_buf_t *p) {
 	q->deliver(p, INGRESS_MARK, q->ctx);
 }
 
-void ingress_run(int sock, frame_buf_t **batch, int n, uint64_t bytes_behind, uint64_t now,
-                 ingress_deliver_t deliver, void *ctx) {
-	if(sock < 0)
-		sock = 0;
-	else if(sock >= INGRESS_SOCKETS)
-		sock = INGRESS_SOCKETS - 1;
+void ingress_run(ingress_queue_t *queue, frame_buf_t **batch, int n, uint64_t bytes_behind, uint64_t all_queued,
+                 uint64_t now, ingress_deliver_t deliver, void *ctx) {
 	rx_queue_t q = {batch, n, 0, 0, deliver, ctx};
 	for(int i = 0; i < n; i++)
 		q.backlog += batch[i]->len;
@@ -72,7 +69,7 @@ void ingress_run(int sock, frame_buf_t **batch, int n, uint64_t bytes_behind, ui
 	 * queue is not empty, and CoDel must not be told it is (an empty queue
 	 * ends its dropping state). */
 	while(q.head < q.n || !bytes_behind) {
-		frame_buf_t *p = codel_dequeue(&params, &vars[sock], &cstats, &cq, now);
+		frame_buf_t *p = codel_dequeue(&params, &queue->codel, &cstats, &cq, now);
 		if(!p)
 			break;
 		uint64_t s = codel_sojourn(p, now);
@@ -101,9 +98,9 @@ void ingress_run(int sock, frame_buf_t **batch, int n, uint64_t bytes_behind, ui
 		 * losses costs retransmissions (and goodput) for no further signal.
 		 * Only while a real load waits: a few pings held up by a stalled
 		 * daemon are late, not the cause. */
-		if(drop_threshold && s > drop_threshold && !ect && q.backlog + p->len >= INGRESS_DROP_MIN_BACKLOG &&
-		   now - last_threshold_drop_ns >= INGRESS_DROP_SPACING_NS) {
-			last_threshold_drop_ns = now;
+		if(drop_threshold && s > drop_threshold && !ect && all_queued >= INGRESS_DROP_MIN_BACKLOG &&
+		   now - queue->last_threshold_drop_ns >= INGRESS_DROP_SPACING_NS) {
+			queue->last_threshold_drop_ns = now;
 			stats.threshold_drops++;
 			deliver(p, INGRESS_DROP, ctx);
 			continue;

@@ -14,10 +14,6 @@
 #include "util/compat.h"
 #include "packet/packet.h"
 
-/* Sockets with a CoDel state of their own; datagrams of any further
- * socket share the last one's. */
-#define INGRESS_SOCKETS 8
-
 /* Default IngressCEThreshold. */
 #define INGRESS_CE_THRESHOLD_DEFAULT_NS (2 * 1000000ULL)
 /* Default IngressCoDelTarget and IngressCoDelInterval. */
@@ -50,6 +46,13 @@ typedef enum ingress_verdict {
 	INGRESS_DROP, /* dropped undecrypted: only for the caller's accounting */
 } ingress_verdict_t;
 
+/* The AQM state of one receive queue: the caller keeps one per queue it
+ * serves (per flow bucket of a socket), zeroed or set by ingress_queue_init. */
+typedef struct ingress_queue {
+	codel_vars_t codel;
+	uint64_t last_threshold_drop_ns;
+} ingress_queue_t;
+
 typedef void (*ingress_deliver_t)(frame_buf_t *p, ingress_verdict_t v, void *ctx);
 
 /* 0 for target or interval: the RFC 8289 default. ce_threshold_ns: an
@@ -59,12 +62,15 @@ typedef void (*ingress_deliver_t)(frame_buf_t *p, ingress_verdict_t v, void *ctx
  * INGRESS_DROP_SPACING_NS and only while INGRESS_DROP_MIN_BACKLOG bytes are
  * queued (0: never). */
 void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns, uint64_t drop_threshold_ns);
-/* Run one receive batch through CoDel at time now (ns, the clock of the
- * packets' tstamp_ns). bytes_behind: bytes of datagrams queued behind the
- * batch (the daemon's backlog); 0 says the queue ends with this batch. Every
- * datagram of the batch is delivered once, in order, with a verdict. */
-void ingress_run(int sock, frame_buf_t **batch, int n, uint64_t bytes_behind, uint64_t now,
-                 ingress_deliver_t deliver, void *ctx);
+void ingress_queue_init(ingress_queue_t *q);
+/* Run one batch of queue q through CoDel at time now (ns, the clock of the
+ * packets' tstamp_ns). bytes_behind: bytes of q's datagrams queued behind the
+ * batch; 0 says q ends with this batch. all_queued: bytes waiting in all the
+ * queues of the socket, batch included (the load the drop threshold asks
+ * about). Every datagram of the batch is delivered once, in order, with a
+ * verdict. */
+void ingress_run(ingress_queue_t *q, frame_buf_t **batch, int n, uint64_t bytes_behind, uint64_t all_queued,
+                 uint64_t now, ingress_deliver_t deliver, void *ctx);
 void ingress_get_stats(ingress_stats_t *st);
 
 #endif

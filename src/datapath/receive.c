@@ -25,6 +25,7 @@
 #include "mesh/edge.h"
 #include "mesh/node.h"
 #include "packet/compress.h"
+#include "packet/crypto.h"
 #include "packet/ecn.h"
 #include "packet/packet_codec.h"
 #include "util/clock.h"
@@ -49,6 +50,14 @@ static bool rate_limit_ok(uint64_t *last, uint64_t interval_ns);
  * that of one FIFO. */
 static rx_backlog_t backlogs[MAX_LISTENERS];
 static uint32_t backlogged; /* bit per socket whose backlog is not empty */
+
+/* Each ring's bucket hash gets its own secret seed, so that a sender
+ * cannot choose source ports that share a bucket with someone else's. */
+static uint32_t backlog_seed(void) {
+	uint32_t seed;
+	randomize(&seed, sizeof(seed));
+	return seed;
+}
 
 /* Read what the socket holds into its backlog, until the socket is empty or
  * the backlog full. */
@@ -88,21 +97,20 @@ static void drain_socket(int sock, rx_backlog_t *b) {
 	}
 }
 
-/* Open at most RX_BATCH datagrams from the head of sock's backlog, through
- * the receive-side AQM. */
+/* Open at most RX_BATCH datagrams of sock's backlog, fairly by flow bucket,
+ * each through its bucket's receive-side AQM. */
 static void serve_backlog(int sock, rx_backlog_t *b) {
-	frame_buf_t *batch[RX_BATCH];
-	uint32_t n = MIN(b->count, (uint32_t)RX_BATCH), k = 0;
-	uint64_t bytes = 0;
-	for(uint32_t i = 0; i < n; i++) {
-		rx_slot_t *s = rx_backlog_at(b, i);
-		bytes += s->frame.len;
-		if(s->frame.len)
-			batch[k++] = &s->frame;
+	uint64_t now = clock_now_ns();
+	for(int served = 0; served < RX_BATCH; served++) {
+		rx_flow_t *flow;
+		rx_slot_t *s = rx_backlog_next(b, &flow);
+		if(!s)
+			break;
+		frame_buf_t *one = &s->frame;
+		ingress_run(&flow->aqm, &one, 1, flow->bytes, b->bytes + s->frame.len, now, deliver_datagram, &sock);
+		rx_backlog_done(b, s);
 	}
-	ingress_run(sock, batch, (int)k, b->bytes - bytes, clock_now_ns(), deliver_datagram, &sock);
-	rx_backlog_pop(b, n);
-	if(!b->count)
+	if(!b->waiting)
 		backlogged &= ~(1U << sock);
 }
 
@@ -115,7 +123,7 @@ void udp_socket_readable(void *data, uint32_t events) {
 	if(!(events & EPOLLIN))
 		return;
 	rx_backlog_t *b = &backlogs[sock];
-	if(!rx_backlog_ready(b, RX_BACKLOG_SLOTS)) {
+	if(!rx_backlog_ready(b, RX_BACKLOG_SLOTS, backlog_seed())) {
 		/* tried again on every event: said once a second at most */
 		static uint64_t last_log;
 		if(rate_limit_ok(&last_log, NSEC_PER_SEC))

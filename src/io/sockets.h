@@ -7,7 +7,6 @@
 #include "util/compat.h"
 #include "util/event.h"
 #include "util/sockaddr.h"
-#include "aqm/ingress.h"
 
 typedef struct listener {
 	fd_watch_t tcp;
@@ -17,7 +16,6 @@ typedef struct listener {
 } listener_t;
 
 #define MAX_LISTENERS 8
-_Static_assert(MAX_LISTENERS <= INGRESS_SOCKETS, "every socket gets a receive-side CoDel state");
 /* SO_SNDBUF of UDP sockets unless UDPSndBuf is set (the kernel doubles it). */
 #define UDP_SNDBUF_DEFAULT (12 * 1024)
 /* SO_RCVBUF of UDP sockets unless UDPRcvBuf is set. The daemon empties the

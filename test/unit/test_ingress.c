@@ -14,6 +14,7 @@
 #define MS NSEC_PER_MSEC
 
 static int delivered, congested;
+static ingress_queue_t queue;
 
 static void deliver(frame_buf_t *p, ingress_verdict_t v, void *ctx) {
 	(void)p;
@@ -37,11 +38,13 @@ static void run_batch(int n, uint64_t now, uint64_t wait, uint8_t outer_ecn, boo
 		batch[i] = &pk[i];
 	}
 	/* a full batch: a socket's worth more waits behind it */
-	ingress_run(0, batch, n, full ? 64 * PACKET_BUF_MAX : 0, now, deliver, NULL);
+	uint64_t behind = full ? 64 * PACKET_BUF_MAX : 0;
+	ingress_run(&queue, batch, n, behind, behind + (uint64_t)n * 1000, now, deliver, NULL);
 }
 
 int main(void) {
 	ingress_init(5 * MS, 100 * MS, 0, 0);
+	ingress_queue_init(&queue);
 	uint64_t t = 1000 * NSEC_PER_SEC;
 
 	/* below target: nothing happens */
@@ -96,6 +99,7 @@ int main(void) {
 	 * marked at once, before CoDel would act (no interval has passed);
 	 * Not-ECT ones and those below the threshold pass untouched. */
 	ingress_init(5 * MS, 100 * MS, 2 * MS, 0);
+	ingress_queue_init(&queue);
 	ingress_get_stats(&st);
 	uint64_t signals0 = st.signals, threshold0 = st.threshold_marks;
 	delivered = congested = 0;
@@ -117,6 +121,7 @@ int main(void) {
 	 * only while a load waits (INGRESS_DROP_MIN_BACKLOG); ECN-capable ones
 	 * are never dropped for it. */
 	ingress_init(5 * MS, 100 * MS, 0, 2 * MS);
+	ingress_queue_init(&queue);
 	ingress_get_stats(&st);
 	uint64_t drops0 = st.threshold_drops;
 	signals0 = st.signals;
@@ -130,6 +135,14 @@ int main(void) {
 	run_batch(64, t, 3 * MS, ECN_NOT_ECT, true); /* within the spacing: none */
 	ingress_get_stats(&st);
 	CHECK_EQ_INT(st.threshold_drops - drops0, 1);
+	/* ... but the spacing is per queue: another flow bucket gets its own */
+	ingress_queue_t first = queue;
+	ingress_queue_init(&queue);
+	run_batch(64, t, 3 * MS, ECN_NOT_ECT, true);
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 2);
+	queue = first;
+	drops0++;
 	t += 1 * MS;
 	run_batch(64, t, 3 * MS, ECN_NOT_ECT, true); /* 2 ms later: one more */
 	ingress_get_stats(&st);
