@@ -57,7 +57,7 @@ static uint32_t backlogged; /* bit per socket whose backlog is not empty */
  * one sender (64 KiB), with their size in a control message. Each read
  * lands in a ring slot with a bounce area behind it for the rest; a read of
  * one datagram stays where it is, coalesced ones are cut back into
- * datagrams, each in a slot of its own with the read's kernel timestamp,
+ * datagrams (rx_backlog_spread), each in a slot of its own with the read's kernel timestamp,
  * outer TOS and TTL and sender, so the receive-side AQM, MAC, replay window
  * and ECN decapsulation still see every datagram.
  * One outer TOS for all is exact: the kernel ends a coalesced packet when a
@@ -83,8 +83,10 @@ static void drain_socket_gro(int sock, rx_backlog_t *b) {
 	static uint8_t cbufs[GRO_READS][256];
 	static struct iovec iov[GRO_READS][2];
 	static struct mmsghdr msgs[GRO_READS];
+	uint8_t *overflow[GRO_READS];
 	gro_split_t split[GRO_READS];
-	uint32_t first[GRO_READS];
+	for(int i = 0; i < GRO_READS; i++)
+		overflow[i] = bounce[i];
 	for(;;) {
 		uint32_t room = b->capacity - b->count;
 		/* room for every datagram the reads may hold; nearly full: the
@@ -109,12 +111,10 @@ static void drain_socket_gro(int sock, rx_backlog_t *b) {
 				       sockaddr_describe(&listener[sock].sa), strerror(errno));
 			return;
 		}
-		/* where each read's datagrams go, counted from the ring's tail */
 		uint32_t placed = 0;
 		for(int i = 0; i < n; i++) {
 			struct msghdr *m = &msgs[i].msg_hdr;
-			rx_slot_t *s = rx_backlog_at(b, b->count + (uint32_t)i);
-			parse_cmsgs(m, &s->frame);
+			parse_cmsgs(m, &rx_backlog_at(b, b->count + (uint32_t)i)->frame);
 			int size = gro_segment_size(m);
 			if((m->msg_flags & MSG_TRUNC) || !gro_split(msgs[i].msg_len, size, PACKET_BUF_MAX, &split[i])) {
 				/* larger than any valid datagram: kept as an empty slot, skipped */
@@ -132,29 +132,9 @@ static void drain_socket_gro(int sock, rx_backlog_t *b) {
 				split[i].count = room - placed;
 				split[i].last = split[i].segment;
 			}
-			first[i] = placed;
 			placed += split[i].count;
 		}
-		/* Last read first: a read's datagrams only move towards the tail,
-		 * over slots whose reads are done with. */
-		for(int i = n - 1; i >= 0; i--) {
-			rx_slot_t *src = rx_backlog_at(b, b->count + (uint32_t)i);
-			uint8_t tos = src->frame.outer_tos, ttl = src->frame.outer_ttl;
-			uint64_t tstamp = src->frame.tstamp_ns;
-			for(uint32_t k = split[i].count; k-- > 0;) {
-				rx_slot_t *dst = rx_backlog_at(b, b->count + first[i] + k);
-				size_t len = gro_split_len(&split[i], k);
-				if(dst != src) {
-					gro_split_copy(dst->frame.data, src->frame.data, PACKET_BUF_MAX, bounce[i],
-					               gro_split_offset(&split[i], k), len);
-					dst->from = src->from;
-					dst->frame.outer_tos = tos;
-					dst->frame.outer_ttl = ttl;
-					dst->frame.tstamp_ns = tstamp;
-				}
-				dst->frame.len = (uint16_t)len;
-			}
-		}
+		rx_backlog_spread(b, (uint32_t)n, split, overflow);
 		rx_backlog_commit(b, placed);
 		backlogged |= 1U << sock;
 		if((uint32_t)n < reads)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "util/compat.h"
+#include "io/gro_split.h"
 #include "packet/packet.h"
 #include "util/sockaddr.h"
 
@@ -44,6 +45,16 @@ void rx_backlog_free(rx_backlog_t *b);
 rx_slot_t *rx_backlog_tail(rx_backlog_t *b, uint32_t most, uint32_t *n);
 /* The first n slots returned by rx_backlog_tail hold datagrams now. */
 void rx_backlog_commit(rx_backlog_t *b, uint32_t n);
+
+/* UDP GRO: n reads were just made into the n free slots after the tail,
+ * read i's first PACKET_BUF_MAX bytes into its slot and the rest into
+ * overflow[i], each cut into datagrams as split[i] says (its count may have
+ * been lowered to what fits: the datagrams past it are dropped). Spreads
+ * them into one slot per datagram, in order, each with its read's sender,
+ * outer TOS and TTL and kernel timestamp (read i's slot holds those), and
+ * returns how many slots now hold datagrams: commit that many. The counts
+ * must fit into the free slots. */
+uint32_t rx_backlog_spread(rx_backlog_t *b, uint32_t n, const gro_split_t *split, uint8_t *const *overflow);
 
 /* The i-th oldest slot (i < count). */
 rx_slot_t *rx_backlog_at(rx_backlog_t *b, uint32_t i);
