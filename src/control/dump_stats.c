@@ -27,6 +27,10 @@ void daemon_report_collect(daemon_report_t *r) {
 	r->ecn_ce_over_notect_dropped = d->ecn_ce_drops;
 	r->ecn_unexpected = d->ecn_unexpected;
 	r->send_errors = udp_tx_send_errors();
+	udp_tx_gso_counts(&r->udp_gso_messages, &r->udp_gso_datagrams);
+	r->udp_gro_reads = d->udp_gro_reads;
+	r->udp_gro_datagrams = d->udp_gro_datagrams;
+	r->udp_gro_lost = d->udp_gro_lost;
 
 	fq_codel_stats_t eg;
 	if(egress_get_stats(&eg)) {
@@ -171,7 +175,8 @@ static void daemon_line(control_client_t *cl, int request, const daemon_report_t
 	                      " egress_packets=%llu egress_drop_codel=%llu egress_drop_limit=%llu egress_drop_memory=%llu egress_mark_ce=%llu"
 	                      " egress_backlog=%u egress_backlog_bytes=%llu egress_sojourn_max_ms=%.3f egress_sojourn_avg_ms=%.3f"
 	                      " ingress_signals=%llu ingress_drop_before_decryption=%llu ingress_drop_notect_after_decryption=%llu"
-	                      " ingress_drop_threshold=%llu ingress_mark_ce=%llu ingress_mark_ce_threshold=%llu ingress_sojourn_max_ms=%.3f ingress_sojourn_avg_ms=%.3f",
+	                      " ingress_drop_threshold=%llu ingress_mark_ce=%llu ingress_mark_ce_threshold=%llu ingress_sojourn_max_ms=%.3f ingress_sojourn_avg_ms=%.3f"
+	                      " udp_gso_messages=%llu udp_gso_datagrams=%llu udp_gro_reads=%llu udp_gro_datagrams=%llu udp_gro_lost=%llu",
 	                      CTL_CONTROL, request,
 	                      (unsigned long long)r->udp_unknown_source, (unsigned long long)r->udp_no_key, (unsigned long long)r->udp_bad_mac,
 	                      (unsigned long long)r->udp_decrypt_failed, (unsigned long long)r->udp_decompress_failed,
@@ -184,7 +189,10 @@ static void daemon_line(control_client_t *cl, int request, const daemon_report_t
 	                      (unsigned long long)r->ingress_signals, (unsigned long long)r->ingress_drop_before_decryption,
 	                      (unsigned long long)r->ingress_drop_notect_after_decryption,
 	                      (unsigned long long)r->ingress_drop_threshold, (unsigned long long)r->ingress_mark_ce, (unsigned long long)r->ingress_mark_ce_threshold,
-	                      r->ingress_sojourn_max_ms, r->ingress_sojourn_avg_ms);
+	                      r->ingress_sojourn_max_ms, r->ingress_sojourn_avg_ms,
+	                      (unsigned long long)r->udp_gso_messages, (unsigned long long)r->udp_gso_datagrams,
+	                      (unsigned long long)r->udp_gro_reads, (unsigned long long)r->udp_gro_datagrams,
+	                      (unsigned long long)r->udp_gro_lost);
 }
 
 void control_dump_stats(control_client_t *cl, int request) {

@@ -40,6 +40,7 @@ typedef struct daemon_report {
 	uint64_t udp_unknown_source, udp_no_key, udp_bad_mac, udp_decrypt_failed, udp_decompress_failed;
 	uint64_t replay_late, replay_replayed, replay_far_ahead;
 	uint64_t ecn_ce_propagated, ecn_ce_over_notect_dropped, ecn_unexpected, send_errors;
+	uint64_t udp_gso_messages, udp_gso_datagrams, udp_gro_reads, udp_gro_datagrams, udp_gro_lost;
 	bool egress_present;
 	uint64_t egress_packets, egress_drop_codel, egress_drop_limit, egress_drop_memory, egress_mark_ce;
 	uint32_t egress_backlog_packets;

@@ -21,6 +21,9 @@ typedef struct datapath_stats {
 	uint64_t ecn_ce_propagated;  /* outer CE copied into the inner packet */
 	uint64_t ecn_unexpected;     /* combinations RFC 6040 says to log */
 	uint64_t rx_codel_drops;     /* receive-side CoDel signal on a Not-ECT inner packet */
+	uint64_t udp_gro_reads;      /* reads that held several datagrams (UDP GRO) */
+	uint64_t udp_gro_datagrams;  /* the datagrams in them */
+	uint64_t udp_gro_lost;       /* coalesced datagrams that did not fit the ring or were unusable */
 } datapath_stats_t;
 
 extern datapath_stats_t datapath_stats;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -20,7 +21,9 @@
 #include "datapath/rekey.h"
 #include "datapath/rx_backlog.h"
 #include "datapath/transmit.h"
+#include "io/gro_split.h"
 #include "io/sockets.h"
+#include "io/udp_offload.h"
 #include "io/udp_tx.h"
 #include "mesh/edge.h"
 #include "mesh/node.h"
@@ -59,9 +62,114 @@ static uint32_t backlog_seed(void) {
 	return seed;
 }
 
+/* With UDP_GRO (udp_offload.h) one read may return up to 64 datagrams of
+ * one sender (64 KiB), with their size in a control message. Each read
+ * lands in a ring slot with a bounce area behind it for the rest; a read of
+ * one datagram stays where it is, coalesced ones are cut back into
+ * datagrams (rx_backlog_spread), each in a slot of its own with the read's kernel timestamp,
+ * outer TOS and TTL and sender, so the receive-side AQM, MAC, replay window
+ * and ECN decapsulation still see every datagram.
+ * One outer TOS for all is exact: the kernel ends a coalesced packet when a
+ * datagram's IPv4 TOS or TTL (IPv6 traffic class or hop limit) differs from
+ * the ones it holds. */
+#define GRO_READS 8           /* reads per recvmmsg: 512 KiB of bounce area */
+#define GRO_READ_MAX 65536
+#define GRO_SEGMENTS_MAX 64   /* the most datagrams the kernel coalesces */
+
+/* The segment size of a coalesced read; 0: one datagram. */
+static int gro_segment_size(struct msghdr *msg) {
+	for(struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm))
+		if(cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int size;
+			memcpy(&size, CMSG_DATA(cm), sizeof(size));
+			return size;
+		}
+	return 0;
+}
+
+static void drain_socket_gro(int sock, rx_backlog_t *b) {
+	static uint8_t bounce[GRO_READS][GRO_READ_MAX];
+	static uint8_t cbufs[GRO_READS][256];
+	static struct iovec iov[GRO_READS][2];
+	static struct mmsghdr msgs[GRO_READS];
+	uint8_t *overflow[GRO_READS];
+	gro_split_t split[GRO_READS];
+	for(int i = 0; i < GRO_READS; i++)
+		overflow[i] = bounce[i];
+	for(;;) {
+		uint32_t room = b->capacity - b->count;
+		/* room for every datagram the reads may hold; nearly full: the
+		 * rest waits in the kernel */
+		uint32_t reads = MIN(room / GRO_SEGMENTS_MAX, (uint32_t)GRO_READS);
+		if(!reads)
+			return;
+		for(uint32_t i = 0; i < reads; i++) {
+			rx_slot_t *s = rx_backlog_at(b, b->count + i);
+			iov[i][0] = (struct iovec){s->frame.data, PACKET_BUF_MAX};
+			iov[i][1] = (struct iovec){bounce[i], GRO_READ_MAX};
+			msgs[i].msg_hdr = (struct msghdr){
+				.msg_name = &s->from, .msg_namelen = sizeof(s->from),
+				.msg_iov = iov[i], .msg_iovlen = 2,
+				.msg_control = cbufs[i], .msg_controllen = sizeof(cbufs[i]),
+			};
+		}
+		int n = recvmmsg(listener[sock].udp.fd, msgs, reads, MSG_DONTWAIT, NULL);
+		if(n <= 0) {
+			if(n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot read datagrams from %s: %s",
+				       sockaddr_describe(&listener[sock].sa), strerror(errno));
+			return;
+		}
+		uint32_t placed = 0;
+		for(int i = 0; i < n; i++) {
+			struct msghdr *m = &msgs[i].msg_hdr;
+			parse_cmsgs(m, &rx_backlog_at(b, b->count + (uint32_t)i)->frame);
+			int size = gro_segment_size(m);
+			if((m->msg_flags & MSG_TRUNC) || !gro_split(msgs[i].msg_len, size, PACKET_BUF_MAX, &split[i])) {
+				/* larger than any valid datagram: kept as an empty slot, skipped */
+				if(size > 0)
+					datapath_stats.udp_gro_lost++;
+				split[i] = (gro_split_t){.count = 1};
+			}
+			if(split[i].count > 1) {
+				datapath_stats.udp_gro_reads++;
+				datapath_stats.udp_gro_datagrams += split[i].count;
+			}
+			if(split[i].count > room - placed) {
+				/* more than the kernel's usual 64: what does not fit is lost */
+				datapath_stats.udp_gro_lost += split[i].count - (room - placed);
+				split[i].count = room - placed;
+				split[i].last = split[i].segment;
+			}
+			placed += split[i].count;
+		}
+		rx_backlog_spread(b, (uint32_t)n, split, overflow);
+		rx_backlog_commit(b, placed);
+		backlogged |= 1U << sock;
+		if((uint32_t)n < reads)
+			return; /* the socket is empty */
+	}
+}
+
+/* Does the kernel coalesce reads of this socket? Asked once per socket. */
+static bool socket_coalesces(int sock) {
+	static int asked_fd[MAX_LISTENERS]; /* 1 + the socket asked; 0: none yet */
+	static bool coalesces[MAX_LISTENERS];
+	int fd = listener[sock].udp.fd;
+	if(asked_fd[sock] != fd + 1) {
+		asked_fd[sock] = fd + 1;
+		coalesces[sock] = udp_offload_gro_enabled(fd);
+	}
+	return coalesces[sock];
+}
+
 /* Read what the socket holds into its backlog, until the socket is empty or
  * the backlog full. */
 static void drain_socket(int sock, rx_backlog_t *b) {
+	if(socket_coalesces(sock)) {
+		drain_socket_gro(sock, b);
+		return;
+	}
 	static uint8_t cbufs[RX_BATCH][256];
 	static struct iovec iov[RX_BATCH];
 	static struct mmsghdr msgs[RX_BATCH];

@@ -163,3 +163,36 @@ void rx_backlog_done(rx_backlog_t *b, rx_slot_t *s) {
 	s->waiting = false;
 	release_oldest(b);
 }
+
+rx_slot_t *rx_backlog_at(rx_backlog_t *b, uint32_t i) {
+	return &b->slots[(b->head + i) % b->capacity];
+}
+
+uint32_t rx_backlog_spread(rx_backlog_t *b, uint32_t n, const gro_split_t *split, uint8_t *const *overflow) {
+	uint32_t total = 0;
+	for(uint32_t i = 0; i < n; i++)
+		total += split[i].count;
+	/* Last read first, last datagram first: a read's datagrams only move
+	 * towards the tail, over slots whose reads are done with, and its first
+	 * datagram, at or after its own slot, moves last. */
+	uint32_t end = total;
+	for(uint32_t i = n; i-- > 0;) {
+		uint32_t first = end - split[i].count;
+		end = first;
+		rx_slot_t *src = rx_backlog_at(b, b->count + i);
+		for(uint32_t k = split[i].count; k-- > 0;) {
+			rx_slot_t *dst = rx_backlog_at(b, b->count + first + k);
+			size_t len = gro_split_len(&split[i], k);
+			if(dst != src) {
+				gro_split_copy(dst->frame.data, src->frame.data, PACKET_BUF_MAX, overflow[i],
+				               gro_split_offset(&split[i], k), len);
+				dst->from = src->from;
+				dst->frame.outer_tos = src->frame.outer_tos;
+				dst->frame.outer_ttl = src->frame.outer_ttl;
+				dst->frame.tstamp_ns = src->frame.tstamp_ns;
+			}
+			dst->frame.len = (uint16_t)len;
+		}
+	}
+	return total;
+}

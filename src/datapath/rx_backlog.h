@@ -23,6 +23,7 @@
 
 #include "util/compat.h"
 #include "aqm/ingress.h"
+#include "io/gro_split.h"
 #include "packet/packet.h"
 #include "util/sockaddr.h"
 
@@ -95,6 +96,19 @@ uint32_t rx_backlog_flow_of(const rx_backlog_t *b, const sockaddr_u *from);
 rx_slot_t *rx_backlog_next(rx_backlog_t *b, rx_flow_t **flow);
 /* The datagram of slot s was dealt with: its slot may be reused. */
 void rx_backlog_done(rx_backlog_t *b, rx_slot_t *s);
+
+/* UDP GRO: n reads were just made into the n free slots after the tail,
+ * read i's first PACKET_BUF_MAX bytes into its slot and the rest into
+ * overflow[i], each cut into datagrams as split[i] says (its count may have
+ * been lowered to what fits: the datagrams past it are dropped). Spreads
+ * them into one slot per datagram, in order, each with its read's sender,
+ * outer TOS and TTL and kernel timestamp (read i's slot holds those), and
+ * returns how many slots now hold datagrams: commit that many. The counts
+ * must fit into the free slots. */
+uint32_t rx_backlog_spread(rx_backlog_t *b, uint32_t n, const gro_split_t *split, uint8_t *const *overflow);
+
+/* The i-th slot from the oldest in use, in use or free (i < capacity). */
+rx_slot_t *rx_backlog_at(rx_backlog_t *b, uint32_t i);
 
 /* The slot a frame buffer of the ring belongs to. */
 static inline rx_slot_t *rx_slot_of(frame_buf_t *frame) {

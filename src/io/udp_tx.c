@@ -2,33 +2,36 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "aqm/sndbuf_sizing.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "io/gso_runs.h"
 #include "io/sockets.h"
+#include "io/udp_offload.h"
 #include "mesh/node.h"
 #include "io/udp_tx.h"
 
 typedef struct tx_batch {
-	struct mmsghdr msgs[UDP_TX_BATCH];
-	struct iovec iov[UDP_TX_BATCH];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control[UDP_TX_BATCH];
+	struct iovec iov[UDP_TX_BATCH];   /* a queued datagram's bytes */
 	uint8_t data[UDP_TX_BATCH][UDP_TX_SLOT];
 	sockaddr_u addr[UDP_TX_BATCH]; /* copied: the node may go away while we wait */
 	node_t *to[UDP_TX_BATCH];      /* NULL once forgotten */
 	size_t framelen[UDP_TX_BATCH];
+	uint8_t tos[UDP_TX_BATCH];
+	bool alone[UDP_TX_BATCH];      /* refused as part of a GSO message: goes alone */
+	bool sent[UDP_TX_BATCH];       /* gone (or given up); GSO runs may send out of slot order */
 	int head;       /* first message not yet sent */
 	int count;      /* messages queued */
 	bool blocked;   /* the socket said EAGAIN/ENOBUFS: wait for EPOLLOUT */
 	uint64_t full_since_ns; /* when a send found the buffer full; 0: not so */
 	int sized_fd;   /* the socket the sizing belongs to */
 	sndbuf_sizing_t sizing;
+	int gso_fd;     /* 1 + the socket whose GSO support gso says; 0: not asked yet */
+	bool gso;       /* UDP_SEGMENT may be used on it */
 } tx_batch_t;
 
 static tx_batch_t *batches[MAX_LISTENERS];
@@ -98,23 +101,8 @@ void udp_tx_commit(int sock, node_t *to, size_t len, uint8_t tos, size_t framele
 	int i = b->count++;
 	b->iov[i] = (struct iovec){b->data[i], len};
 	b->addr[i] = to->address;
-	struct msghdr *m = &b->msgs[i].msg_hdr;
-	*m = (struct msghdr){
-		.msg_name = &b->addr[i], .msg_namelen = sockaddr_len(&to->address),
-		.msg_iov = &b->iov[i], .msg_iovlen = 1,
-		.msg_control = b->control[i].buf, .msg_controllen = sizeof(b->control[i].buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(m);
-	if(to->address.sa.sa_family == AF_INET) {
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_TOS;
-	} else {
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_TCLASS;
-	}
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	int v = tos;
-	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	b->tos[i] = tos;
+	b->alone[i] = b->sent[i] = false;
 	b->to[i] = to;
 	b->framelen[i] = framelen;
 	if(b->count == UDP_TX_BATCH)
@@ -132,40 +120,170 @@ static void too_big(node_t *n, size_t framelen) {
 	    framelen, n->name, n->hostname, n->mtu_ceiling);
 }
 
+/* The messages of one flush: a GSO run of datagrams, or a single one. */
+typedef union tx_control {
+	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr align;
+} tx_control_t;
+
+static struct {
+	struct mmsghdr msgs[UDP_TX_BATCH];
+	struct iovec iov[UDP_TX_BATCH];     /* the runs' datagrams, in sending order */
+	tx_control_t control[UDP_TX_BATCH];
+	gso_run_t runs[UDP_TX_BATCH];
+	uint16_t order[UDP_TX_BATCH];       /* indices into slot */
+	int slot[UDP_TX_BATCH];             /* the unsent datagrams' slots */
+} out;
+
+static uint64_t gso_messages, gso_datagrams;
+
+static bool same_address(const sockaddr_u *a, const sockaddr_u *b) {
+	return a->sa.sa_family == b->sa.sa_family && !memcmp(a, b, sockaddr_len(a));
+}
+
+static int run_slot(int run, int k) {
+	return out.slot[out.order[out.runs[run].first + k]];
+}
+
+/* Turn b's unsent datagrams into messages (out); returns how many. */
+static int plan_messages(tx_batch_t *b) {
+	gso_datagram_t d[UDP_TX_BATCH];
+	int distinct[UDP_TX_BATCH]; /* the first slot of each destination seen */
+	int n = 0, ndistinct = 0;
+	while(b->head < b->count && b->sent[b->head])
+		b->head++;
+	for(int i = b->head; i < b->count; i++) {
+		if(b->sent[i])
+			continue;
+		uint32_t dest = 0;
+		if(b->gso) { /* without GSO every datagram is a message of its own */
+			int k = 0;
+			while(k < ndistinct && !same_address(&b->addr[distinct[k]], &b->addr[i]))
+				k++;
+			if(k == ndistinct)
+				distinct[ndistinct++] = i;
+			dest = (uint32_t)k;
+		}
+		d[n] = (gso_datagram_t){.dest = dest, .len = (uint16_t)b->iov[i].iov_len, .tos = b->tos[i], .alone = b->alone[i]};
+		out.slot[n++] = i;
+	}
+	int nruns = (int)gso_runs_plan(d, (size_t)n, b->gso ? GSO_RUNS_MAX_SEGMENTS : 1, GSO_RUNS_MAX_BYTES, out.order, out.runs);
+	for(int r = 0; r < nruns; r++) {
+		const gso_run_t *run = &out.runs[r];
+		for(int k = 0; k < run->count; k++)
+			out.iov[run->first + k] = b->iov[run_slot(r, k)];
+		int first = run_slot(r, 0);
+		struct msghdr *m = &out.msgs[r].msg_hdr;
+		*m = (struct msghdr){
+			.msg_name = &b->addr[first], .msg_namelen = sockaddr_len(&b->addr[first]),
+			.msg_iov = &out.iov[run->first], .msg_iovlen = run->count,
+			.msg_control = out.control[r].buf, .msg_controllen = CMSG_SPACE(sizeof(int)),
+		};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(m);
+		if(b->addr[first].sa.sa_family == AF_INET) {
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_TOS;
+		} else {
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_TCLASS;
+		}
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		int v = b->tos[first];
+		memcpy(CMSG_DATA(cm), &v, sizeof(v));
+		if(run->count > 1) {
+			/* set by hand: CMSG_NXTHDR would read the unwritten next header */
+			cm = (struct cmsghdr *)(void *)(out.control[r].buf + CMSG_SPACE(sizeof(int)));
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t segment = run->segment;
+			memcpy(CMSG_DATA(cm), &segment, sizeof(segment));
+			m->msg_controllen += CMSG_SPACE(sizeof(uint16_t));
+		}
+	}
+	return nruns;
+}
+
+static void run_sent(tx_batch_t *b, int r) {
+	int count = out.runs[r].count;
+	for(int k = 0; k < count; k++) {
+		int i = run_slot(r, k);
+		b->sent[i] = true;
+		if(b->to[i])
+			b->to[i]->stats.udp_out++;
+	}
+	if(count > 1) {
+		gso_messages++;
+		gso_datagrams += (uint64_t)count;
+	}
+}
+
+/* The kernel refused a GSO message: its datagrams go again one by one, so
+ * a datagram too big for the path meets the PMTU logic on its own. EIO: the
+ * outgoing device cannot checksum segments, so GSO is off for the socket. */
+static void run_refused(tx_batch_t *b, int sock, int r, int err) {
+	int first = run_slot(r, 0);
+	if(err == EIO) {
+		b->gso = false;
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "UDP GSO turned off on %s: sending to %s failed (%s), the outgoing device cannot checksum segments; datagrams go one by one",
+		       sockaddr_describe(&listener[sock].sa), sockaddr_describe(&b->addr[first]), strerror(err));
+		return;
+	}
+	LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Kernel refused %u datagrams of %u bytes to %s as one GSO message: %s; sending them one by one",
+	    out.runs[r].count, out.runs[r].segment, sockaddr_describe(&b->addr[first]), strerror(err));
+	for(int k = 0; k < out.runs[r].count; k++)
+		b->alone[run_slot(r, k)] = true;
+}
+
 static void flush(int sock) {
 	tx_batch_t *b = batch_for(sock);
 	if(!b || b->blocked)
 		return;
-	while(b->head < b->count) {
-		int r = sendmmsg(listener[sock].udp.fd, &b->msgs[b->head], (unsigned)(b->count - b->head), MSG_DONTWAIT);
-		if(r > 0) {
-			for(int i = b->head; i < b->head + r; i++)
-				if(b->to[i])
-					b->to[i]->stats.udp_out++;
-			b->head += r;
-			continue;
-		}
-		if(errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-			/* keep the rest; the local queue is full (send buffer or qdisc) */
-			b->blocked = true;
-			if(errno != ENOBUFS) {
-				if(b->sized_fd != listener[sock].udp.fd)
-					sizing_start(b, listener[sock].udp.fd);
-				b->full_since_ns = clock_now_ns();
+	int fd = listener[sock].udp.fd;
+	if(b->gso_fd != fd + 1) {
+		b->gso_fd = fd + 1;
+		b->gso = udp_offload_gso_usable(fd);
+	}
+	for(bool again = true; again;) {
+		again = false;
+		int nmsgs = plan_messages(b), k = 0;
+		while(k < nmsgs) {
+			int r = sendmmsg(fd, &out.msgs[k], (unsigned)(nmsgs - k), MSG_DONTWAIT);
+			if(r > 0) {
+				for(int m = k; m < k + r; m++)
+					run_sent(b, m);
+				k += r;
+				continue;
 			}
-			fd_watch_set_events(&listener[sock].udp, EPOLLIN | EPOLLOUT);
-			return;
+			if(errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+				/* keep the rest; the local queue is full (send buffer or qdisc) */
+				b->blocked = true;
+				if(errno != ENOBUFS) {
+					if(b->sized_fd != fd)
+						sizing_start(b, fd);
+					b->full_since_ns = clock_now_ns();
+				}
+				fd_watch_set_events(&listener[sock].udp, EPOLLIN | EPOLLOUT);
+				return;
+			}
+			if(errno == EINTR)
+				continue;
+			if(out.runs[k].count > 1) {
+				run_refused(b, sock, k, errno);
+				again = true; /* what is left, planned anew */
+				break;
+			}
+			int i = run_slot(k, 0);
+			node_t *n = b->to[i];
+			if(errno == EMSGSIZE && n) {
+				too_big(n, b->framelen[i]);
+			} else if(errno != EMSGSIZE) {
+				send_errors++;
+				LOG(VERBOSITY_TRAFFIC, LOG_WARNING, "Cannot send a datagram to %s: %s", sockaddr_describe(&b->addr[i]), strerror(errno));
+			}
+			b->sent[i] = true; /* drop this one, send the rest */
+			k++;
 		}
-		if(errno == EINTR)
-			continue;
-		node_t *n = b->to[b->head];
-		if(errno == EMSGSIZE && n) {
-			too_big(n, b->framelen[b->head]);
-		} else if(errno != EMSGSIZE) {
-			send_errors++;
-			LOG(VERBOSITY_TRAFFIC, LOG_WARNING, "Cannot send a datagram to %s: %s", sockaddr_describe(&b->addr[b->head]), strerror(errno));
-		}
-		b->head++; /* drop this one, send the rest */
 	}
 	b->head = b->count = 0;
 }
@@ -195,6 +313,11 @@ bool udp_tx_writable(int sock) {
 
 uint64_t udp_tx_send_errors(void) {
 	return send_errors;
+}
+
+void udp_tx_gso_counts(uint64_t *messages, uint64_t *datagrams) {
+	*messages = gso_messages;
+	*datagrams = gso_datagrams;
 }
 
 void udp_tx_forget_node(const node_t *n) {

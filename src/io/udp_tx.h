@@ -1,7 +1,9 @@
 /* Batched UDP transmission: datagrams are sealed straight into a per-socket
  * batch and leave in one sendmmsg() per batch, each with its own outer
- * TOS/TCLASS control message. The batch is flushed when full and at the end
- * of every event-loop turn, so batching never adds more than one turn of delay. */
+ * TOS/TCLASS control message; with GSO (udp_offload.h), runs of equal
+ * datagrams to one address with one TOS go as one message (gso_runs.h).
+ * The batch is flushed when full and at the end of every event-loop turn,
+ * so batching never adds more than one turn of delay. */
 #ifndef FQTINC_UDP_TX_H
 #define FQTINC_UDP_TX_H
 
@@ -29,6 +31,8 @@ bool udp_tx_writable(int sock);
 /* Datagrams the kernel refused for other reasons than a full buffer or
  * the path MTU. */
 uint64_t udp_tx_send_errors(void);
+/* UDP GSO messages sent, and the datagrams they carried. */
+void udp_tx_gso_counts(uint64_t *messages, uint64_t *datagrams);
 /* Before a node is freed: drop references to it from queued datagrams. */
 void udp_tx_forget_node(const struct node *n);
 

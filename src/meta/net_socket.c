@@ -19,6 +19,7 @@
 #include "config/conf.h"
 #include "config/settings.h"
 #include "io/sockets.h"
+#include "io/udp_offload.h"
 #include "meta/connection.h"
 #include "meta/meta.h"
 #include "meta/net_socket.h"
@@ -146,6 +147,7 @@ static int open_udp_socket(const sockaddr_u *sa) {
 			setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof(v));
 		}
 	}
+	udp_offload_setup(fd);
 	if(!bind_to_interface(fd) || bind(fd, &sa->sa, sockaddr_len(sa)) < 0) {
 		logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot use %s (UDP): %s; is another daemon using the port?", sockaddr_describe(sa), strerror(errno));
 		close(fd);
