@@ -1,0 +1,91 @@
+#!/bin/bash
+# Tun segmentation offload (Offload, default yes): two fqtinc nodes, TCP
+# transfers from alpha's own namespace, so its kernel hands the tun device
+# TCP super-packets (TSO) that alpha must cut into segments.
+#
+# Checks, with Offload = yes: the start-up line names the offloads; transfers
+# over IPv4 and IPv6 arrive intact (sha256); alpha read more frames from the
+# device than the kernel counted packets sent into it (super-packets were cut),
+# and no frame it read was larger than a wire frame (its counters count
+# segments). Then alpha again with Offload = no: its line says off, a transfer
+# arrives intact, and frames read match the kernel's packets one to one.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+TEST_TIMEOUT=${TEST_TIMEOUT:-240}
+. "$(dirname "$0")/lib.sh"
+
+XFER_MB=${XFER_MB:-8}
+FQCTL=$(dirname "$FQTINC")/fqtinc
+
+need_daemon "$FQTINC"
+[ -x "$FQCTL" ] || { echo "SKIP: control program $FQCTL not built"; exit 77; }
+setup_test
+
+topo_pair
+make_node "$NS_A" alpha fq || finish
+make_node "$NS_B" beta fq || finish
+connect_to alpha beta
+exchange_hosts alpha beta
+
+# kernel_tx NODE: packets the kernel sent into the node's tun device (a
+# super-packet counts once)
+kernel_tx() {
+	ip -n "${NODE_NS[$1]}" -s -j link show dev "${NODE_IF[$1]}" |
+		"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'
+}
+
+# daemon_read NODE: "packets bytes" the daemon read from its device (its own
+# row in fqtinc stats: frames that entered the daemon from the device)
+daemon_read() {
+	"$FQCTL" --pidfile="${NODE_DIR[$1]}/pid" stats --json |
+		"$PYTHON" -c 'import json,sys; n=[n for n in json.load(sys.stdin)["nodes"] if n["name"]==sys.argv[1]][0]; print(n["in_packets"], n["in_bytes"])' "$1"
+}
+
+# measure NAME CMD...: runs CMD and sets K (kernel packets), P (daemon
+# packets) and B (daemon bytes) to alpha's deltas over it
+measure() {
+	local k0 p0 b0 k1 p1 b1
+	k0=$(kernel_tx alpha)
+	read -r p0 b0 < <(daemon_read alpha)
+	"$@"
+	local rc=$?
+	k1=$(kernel_tx alpha)
+	read -r p1 b1 < <(daemon_read alpha)
+	K=$((k1 - k0)) P=$((p1 - p0)) B=$((b1 - b0))
+	note "alpha over it: kernel sent $K packets into ${NODE_IF[alpha]}, the daemon read $P frames ($B bytes, $((P ? B / P : 0)) bytes average)"
+	return $rc
+}
+
+bytes=$((XFER_MB * MB))
+
+# ---- Offload = yes (the default)
+for n in beta alpha; do start_node "$n" || finish; done
+check_eq "start-up line names the tun offloads" 1 \
+	"$(log_count alpha 'Tun offloads active on vpn1: checksum, TSO4, TSO6, TSO-ECN')"
+check_ping "IPv4 ping A -> B" "$NS_A" "$(vpn4 beta)" 20
+check_ping "IPv6 ping A -> B" "$NS_A" "$(vpn6 beta)" 10
+wait_pmtu_settled "$NS_A" "$(vpn4 beta)" 30
+wait_pmtu_settled "$NS_B" "$(vpn4 alpha)" 30
+
+check "offload on: $XFER_MB MB A -> B over IPv4 intact" measure transfer o4 "$NS_A" "$NS_B" "$(vpn4 beta)" "$bytes"
+check_cmp "offload on: frames read > 1.5 x kernel packets (super-packets cut)" $((2 * P)) -gt $((3 * K))
+check_cmp "offload on: frames read cover the data at wire size" $((P * 1500)) -ge "$bytes"
+check_cmp "offload on: average frame read <= 1514 bytes" "$B" -le $((P * 1514))
+check "offload on: $XFER_MB MB A -> B over IPv6 intact" measure transfer o6 "$NS_A" "$NS_B" "$(vpn6 beta)" "$bytes" --seed 3
+check_cmp "offload on, IPv6: frames read > 1.5 x kernel packets" $((2 * P)) -gt $((3 * K))
+check "offload on: $XFER_MB MB B -> A intact" transfer r4 "$NS_B" "$NS_A" "$(vpn4 alpha)" "$bytes" --seed 4
+check_eq "offload on: no frame from the device dropped as malformed" 0 "$(log_count alpha 'Dropping a frame read from')"
+
+# ---- Offload = no: exactly the old path
+stop_node alpha
+node_set alpha Offload=no
+start_node alpha || finish
+check_eq "Offload = no: start-up line says off" 1 "$(log_count alpha 'Tun offloads off \(Offload = no\)')"
+check_ping "IPv4 ping A -> B again" "$NS_A" "$(vpn4 beta)" 20
+wait_pmtu_settled "$NS_A" "$(vpn4 beta)" 30
+check "offload off: $XFER_MB MB A -> B intact" measure transfer n4 "$NS_A" "$NS_B" "$(vpn4 beta)" "$bytes" --seed 5
+check_cmp "offload off: frames read <= kernel packets + 1%" $((100 * P)) -le $((101 * K + 100))
+check_cmp "offload off: frames read >= kernel packets - 1%" $((100 * P + 100)) -ge $((99 * K))
+
+check "A still running" node_alive alpha
+check "B still running" node_alive beta
+finish
