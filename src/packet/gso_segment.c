@@ -98,6 +98,8 @@ gso_status_t gso_begin(gso_cursor_t *c, const vnet_hdr_t *h, uint8_t *frame, siz
 
 	uint8_t type = h->gso_type & (uint8_t)~VNET_GSO_ECN;
 	if(type == VNET_GSO_NONE) {
+		if(len == 0) /* would read as "no more segments" */
+			return GSO_BAD_L3;
 		if(len > max_segment)
 			return GSO_TOO_BIG;
 		if((h->flags & VNET_F_NEEDS_CSUM) && !vnet_complete_checksum(h, frame, len))

@@ -319,6 +319,8 @@ static void test_malformed(void) {
 	CHECK(!vnet_complete_checksum(&h, frame, 100));
 	h = gso(VNET_GSO_NONE, 0, 20, 16);
 	CHECK_EQ_INT(gso_begin(&c, &h, frame, 2000, 0, 1504), GSO_TOO_BIG);
+	h = (vnet_hdr_t){0};
+	CHECK(gso_begin(&c, &h, frame, 0, 0, 1504) != GSO_OK); /* an empty frame is no frame */
 	for(int s = 0; s < GSO_STATUS_COUNT; s++)
 		CHECK(strlen(gso_status_text(s)) > 0);
 }
