@@ -9,6 +9,7 @@
 # and no frame it read was larger than a wire frame (its counters count
 # segments). Then alpha again with Offload = no: its line says off, a transfer
 # arrives intact, and frames read match the kernel's packets one to one.
+# Last, both in switch mode (tap): the same cutting behind an Ethernet header.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 TEST_TIMEOUT=${TEST_TIMEOUT:-240}
 . "$(dirname "$0")/lib.sh"
@@ -85,6 +86,22 @@ wait_pmtu_settled "$NS_A" "$(vpn4 beta)" 30
 check "offload off: $XFER_MB MB A -> B intact" measure transfer n4 "$NS_A" "$NS_B" "$(vpn4 beta)" "$bytes" --seed 5
 check_cmp "offload off: frames read <= kernel packets + 1%" $((100 * P)) -le $((101 * K + 100))
 check_cmp "offload off: frames read >= kernel packets - 1%" $((100 * P + 100)) -ge $((99 * K))
+
+# ---- switch mode: a tap device, frames with an Ethernet header
+stop_node alpha
+stop_node beta
+node_unset alpha Offload
+for n in alpha beta; do node_set "$n" Mode=switch DeviceType=tap; done
+for n in beta alpha; do start_node "$n" || finish; done
+check_eq "tap: start-up line names the offloads" 1 \
+	"$(log_count alpha 'Tap offloads active on vpn1: checksum, TSO4, TSO6, TSO-ECN')"
+check_ping "tap: IPv4 ping A -> B" "$NS_A" "$(vpn4 beta)" 20
+wait_pmtu_settled "$NS_A" "$(vpn4 beta)" 30
+check "tap, offload on: $XFER_MB MB A -> B intact" measure transfer t4 "$NS_A" "$NS_B" "$(vpn4 beta)" "$bytes" --seed 6
+check_cmp "tap: frames read > 1.5 x kernel packets (super-packets cut)" $((2 * P)) -gt $((3 * K))
+check_cmp "tap: average frame read <= 1514 bytes" "$B" -le $((P * 1514))
+check "tap, offload on: $XFER_MB MB A -> B over IPv6 intact" transfer t6 "$NS_A" "$NS_B" "$(vpn6 beta)" "$bytes" --seed 7
+check_eq "no frame from the device dropped as malformed" 0 "$(log_count alpha 'Dropping a frame read from')"
 
 check "A still running" node_alive alpha
 check "B still running" node_alive beta
