@@ -16,6 +16,7 @@ bool datapath_end_of_turn(void) {
 	bool more = receive_backlog_run();
 	more |= device_segments_pending();
 	more |= egress_run();
+	device_flush_writes();
 	udp_tx_flush_all();
 	return more;
 }

@@ -12,6 +12,7 @@
 
 #include "config/conf.h"
 #include "io/device.h"
+#include "packet/gro_coalesce.h"
 #include "packet/gso_segment.h"
 #include "util/log.h"
 #include "config/settings.h"
@@ -29,6 +30,8 @@ device_t device = {.fd = -1};
 
 /* Segments of the last super-packet read, not yet handed out. */
 static gso_cursor_t pending;
+/* Segments written this turn, joined, not yet given to the kernel. */
+static gro_batch_t write_batch;
 
 /* In tun mode the kernel's 4-byte packet info header (flags, protocol) is read
  * into the last 4 bytes of a 14-byte pseudo Ethernet header whose MACs are
@@ -189,11 +192,14 @@ setiff_failed:
 }
 
 void device_close(void) {
-	if(device.fd >= 0)
+	if(device.fd >= 0) {
+		device_flush_writes();
 		close(device.fd);
+	}
 	device.fd = -1;
 	device.offloads = 0;
 	pending.count = pending.index = 0;
+	gro_reset(&write_batch);
 }
 
 static void (*frame_tap)(const uint8_t *frame, size_t len);
@@ -358,6 +364,78 @@ bool device_read(frame_buf_t *packet) {
 
 /* ---- writing ---- */
 
+/* Consecutive TCP segments of one flow written in one loop turn go to the
+ * kernel as one super-packet (packet/gro_coalesce) when the device has a
+ * vnet header; device_flush_writes at the end of the turn writes the rest.
+ * Turned off for good if the kernel rejects such a write. */
+static bool coalescing = true;
+
+/* l3 offset of a frame in frame_buf_t.data terms (past the pseudo Ethernet
+ * header for tun, past the real one, VLAN tag included, for tap). */
+static size_t frame_l3(const uint8_t *frame, size_t len) {
+	if(device.type == DEVICE_TUN)
+		return 0;
+	if(len >= 18 && (frame[12] << 8 | frame[13]) == ETHERTYPE_VLAN)
+		return 18;
+	return ETH_HLEN;
+}
+
+static bool write_iov(struct iovec *iov, int k) {
+	ssize_t n = writev(device.fd, iov, k);
+	if(n < 0) {
+		if(errno != EAGAIN && errno != EINVAL)
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write to %s (%s): %s", device.path, device.iface, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* One frame of len bytes (from L3 for tun, from L2 for tap) with vnet header h. */
+static bool write_frame(const uint8_t *frame, size_t len, const uint8_t raw_hdr[VNET_HDR_LEN]) {
+	struct iovec iov[3];
+	int k = 0;
+	uint8_t pi[4] = {0};
+	if(device.type == DEVICE_TUN) {
+		if(len < 1)
+			return false;
+		uint16_t proto = frame[0] >> 4 == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP;
+		pi[2] = (uint8_t)(proto >> 8);
+		pi[3] = (uint8_t)proto;
+		iov[k++] = (struct iovec){pi, sizeof(pi)};
+	}
+	iov[k++] = (struct iovec){(void *)raw_hdr, VNET_HDR_LEN};
+	iov[k++] = (struct iovec){(void *)frame, len};
+	return write_iov(iov, k);
+}
+
+/* The kernel refused a joined packet: cut it up again and write the pieces. */
+static void write_segments_of(const vnet_hdr_t *h, uint8_t *frame, size_t len) {
+	static const uint8_t plain_hdr[VNET_HDR_LEN];
+	static uint8_t seg[MTU];
+	gso_cursor_t c;
+	if(gso_begin(&c, h, frame, len, write_batch.l3, sizeof(seg)) != GSO_OK)
+		return;
+	size_t n;
+	while((n = gso_next(&c, seg)))
+		write_frame(seg, n, plain_hdr);
+}
+
+void device_flush_writes(void) {
+	if(!write_batch.len)
+		return;
+	vnet_hdr_t h;
+	size_t len = gro_finish(&write_batch, &h);
+	uint8_t raw[VNET_HDR_LEN];
+	vnet_hdr_build(raw, &h);
+	if(!write_frame(write_batch.buf, len, raw) && h.gso_type != VNET_GSO_NONE && errno == EINVAL) {
+		coalescing = false;
+		logger(VERBOSITY_ERRORS, LOG_WARNING, "%s %s refused a joined TCP packet of %u segments: %s; writing segments one at a time from now on",
+		       device_kind(), device.iface, write_batch.count, strerror(errno));
+		write_segments_of(&h, write_batch.buf, len);
+	}
+	gro_reset(&write_batch);
+}
+
 bool device_write(frame_buf_t *packet) {
 	if(frame_tap)
 		frame_tap(packet->data, packet->len);
@@ -366,14 +444,34 @@ bool device_write(frame_buf_t *packet) {
 		device.out_bytes += packet->len;
 		return true;
 	}
+	if(device.type == DEVICE_TUN && packet->len < ETH_HLEN)
+		return false;
+	if(device.type == DEVICE_TAP && settings.route_mode == MODE_ROUTER)
+		memcpy(packet->data, device.mac, 6);
+
+	if(device.offloads && coalescing) {
+		size_t off = frame_offset();
+		const uint8_t *frame = packet->data + off;
+		size_t len = packet->len - off;
+		size_t l3 = frame_l3(frame, len);
+		bool joined = gro_offer(&write_batch, frame, len, l3);
+		if(!joined && write_batch.len) {
+			device_flush_writes(); /* keeps the order of frames */
+			joined = gro_offer(&write_batch, frame, len, l3);
+		}
+		if(joined) {
+			device.out_packets++;
+			device.out_bytes += packet->len;
+			return true;
+		}
+	}
+
 	/* With offloads every frame needs a header; all zero says: a single
 	 * frame whose checksums are complete (the kernel still checks them). */
 	static const uint8_t plain_hdr[VNET_HDR_LEN];
 	struct iovec iov[3];
 	int k = 0;
 	if(device.type == DEVICE_TUN) {
-		if(packet->len < ETH_HLEN)
-			return false;
 		packet->data[PI_OFFSET] = 0;
 		packet->data[PI_OFFSET + 1] = 0;
 		iov[k++] = (struct iovec){packet->data + PI_OFFSET, 4};
@@ -381,18 +479,12 @@ bool device_write(frame_buf_t *packet) {
 			iov[k++] = (struct iovec){(void *)plain_hdr, sizeof(plain_hdr)};
 		iov[k++] = (struct iovec){packet->data + ETH_HLEN, packet->len - ETH_HLEN};
 	} else {
-		if(settings.route_mode == MODE_ROUTER)
-			memcpy(packet->data, device.mac, 6);
 		if(device.offloads)
 			iov[k++] = (struct iovec){(void *)plain_hdr, sizeof(plain_hdr)};
 		iov[k++] = (struct iovec){packet->data, packet->len};
 	}
-	ssize_t n = writev(device.fd, iov, k);
-	if(n < 0) {
-		if(errno != EAGAIN && errno != EINVAL)
-			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot write to %s (%s): %s", device.path, device.iface, strerror(errno));
+	if(!write_iov(iov, k))
 		return false;
-	}
 	device.out_packets++;
 	device.out_bytes += packet->len;
 	return true;

@@ -36,5 +36,8 @@ bool device_read(frame_buf_t *packet);
  * must come back even if the descriptor is not readable. */
 bool device_segments_pending(void);
 bool device_write(frame_buf_t *packet);
+/* With offloads, TCP segments written in one turn may be held to be joined
+ * into one super-packet: this writes them out (once per loop turn). */
+void device_flush_writes(void);
 
 #endif
