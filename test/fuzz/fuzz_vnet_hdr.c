@@ -3,7 +3,9 @@
  * kernel would hand over with it, as io/device.c passes them on. Every
  * segment must fit the caller's buffer (exact-size heap buffers, so ASan sees
  * any overrun), the count must match what was promised, and every TCP/UDP
- * segment must carry a valid checksum and consistent IP lengths.
+ * segment must carry a valid checksum and consistent IP lengths. The
+ * segments then go through the write side's joining (packet/gro_coalesce):
+ * whatever it joins must cut back into exactly the segments it took.
  *
  *   clang -g -fsanitize=fuzzer,address,undefined -I/tmp/fqcfg -Isrc \
  *       test/fuzz/fuzz_vnet_hdr.c src/packet/gso_segment.c src/packet/ipcsum.c -o fuzz_vnet_hdr */
@@ -12,11 +14,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "packet/gro_coalesce.h"
 #include "packet/gso_segment.h"
 #include "packet/ipcsum.h"
 #include "packet/packet.h"
 
 #define FRAME_MAX (65536 + 64)
+
+/* Segments kept for the join check: only while they fit. */
+#define KEPT_MAX 64
+static uint8_t kept[KEPT_MAX][MTU];
+static size_t kept_len[KEPT_MAX];
+static gro_batch_t batch;
+
+/* Finishes the batch holding kept[first..first+batch.count) and checks
+ * that cutting it again gives those segments back. */
+static void check_batch(unsigned first, size_t l3) {
+	if(!batch.len)
+		return;
+	unsigned count = batch.count;
+	vnet_hdr_t h;
+	size_t len = gro_finish(&batch, &h);
+	if(len > GRO_MAX_LEN)
+		abort();
+	gso_cursor_t c;
+	if(gso_begin(&c, &h, batch.buf, len, l3, MTU) != GSO_OK)
+		abort();
+	static uint8_t seg[MTU];
+	for(unsigned i = 0; i < count; i++) {
+		size_t n = gso_next(&c, seg);
+		if(n != kept_len[first + i] || memcmp(seg, kept[first + i], n))
+			abort();
+	}
+	if(gso_next(&c, seg))
+		abort();
+	gro_reset(&batch);
+}
 
 static void check_segment(const gso_cursor_t *c, const uint8_t *seg, size_t n) {
 	if(n < c->hdr || n > c->hdr + c->mss)
@@ -68,6 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if(s == GSO_OK) {
 		uint32_t produced = 0;
 		size_t n, payload = 0;
+		unsigned first = 0;
+		gro_reset(&batch);
 		while((n = gso_next(&c, out))) {
 			if(n > max_segment || ++produced > c.count)
 				abort();
@@ -75,7 +110,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 				check_segment(&c, out, n);
 				payload += n - c.hdr;
 			}
+			unsigned k = produced - 1;
+			if(k < KEPT_MAX && n <= MTU) {
+				memcpy(kept[k], out, n);
+				kept_len[k] = n;
+				if(!gro_offer(&batch, out, n, l3)) {
+					check_batch(first, l3);
+					first = k;
+					if(!gro_offer(&batch, out, n, l3))
+						first = k + 1;
+				}
+			}
 		}
+		if(produced <= KEPT_MAX)
+			check_batch(first, l3);
+		gro_reset(&batch);
 		if(produced != c.count || (c.segment && payload != size - c.hdr))
 			abort();
 	}
