@@ -1,7 +1,9 @@
 /* Sealing (see seal.h): compression, the codec's encryption and MAC, the
- * outer TOS byte, and the choice of socket. */
+ * outer TOS byte, and the choice of socket (and of its port, per flow:
+ * datapath/port_spread.h). */
 #include "util/compat.h"
 
+#include "datapath/port_spread.h"
 #include "datapath/seal.h"
 #include "config/settings.h"
 #include "io/sockets.h"
@@ -50,6 +52,8 @@ static void seal_with_tos(node_t *n, const frame_buf_t *packet, uint8_t tos) {
 		data = compressed;
 	}
 	int sock = socket_for(n);
+	if(sock >= 0)
+		sock = port_spread_socket(n, packet, sock);
 	uint8_t *slot = sock >= 0 ? udp_tx_slot(sock) : NULL;
 	if(!slot) {
 		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Send batch for %s (%s) is full; frame dropped", n->name, n->hostname);
