@@ -9,6 +9,7 @@
 #include "aqm/ingress.h"
 #include "datapath/datapath.h"
 #include "datapath/egress.h"
+#include "datapath/port_spread.h"
 #include "io/udp_tx.h"
 #include "mesh/ecn_path.h"
 
@@ -119,9 +120,7 @@ void node_report_collect(const node_t *n, node_report_t *r) {
 	r->mark_ce = s->q_ce;
 	r->in_mark_ce = s->rx_ce;
 	r->in_drop = s->rx_drop;
-	r->ports = 0;
-	for(size_t i = 0; i < ARRAY_SIZE(s->tx_ports_used); i++)
-		r->ports += (unsigned)__builtin_popcountll(s->tx_ports_used[i]);
+	r->ports = port_spread_ports_used(n);
 }
 
 void node_report_log_line(const node_report_t *r, char *out, size_t outlen) {

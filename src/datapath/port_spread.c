@@ -1,24 +1,15 @@
 /* Spreading inner flows over outer UDP ports (see port_spread.h). */
 #include "util/compat.h"
 
-#include <errno.h>
-#include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 
-#include "config/settings.h"
-#include "datapath/egress.h"
 #include "datapath/port_spread.h"
 #include "io/udp_ports.h"
-#include "io/udp_tx.h"
 #include "mesh/options.h"
 #include "packet/flow_key.h"
 #include "util/clock.h"
-#include "util/log.h"
 
 _Static_assert(NODE_PORT_BITS >= UDP_PORTS_MAX, "every port index fits in a node's port bitmap");
-
-static uint64_t aux_received;
 
 bool port_spread_allowed(int ports, uint32_t peer_options, bool direct, bool path_confirmed, bool probe) {
 	return ports > 1 && (peer_options & OPTION_UDP_PORTS) && !(peer_options & OPTION_TCPONLY) &&
@@ -61,34 +52,4 @@ unsigned port_spread_ports_used(const node_t *n) {
 	for(size_t i = 0; i < ARRAY_SIZE(n->stats.tx_ports_used); i++)
 		count += (unsigned)__builtin_popcountll(n->stats.tx_ports_used[i]);
 	return count;
-}
-
-uint64_t port_spread_aux_received(void) {
-	return aux_received;
-}
-
-/* Nothing is expected here (peers answer our own port), but an ICMP error
- * or a stray datagram must not keep the socket readable forever. */
-static void discard_arrivals(int fd) {
-	static uint8_t sink[64];
-	for(int i = 0; i < 256; i++) {
-		ssize_t r = recv(fd, sink, sizeof(sink), MSG_DONTWAIT | MSG_TRUNC);
-		if(r >= 0) {
-			aux_received++;
-			continue;
-		}
-		if(errno == EINTR)
-			continue;
-		/* a queued ICMP error comes back as an errno once; the next read goes on */
-		if(errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-	}
-}
-
-void udp_aux_event(void *data, uint32_t events) {
-	udp_aux_t *a = data;
-	if((events & EPOLLOUT) && udp_tx_writable(a->id))
-		egress_run();
-	if(events & (EPOLLIN | EPOLLERR))
-		discard_arrivals(a->watch.fd);
 }

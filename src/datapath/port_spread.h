@@ -24,12 +24,6 @@ bool port_spread_allowed(int ports, uint32_t peer_options, bool direct, bool pat
  * listener's own id main_id; records the port in n's stats. */
 int port_spread_socket(node_t *n, const frame_buf_t *packet, int main_id);
 
-/* epoll callback of an auxiliary socket (data: its udp_aux_t). */
-void udp_aux_event(void *data, uint32_t events);
-
-/* Datagrams that arrived on auxiliary sockets (dropped: they only send). */
-uint64_t port_spread_aux_received(void);
-
 /* Distinct ports n's datagrams left from (the stats report). */
 unsigned port_spread_ports_used(const node_t *n);
 

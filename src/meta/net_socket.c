@@ -20,7 +20,7 @@
 #include "config/settings.h"
 #include "io/sockets.h"
 #include "io/udp_ports.h"
-#include "datapath/port_spread.h"
+#include "datapath/aux_socket.h"
 #include "meta/connection.h"
 #include "meta/meta.h"
 #include "meta/net_socket.h"
