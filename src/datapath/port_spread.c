@@ -1,6 +1,7 @@
 /* Spreading inner flows over outer UDP ports (see port_spread.h). */
 #include "util/compat.h"
 
+#include <string.h>
 #include <sys/random.h>
 
 #include "datapath/port_spread.h"
@@ -32,19 +33,67 @@ static void note_port(node_t *n, unsigned index) {
 	n->stats.tx_ports_used[index / 64] |= 1ULL << (index % 64);
 }
 
+static bool bit_set(const uint64_t *bits, uint32_t i) {
+	return bits[i / 64] >> (i % 64) & 1;
+}
+
+void port_round_close(uint64_t *ok, uint64_t *answered, size_t words) {
+	for(size_t i = 0; i < words; i++) {
+		ok[i] &= answered[i];
+		answered[i] = 0;
+	}
+}
+
+uint32_t port_pick_usable(uint32_t key, uint32_t count, const uint64_t *ok) {
+	uint32_t index = flow_key_pick(key, count);
+	return index && bit_set(ok, index) ? index : 0;
+}
+
+/* May n get datagrams from our extra ports at all (probes aside)? The path
+ * must be confirmed: a PMTU reply of n means n heard our own port and
+ * answers it. Where it is not (a new address), what the probes found goes. */
+static int usable_aux(node_t *n, int main_id) {
+	int aux = main_id >= 0 && main_id < MAX_LISTENERS ? udp_aux_count[main_id] : 0;
+	bool confirmed = n->mtu_floor > 0;
+	if(!confirmed && n->port_round_at) {
+		memset(n->ports_ok, 0, sizeof(n->ports_ok));
+		memset(n->ports_answered, 0, sizeof(n->ports_answered));
+		n->port_round_at = 0;
+	}
+	if(!aux || !port_spread_allowed(aux + 1, n->options, n->via == n, confirmed, false))
+		return 0;
+	return aux;
+}
+
+bool port_spread_round_begin(node_t *n, int main_id, uint32_t *round, int *aux) {
+	*aux = usable_aux(n, main_id);
+	if(!*aux || (n->port_round_at && now_ns - n->port_round_at < PORT_ROUND_INTERVAL_NS))
+		return false;
+	if(n->port_round_at)
+		port_round_close(n->ports_ok, n->ports_answered, ARRAY_SIZE(n->ports_ok));
+	n->port_round_at = now_ns ? now_ns : 1;
+	*round = ++n->port_round;
+	return true;
+}
+
+void port_spread_answered(node_t *n, uint32_t index, uint32_t round) {
+	if(round != n->port_round || !index || index >= NODE_PORT_BITS || !n->port_round_at)
+		return;
+	n->ports_ok[index / 64] |= 1ULL << (index % 64);
+	n->ports_answered[index / 64] |= 1ULL << (index % 64);
+}
+
 int port_spread_socket(node_t *n, const frame_buf_t *packet, int main_id) {
 	bool probe = packet->len < ETH_HLEN || (packet->data[12] == 0 && packet->data[13] == 0);
-	int l = main_id % MAX_LISTENERS;
-	int aux = main_id >= 0 && main_id < MAX_LISTENERS ? udp_aux_count[l] : 0;
-	/* A PMTU reply of n means n heard our own port and answers it. */
-	bool confirmed = n->mtu_floor > 0;
-	if(!aux || !port_spread_allowed(aux + 1, n->options, n->via == n, confirmed, probe)) {
+	int aux = probe ? 0 : usable_aux(n, main_id);
+	if(!aux) {
 		note_port(n, 0);
 		return main_id;
 	}
-	uint32_t index = flow_key_pick(flow_key(packet->data, packet->len, salt()), (uint32_t)aux + 1);
+	uint32_t key = flow_key(packet->data, packet->len, salt());
+	uint32_t index = port_pick_usable(key, (uint32_t)aux + 1, n->ports_ok);
 	note_port(n, index);
-	return udp_tx_id(l, (int)index);
+	return udp_tx_id(main_id, (int)index);
 }
 
 unsigned port_spread_ports_used(const node_t *n) {

@@ -16,6 +16,7 @@
 #include "datapath/ecn_probe.h"
 #include "datapath/egress.h"
 #include "datapath/pmtu.h"
+#include "datapath/port_probe.h"
 #include "datapath/receive.h"
 #include "datapath/rekey.h"
 #include "datapath/rx_backlog.h"
@@ -28,6 +29,7 @@
 #include "packet/compress.h"
 #include "packet/ecn.h"
 #include "packet/packet_codec.h"
+#include "packet/port_probe_frame.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -311,7 +313,10 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_
 		packet->len = (uint16_t)plainlen;
 	}
 	if(learn) {
-		bool probe = packet->len >= ETH_HLEN && packet->data[12] == 0 && packet->data[13] == 0;
+		/* PMTU and ECN probes come from the sender's own port; port probe
+		 * requests from its extra ones */
+		bool probe = packet->len >= ETH_HLEN && packet->data[12] == 0 && packet->data[13] == 0 &&
+		             !port_probe_is_request(packet->data, packet->len);
 		if(sender_address_follows(n->options, probe)) {
 			LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Node %s now sends from %s; replies go there", n->name, sockaddr_describe(learn));
 			node_set_udp_address(n, learn);
@@ -323,7 +328,7 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_
 	n->stats.udp_in++;
 	packet->tcp = false;
 
-	if(ecn_probe_received(n, packet))
+	if(ecn_probe_received(n, packet) || port_probe_received(n, packet))
 		return;
 	if(packet->len >= 14 && packet->data[12] == 0 && packet->data[13] == 0) {
 		size_t l = packet->len;

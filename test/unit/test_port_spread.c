@@ -15,5 +15,33 @@ int main(void) {
 	CHECK(!port_spread_allowed(64, capable, true, false, false));        /* it has not answered our own port yet */
 	CHECK(!port_spread_allowed(64, capable, true, true, true));          /* PMTU and ECN probes */
 	CHECK(!port_spread_allowed(64, capable | OPTION_TCPONLY, true, true, false));
+
+	/* rounds of port probes: only what answered in the last round stays */
+	uint64_t ok[4] = {0x0f, 0, 0, 1ULL << 63}, answered[4] = {0x05, 0, 0, 1ULL << 63};
+	port_round_close(ok, answered, 4);
+	CHECK(ok[0] == 0x05 && ok[3] == 1ULL << 63);
+	CHECK(answered[0] == 0 && answered[3] == 0);
+
+	/* picks: a flow whose port is not usable goes to the listener's own port
+	 * (index 0), never to another extra port */
+	uint64_t none[4] = {0}, all[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL}, half[4] = {0};
+	half[0] = 0xffffffffULL; /* indexes 0-31 of 64 */
+	int moved = 0, kept = 0, own = 0;
+	for(uint32_t k = 0; k < 4096; k++) {
+		uint32_t key = k * 2654435761U;
+		uint32_t free_pick = port_pick_usable(key, 64, all);
+		CHECK_EQ_INT(port_pick_usable(key, 64, none), 0);
+		uint32_t p = port_pick_usable(key, 64, half);
+		if(p == free_pick)
+			kept++;
+		else if(p == 0)
+			own++;
+		else
+			moved++;
+	}
+	CHECK_EQ_INT(moved, 0);
+	CHECK(kept > 1800 && kept < 2300); /* about half keep their port */
+	CHECK(own > 1800);
+	CHECK_EQ_INT(port_pick_usable(0xffffffffU, 64, all), 63);
 	return unit_done();
 }
