@@ -266,6 +266,7 @@ SCENARIOS = (
     ("cpurx", "receiving daemon is the bottleneck (CPU quota)"),
     ("local", "local 20 Mbit/s tbf on the sender's uplink"),
     ("remote", "remote bloated 20 Mbit/s gateway, fqtinc Shaper"),
+    ("fqgw", "20 Mbit/s flow-queueing gateway (by outer UDP port), no Shaper"),
 )
 
 
@@ -415,13 +416,16 @@ def targets(g):
             ("%s, remote gateway + Shaper: p99 induced delay <= 15 ms" % load_title, cmp(v("p99_" + remote, "fq"), "<=", 15)),
             ("%s, remote gateway + Shaper: goodput >= 90%% of the shaped rate" % load_title,
              cmp(v("good_" + remote, "fq"), ">=", 0.9 * shaped if shaped else None)),
+            ("%s, flow-queueing gateway: p99 induced delay <= 10 ms" % load_title, cmp(v("p99_fqgw-" + load, "fq"), "<=", 10)),
+            ("%s, flow-queueing gateway: goodput >= 90%% of tinc's" % load_title,
+             cmp(v("good_fqgw-" + load, "fq"), ">=", times("good_fqgw-" + load, 0.9))),
         ]
         if load == "ecn":
             checks += [("ECN TCP, CPU-bound: CE marks instead of rcvbuf tail drops", ce_not_taildrops(cpu)),
                        ("ECN TCP, receiver CPU-bound: CE marks instead of rcvbuf tail drops", ce_not_taildrops(cpurx))]
     checks.append(("flood: RSS <= FQCoDelMemoryLimit + slack",
                    None if g("flood_ok", "fq") is None else g("flood_ok", "fq") == "yes"))
-    print("-- targets of issues 5 and 12 (this run)")
+    print("-- targets of issues 5, 12 and 14 (this run)")
     for label, ok in checks:
         if ok is not None:
             print("%-72s %s" % (label, "met" if ok else "NOT met"))

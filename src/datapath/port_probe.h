@@ -1,4 +1,4 @@
-/* Port probes on the receive side (doc/protocol.md §10.5): a request from
+/* Port probes on the receive side (doc/protocol.md §10.3): a request from
  * one of a peer's extra ports is answered to the peer's own port; a reply
  * to ours marks our extra port as getting through (datapath/port_spread.h). */
 #ifndef FQTINC_PORT_PROBE_H

@@ -1,5 +1,5 @@
 /* Flows apart on the path: toward a peer that announced OPTION_UDP_PORTS
- * (protocol.md §10.5), each inner flow leaves through one of the listener's
+ * (protocol.md §10.3), each inner flow leaves through one of the listener's
  * UDPPorts ports, picked by its flow key (packet/flow_key.h), so that a
  * flow-queueing gateway on the way sees the flows apart while no flow is
  * reordered. Probes (PMTU and ECN path) and everything toward other peers

@@ -1,6 +1,6 @@
 /* Which node sends from an address and port that is not its UDP address:
  * a peer that spreads its flows over several source ports (protocol.md
- * §10.5) sends from many. Without this cache every datagram from such a
+ * §10.3) sends from many. Without this cache every datagram from such a
  * port would cost a MAC trial over the nodes (receive.c).
  *
  * Bounded: SENDER_CACHE_SETS sets of two entries (2 x 2048 = 4096), the

@@ -171,8 +171,12 @@ static bool read_udp_ports(void) {
 	if(!config_value_int(cfg, &v))
 		return false;
 	if(v < 1 || v > UDP_PORTS_MAX) {
-		logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: UDPPorts = %d is out of range; use 1 (one port) to %d",
-		       cfg->file ? cfg->file : "command line", cfg->line, v, UDP_PORTS_MAX);
+		if(cfg->file)
+			logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: UDPPorts = %d is out of range; use 1 (one port) to %d",
+			       cfg->file, cfg->line, v, UDP_PORTS_MAX);
+		else
+			logger(VERBOSITY_ERRORS, LOG_ERR, "UDPPorts = %d on the command line is out of range; use 1 (one port) to %d",
+			       v, UDP_PORTS_MAX);
 		return false;
 	}
 	settings.udp_ports = v;

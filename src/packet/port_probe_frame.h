@@ -1,4 +1,4 @@
-/* The port probe frame (doc/protocol.md §10.5): a 32-byte frame shaped like
+/* The port probe frame (doc/protocol.md §10.3): a 32-byte frame shaped like
  * a PMTU probe (EtherType 0) whose first byte says request or reply. A
  * request leaves from one of our extra UDP ports; the peer answers it to
  * our own port, so an answer proves that the extra port gets through.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Flows apart on the path (UDPPorts, doc/protocol.md §10.5): who sends from
+# Flows apart on the path (UDPPorts, doc/protocol.md §10.3): who sends from
 # how many outer UDP source ports.
 #
 #   alpha (fq) --ConnectTo--> beta (fq)     many ports: each inner flow its own
@@ -62,6 +62,13 @@ connect_to alpha gamma
 connect_to delta gamma
 connect_to eps alpha
 exchange_hosts alpha beta gamma delta eps
+# Bad values are refused at start, with the option and the range named.
+for bad in 0 257 many; do
+	out=$(timeout 10 ip netns exec "$NS_A" "$FQTINC" -c "${NODE_DIR[alpha]}" -D -d0 -o "UDPPorts=$bad" --pidfile="$TMP/bad.pid" 2>&1 </dev/null)
+	rc=$?
+	check "UDPPorts = $bad refused (exit $rc)" [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+	note "UDPPorts = $bad: $(echo "$out" | grep -i -m1 'UDPPorts')"
+done
 for n in alpha beta gamma delta eps; do start_node "$n" || finish; done
 
 check_ping "alpha -> beta" "$NS_A" "$(vpn4 beta)" 20
