@@ -37,9 +37,10 @@ static bool bit_set(const uint64_t *bits, uint32_t i) {
 	return bits[i / 64] >> (i % 64) & 1;
 }
 
-void port_round_close(uint64_t *ok, uint64_t *answered, size_t words) {
+void port_round_close(uint64_t *ok, uint64_t *answered, uint64_t *before, size_t words) {
 	for(size_t i = 0; i < words; i++) {
-		ok[i] &= answered[i];
+		ok[i] &= answered[i] | before[i];
+		before[i] = answered[i];
 		answered[i] = 0;
 	}
 }
@@ -58,6 +59,7 @@ static int usable_aux(node_t *n, int main_id) {
 	if(!confirmed && n->port_round_at) {
 		memset(n->ports_ok, 0, sizeof(n->ports_ok));
 		memset(n->ports_answered, 0, sizeof(n->ports_answered));
+		memset(n->ports_answered_before, 0, sizeof(n->ports_answered_before));
 		n->port_round_at = 0;
 	}
 	if(!aux || !port_spread_allowed(aux + 1, n->options, n->via == n, confirmed, false))
@@ -70,7 +72,7 @@ bool port_spread_round_begin(node_t *n, int main_id, uint32_t *round, int *aux) 
 	if(!*aux || (n->port_round_at && now_ns - n->port_round_at < PORT_ROUND_INTERVAL_NS))
 		return false;
 	if(n->port_round_at)
-		port_round_close(n->ports_ok, n->ports_answered, ARRAY_SIZE(n->ports_ok));
+		port_round_close(n->ports_ok, n->ports_answered, n->ports_answered_before, ARRAY_SIZE(n->ports_ok));
 	n->port_round_at = now_ns ? now_ns : 1;
 	*round = ++n->port_round;
 	return true;

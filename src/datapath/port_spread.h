@@ -25,12 +25,14 @@ bool port_spread_allowed(int ports, uint32_t peer_options, bool direct, bool pat
  * from it was answered (to our own port), so a NAT or firewall in front of
  * the peer that lets only our own port through costs nothing but the
  * spreading. Rounds of probes from every extra port, every
- * PORT_ROUND_INTERVAL while we send to the peer; a port unanswered for a
- * whole round goes out of use. */
+ * PORT_ROUND_INTERVAL while we send to the peer; a port unanswered in two
+ * rounds in a row goes out of use. Not after one: a busy port's probe
+ * waits in the same gateway queue as its flow, and may be dropped there. */
 #define PORT_ROUND_INTERVAL_NS (30 * NSEC_PER_SEC)
 
-/* Pure: close a round: ok keeps only what answered in it; answered empties. */
-void port_round_close(uint64_t *ok, uint64_t *answered, size_t words);
+/* Pure: close a round: ok keeps only what answered in it or in the round
+ * before (before); before becomes this round's answers; answered empties. */
+void port_round_close(uint64_t *ok, uint64_t *answered, uint64_t *before, size_t words);
 /* Pure: the port index a flow key gets among count ports (index 0 being
  * the listener's own) when only the ports with a bit in ok may be used:
  * its own pick if usable, else 0, so no flow ever moves between two extra

@@ -96,8 +96,9 @@ typedef struct node {
 	ecn_path_t ecn_path;
 	ev_timer_t ecn_probe_timer;
 	/* extra outer ports (datapath/port_spread.c): those a port probe proved
-	 * to get through to it, and those answered in the current round */
+	 * to get through to it, those answered in the current and the last round */
 	uint64_t ports_ok[NODE_PORT_BITS / 64], ports_answered[NODE_PORT_BITS / 64];
+	uint64_t ports_answered_before[NODE_PORT_BITS / 64];
 	uint64_t port_round_at; /* ns; 0: no round since the path was confirmed */
 	uint32_t port_round;
 	node_stats_t stats;

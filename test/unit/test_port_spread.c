@@ -16,11 +16,20 @@ int main(void) {
 	CHECK(!port_spread_allowed(64, capable, true, true, true));          /* PMTU and ECN probes */
 	CHECK(!port_spread_allowed(64, capable | OPTION_TCPONLY, true, true, false));
 
-	/* rounds of port probes: only what answered in the last round stays */
-	uint64_t ok[4] = {0x0f, 0, 0, 1ULL << 63}, answered[4] = {0x05, 0, 0, 1ULL << 63};
-	port_round_close(ok, answered, 4);
-	CHECK(ok[0] == 0x05 && ok[3] == 1ULL << 63);
+	/* rounds of port probes: a port stays while it answered in one of the
+	 * last two rounds */
+	uint64_t ok[4] = {0x0f, 0, 0, 1ULL << 63}, answered[4] = {0x05, 0, 0, 1ULL << 63}, before[4] = {0x0f, 0, 0, 0};
+	port_round_close(ok, answered, before, 4);      /* ports 1 and 3 missed once */
+	CHECK(ok[0] == 0x0f && ok[3] == 1ULL << 63);
 	CHECK(answered[0] == 0 && answered[3] == 0);
+	CHECK(before[0] == 0x05 && before[3] == 1ULL << 63);
+	answered[0] = 0x04;                             /* port 0 misses once, 1 and 3 twice; 255 once */
+	port_round_close(ok, answered, before, 4);
+	CHECK_EQ_INT(ok[0], 0x05);
+	CHECK(ok[3] == 1ULL << 63);
+	port_round_close(ok, answered, before, 4);      /* nothing answers: port 2 had answered last round */
+	CHECK_EQ_INT(ok[0], 0x04);
+	CHECK_EQ_INT(ok[3], 0);
 
 	/* picks: a flow whose port is not usable goes to the listener's own port
 	 * (index 0), never to another extra port */
