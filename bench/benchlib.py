@@ -273,6 +273,7 @@ SCENARIOS = (
     ("cpurx", "receiving daemon is the bottleneck (CPU quota)"),
     ("local", "local 20 Mbit/s tbf on the sender's uplink"),
     ("remote", "remote bloated 20 Mbit/s gateway, fqtinc Shaper"),
+    ("fqgw", "20 Mbit/s flow-queueing gateway (by outer UDP port), no Shaper"),
 )
 
 
@@ -434,6 +435,9 @@ def targets(g):
             ("%s, remote gateway + Shaper: p99 induced delay <= 15 ms" % load_title, cmp(v("p99_" + remote, "fq"), "<=", 15)),
             ("%s, remote gateway + Shaper: goodput >= 90%% of the shaped rate" % load_title,
              cmp(v("good_" + remote, "fq"), ">=", 0.9 * shaped if shaped else None)),
+            ("%s, flow-queueing gateway: p99 induced delay <= 10 ms" % load_title, cmp(v("p99_fqgw-" + load, "fq"), "<=", 10)),
+            ("%s, flow-queueing gateway: goodput >= 90%% of tinc's" % load_title,
+             cmp(v("good_fqgw-" + load, "fq"), ">=", times("good_fqgw-" + load, 0.9))),
         ]
         if load == "ecn":
             checks += [("ECN TCP, CPU-bound: CE marks instead of rcvbuf tail drops", ce_not_taildrops(cpu)),
@@ -442,7 +446,7 @@ def targets(g):
                    None if g("flood_ok", "fq") is None else g("flood_ok", "fq") == "yes"))
     checks = [(label, ok) for label, ok in checks if ok is not None]
     if checks:
-        print("-- targets of issues 5, 12 and 13 (this run)")
+        print("-- targets of issues 5, 12, 13 and 14 (this run)")
     for label, ok in checks:
         print("%-72s %s" % (label, "met" if ok else "NOT met"))
 

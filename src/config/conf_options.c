@@ -88,6 +88,7 @@ static const option_info_t options[] = {
 	EXTENSION("IngressCoDelInterval", OPT_SERVER, true),
 	EXTENSION("L4SThreshold", OPT_SERVER, true),
 	EXTENSION("Offload", OPT_SERVER, true),
+	EXTENSION("UDPPorts", OPT_SERVER, true),
 	EXTENSION("ShaperOverhead", OPT_SERVER, true),
 	EXTENSION("MaxSubnetsPerNode", OPT_SERVER, true),
 	EXTENSION("MaxEdgesPerNode", OPT_SERVER, true),

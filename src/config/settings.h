@@ -25,6 +25,7 @@ typedef struct settings {
 	int replaywindow;        /* bytes */
 	int max_output_buffer_size;
 	int udp_rcvbuf, udp_sndbuf;
+	int udp_ports;           /* fqtinc: outer source ports per listener, its own included (UDPPorts) */
 	int max_subnets_per_node; /* fqtinc: what another node may announce, so that */
 	int max_edges_per_node;   /* an authenticated peer cannot grow us without bound */
 

@@ -9,6 +9,7 @@
 #include "aqm/ingress.h"
 #include "datapath/datapath.h"
 #include "datapath/egress.h"
+#include "datapath/port_spread.h"
 #include "io/udp_tx.h"
 #include "mesh/ecn_path.h"
 
@@ -123,6 +124,7 @@ void node_report_collect(const node_t *n, node_report_t *r) {
 	r->mark_ce = s->q_ce;
 	r->in_mark_ce = s->rx_ce;
 	r->in_drop = s->rx_drop;
+	r->ports = port_spread_ports_used(n);
 }
 
 void node_report_log_line(const node_report_t *r, char *out, size_t outlen) {
@@ -130,7 +132,7 @@ void node_report_log_line(const node_report_t *r, char *out, size_t outlen) {
 	         " %s at %s cipher %d digest %d maclength %d compression %d options %x status %04x nexthop %s via %s pmtu %d (min %d max %d) ecn %s ecnpath %s dscp %s"
 	         " in %llu/%llu out %llu/%llu udp %llu/%llu tcp %llu/%llu late %llu replayed %llu"
 	         " queue backlog %u sent %llu sojourn max %.3f avg %.3f ms drops codel %llu limit %llu CE %llu"
-	         " ingress CE %llu drops %llu",
+	         " ingress CE %llu drops %llu ports %u",
 	         r->name, r->address, r->cipher, r->digest, r->maclength, r->compression, r->options, r->status,
 	         r->nexthop, r->via, r->pmtu, r->pmtu_min, r->pmtu_max, r->ecn, r->ecn_path, r->dscp_path,
 	         (unsigned long long)r->in_packets, (unsigned long long)r->in_bytes,
@@ -140,7 +142,7 @@ void node_report_log_line(const node_report_t *r, char *out, size_t outlen) {
 	         (unsigned long long)r->late, (unsigned long long)r->replayed,
 	         r->backlog, (unsigned long long)r->sent, r->sojourn_max_ms, r->sojourn_avg_ms,
 	         (unsigned long long)r->drop_codel, (unsigned long long)r->drop_limit, (unsigned long long)r->mark_ce,
-	         (unsigned long long)r->in_mark_ce, (unsigned long long)r->in_drop);
+	         (unsigned long long)r->in_mark_ce, (unsigned long long)r->in_drop, r->ports);
 }
 
 /* key=value pairs, values without spaces, so a reader needs no grammar
@@ -154,7 +156,7 @@ static void stats_line(control_client_t *cl, int request, const node_report_t *r
 	                      " in_packets=%llu in_bytes=%llu out_packets=%llu out_bytes=%llu udp_in=%llu udp_out=%llu tcp_in=%llu tcp_out=%llu"
 	                      " backlog=%u sent=%llu sojourn_max_ms=%.3f sojourn_avg_ms=%.3f"
 	                      " egress_drop_codel=%llu egress_drop_limit=%llu egress_mark_ce=%llu"
-	                      " ingress_mark_ce=%llu ingress_drop=%llu replay_late=%llu replay_replayed=%llu",
+	                      " ingress_mark_ce=%llu ingress_drop=%llu replay_late=%llu replay_replayed=%llu ports=%u",
 	                      CTL_CONTROL, request, r->name, host, port, r->reachable, r->pmtu, r->pmtu_min, r->pmtu_max, r->ecn,
 	                      r->ecn_path, r->dscp_path, (unsigned long long)r->in_packets, (unsigned long long)r->in_bytes,
 	                      (unsigned long long)r->out_packets, (unsigned long long)r->out_bytes,
@@ -163,7 +165,7 @@ static void stats_line(control_client_t *cl, int request, const node_report_t *r
 	                      r->backlog, (unsigned long long)r->sent, r->sojourn_max_ms, r->sojourn_avg_ms,
 	                      (unsigned long long)r->drop_codel, (unsigned long long)r->drop_limit, (unsigned long long)r->mark_ce,
 	                      (unsigned long long)r->in_mark_ce, (unsigned long long)r->in_drop,
-	                      (unsigned long long)r->late, (unsigned long long)r->replayed);
+	                      (unsigned long long)r->late, (unsigned long long)r->replayed, r->ports);
 }
 
 /* The daemon's line; "*" is no node name, so readers tell it apart. */

@@ -31,6 +31,7 @@ typedef struct node_report {
 	uint64_t drop_codel, drop_limit, mark_ce;
 	/* the receive-side CoDel */
 	uint64_t in_mark_ce, in_drop;
+	unsigned ports; /* distinct outer source ports our datagrams to it left from (UDPPorts) */
 } node_report_t;
 
 /* What belongs to the whole daemon: UDP datagrams refused by reason, the

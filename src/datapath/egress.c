@@ -190,10 +190,7 @@ int egress_read_budget(int most) {
 static uint64_t last_blocked_ns;
 
 static bool any_socket_blocked(void) {
-	for(int s = 0; s < listener_count; s++)
-		if(udp_tx_blocked(s))
-			return true;
-	return false;
+	return udp_tx_any_blocked();
 }
 
 bool egress_run(void) {

@@ -17,9 +17,11 @@
 #include "datapath/ecn_probe.h"
 #include "datapath/egress.h"
 #include "datapath/pmtu.h"
+#include "datapath/port_probe.h"
 #include "datapath/receive.h"
 #include "datapath/rekey.h"
 #include "datapath/rx_backlog.h"
+#include "datapath/sender_cache.h"
 #include "datapath/transmit.h"
 #include "io/gro_split.h"
 #include "io/sockets.h"
@@ -31,6 +33,7 @@
 #include "packet/crypto.h"
 #include "packet/ecn.h"
 #include "packet/packet_codec.h"
+#include "packet/port_probe_frame.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -41,7 +44,7 @@ static void parse_cmsgs(struct msghdr *msg, frame_buf_t *packet);
 static void deliver_datagram(frame_buf_t *p, ingress_verdict_t v, void *data);
 static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t len);
 static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_t *packet,
-                          const sockaddr_u *learn);
+                          const sockaddr_u *learn, const sockaddr_u *cached);
 static bool decapsulate_ecn(node_t *from, frame_buf_t *packet);
 static void accept_frame(node_t *n, frame_buf_t *packet);
 
@@ -315,7 +318,16 @@ void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t le
 	static uint64_t last_unknown_log;
 	sockaddr_unmap(from);
 	node_t *node = node_find_by_udp(from);
-	const sockaddr_u *learn = NULL;
+	const sockaddr_u *learn = NULL, *cached = NULL;
+	if(!node) {
+		/* another port of a peer that spreads its flows (port_spread.h) */
+		node = sender_cache_find(from);
+		if(node && !node->status.reachable) {
+			sender_cache_drop(from);
+			node = NULL;
+		}
+		cached = node ? from : NULL;
+	}
 	if(!node) {
 		node = find_sender(from, data, len);
 		learn = from;
@@ -327,7 +339,7 @@ void receive_datagram(int sock, sockaddr_u *from, const uint8_t *data, size_t le
 		return;
 	}
 	node->sock = sock;
-	open_datagram(node, data, len, packet, learn);
+	open_datagram(node, data, len, packet, learn, cached);
 }
 
 /* A datagram from an address no node has: find the sender by trying
@@ -351,9 +363,12 @@ static node_t *find_sender(const sockaddr_u *from, const uint8_t *data, size_t l
 
 /* 'learn' is the sender's address when n was found by MAC trial: it becomes
  * n's UDP address only once the datagram has proven fresh, so a replayed
- * datagram from elsewhere cannot redirect our traffic for n. */
+ * datagram from elsewhere cannot redirect our traffic for n; and, for a peer
+ * that spreads its flows over ports, only if it came from its own port
+ * (sender_address_follows). Otherwise it goes into the sender cache.
+ * 'cached' is the sender's address when the cache named n. */
 static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_t *packet,
-                          const sockaddr_u *learn) {
+                          const sockaddr_u *learn, const sockaddr_u *cached) {
 	if(!n->rx_key.valid) {
 		datapath_stats.udp_no_key++;
 		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: we gave it no key yet", n->name, n->hostname);
@@ -374,6 +389,8 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_
 			datapath_stats.udp_bad_mac++;
 			n->stats.bad_mac++;
 		}
+		if(cached)
+			sender_cache_drop(cached); /* rekeyed, or the port went to someone else */
 		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: %s", n->name, n->hostname,
 		    r == PACKET_DECRYPT_FAILED ? "it does not decrypt" : "its MAC is wrong");
 		return;
@@ -390,10 +407,6 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_
 		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Datagram from %s (%s) dropped: sequence number %u is %s (highest so far %u)",
 		    n->name, n->hostname, seqno, v == REPLAY_FARFUTURE ? "too far ahead" : "old or seen before", n->replay.received);
 		return;
-	}
-	if(learn) {
-		LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Node %s now sends from %s; replies go there", n->name, sockaddr_describe(learn));
-		node_set_udp_address(n, learn);
 	}
 	if(n->replay.received > SEQNO_REKEY_THRESHOLD)
 		keyexpire_requested = true;
@@ -415,11 +428,23 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_
 		}
 		packet->len = (uint16_t)plainlen;
 	}
+	if(learn) {
+		/* PMTU and ECN probes come from the sender's own port; port probe
+		 * requests from its extra ones */
+		bool probe = packet->len >= ETH_HLEN && packet->data[12] == 0 && packet->data[13] == 0 &&
+		             !port_probe_is_request(packet->data, packet->len);
+		if(sender_address_follows(n->options, probe)) {
+			LOG(VERBOSITY_TRAFFIC, LOG_INFO, "Node %s now sends from %s; replies go there", n->name, sockaddr_describe(learn));
+			node_set_udp_address(n, learn);
+		} else {
+			sender_cache_put(learn, n);
+		}
+	}
 	n->status.udp_verified = true;
 	n->stats.udp_in++;
 	packet->tcp = false;
 
-	if(ecn_probe_received(n, packet))
+	if(ecn_probe_received(n, packet) || port_probe_received(n, packet))
 		return;
 	if(packet->len >= 14 && packet->data[12] == 0 && packet->data[13] == 0) {
 		size_t l = packet->len;

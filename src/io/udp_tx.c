@@ -12,6 +12,8 @@
 #include "io/gso_runs.h"
 #include "io/sockets.h"
 #include "io/udp_offload.h"
+#include "io/udp_ports.h"
+#include "util/xalloc.h"
 #include "mesh/node.h"
 #include "io/udp_tx.h"
 
@@ -34,16 +36,17 @@ typedef struct tx_batch {
 	bool gso;       /* UDP_SEGMENT may be used on it */
 } tx_batch_t;
 
-static tx_batch_t *batches[MAX_LISTENERS];
+/* by send-socket id (io/udp_ports.h): listeners first, then auxiliary ports */
+static tx_batch_t *batches[UDP_TX_SOCKETS];
+static int blocked_count; /* batches with blocked set */
 
 static uint64_t send_errors;
 
 static tx_batch_t *batch_for(int sock) {
-	if(sock < 0 || sock >= MAX_LISTENERS)
+	if(!udp_tx_watch(sock))
 		return NULL;
 	if(!batches[sock]) {
-		static tx_batch_t storage[MAX_LISTENERS];
-		batches[sock] = &storage[sock];
+		batches[sock] = xzalloc(sizeof(tx_batch_t));
 		batches[sock]->sized_fd = -1;
 	}
 	return batches[sock];
@@ -63,7 +66,7 @@ static void sizing_start(tx_batch_t *b, int fd) {
 }
 
 static void sizing_drained(tx_batch_t *b, int sock) {
-	int fd = listener[sock].udp.fd;
+	int fd = udp_tx_watch(sock)->fd;
 	if(!b->full_since_ns)
 		return;
 	uint64_t elapsed = clock_now_ns() - b->full_since_ns;
@@ -78,7 +81,7 @@ static void sizing_drained(tx_batch_t *b, int sock) {
 	   getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0 || size <= 0)
 		return;
 	LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Send buffer of %s now %d bytes (uplink drains about %llu kB/s)",
-	    sockaddr_describe(&listener[sock].sa), size, (unsigned long long)b->sizing.rate / 1000);
+	    sockaddr_describe(&listener[sock % MAX_LISTENERS].sa), size, (unsigned long long)b->sizing.rate / 1000);
 	sndbuf_sizing_applied(&b->sizing, (uint32_t)size);
 }
 
@@ -226,7 +229,7 @@ static void run_refused(tx_batch_t *b, int sock, int r, int err) {
 	if(err == EIO) {
 		b->gso = false;
 		logger(VERBOSITY_ERRORS, LOG_WARNING, "UDP GSO turned off on %s: sending to %s failed (%s), the outgoing device cannot checksum segments; datagrams go one by one",
-		       sockaddr_describe(&listener[sock].sa), sockaddr_describe(&b->addr[first]), strerror(err));
+		       sockaddr_describe(&listener[sock % MAX_LISTENERS].sa), sockaddr_describe(&b->addr[first]), strerror(err));
 		return;
 	}
 	LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Kernel refused %u datagrams of %u bytes to %s as one GSO message: %s; sending them one by one",
@@ -239,7 +242,7 @@ static void flush(int sock) {
 	tx_batch_t *b = batch_for(sock);
 	if(!b || b->blocked)
 		return;
-	int fd = listener[sock].udp.fd;
+	int fd = udp_tx_watch(sock)->fd;
 	if(b->gso_fd != fd + 1) {
 		b->gso_fd = fd + 1;
 		b->gso = udp_offload_gso_usable(fd);
@@ -258,12 +261,13 @@ static void flush(int sock) {
 			if(errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
 				/* keep the rest; the local queue is full (send buffer or qdisc) */
 				b->blocked = true;
+				blocked_count++;
 				if(errno != ENOBUFS) {
 					if(b->sized_fd != fd)
 						sizing_start(b, fd);
 					b->full_since_ns = clock_now_ns();
 				}
-				fd_watch_set_events(&listener[sock].udp, EPOLLIN | EPOLLOUT);
+				fd_watch_set_events(udp_tx_watch(sock), EPOLLIN | EPOLLOUT);
 				return;
 			}
 			if(errno == EINTR)
@@ -289,7 +293,7 @@ static void flush(int sock) {
 }
 
 void udp_tx_flush_all(void) {
-	for(int s = 0; s < listener_count; s++)
+	for(int s = 0, end = udp_tx_id_end(); s < end; s++)
 		if(batches[s] && batches[s]->count)
 			flush(s);
 }
@@ -303,12 +307,18 @@ bool udp_tx_writable(int sock) {
 	tx_batch_t *b = batch_for(sock);
 	if(!b)
 		return false;
+	if(b->blocked)
+		blocked_count--;
 	b->blocked = false;
-	if(b->sized_fd == listener[sock].udp.fd)
+	if(b->sized_fd == udp_tx_watch(sock)->fd)
 		sizing_drained(b, sock);
-	fd_watch_set_events(&listener[sock].udp, EPOLLIN);
+	fd_watch_set_events(udp_tx_watch(sock), EPOLLIN);
 	flush(sock);
 	return !b->blocked;
+}
+
+bool udp_tx_any_blocked(void) {
+	return blocked_count > 0;
 }
 
 uint64_t udp_tx_send_errors(void) {
@@ -321,7 +331,7 @@ void udp_tx_gso_counts(uint64_t *messages, uint64_t *datagrams) {
 }
 
 void udp_tx_forget_node(const node_t *n) {
-	for(int s = 0; s < MAX_LISTENERS; s++)
+	for(int s = 0; s < UDP_TX_SOCKETS; s++)
 		if(batches[s])
 			for(int i = batches[s]->head; i < batches[s]->count; i++)
 				if(batches[s]->to[i] == n)

@@ -15,6 +15,8 @@ struct node;
 #define UDP_TX_BATCH 64
 #define UDP_TX_SLOT (PACKET_BUF_MAX + 64)
 
+/* sock is a send-socket id (io/udp_ports.h): a listener index, or an
+ * auxiliary port of one. */
 /* A buffer of UDP_TX_SLOT bytes to seal a datagram for socket sock into,
  * or NULL if the socket's batch cannot take more until it becomes writable. */
 uint8_t *udp_tx_slot(int sock);
@@ -28,6 +30,8 @@ bool udp_tx_blocked(int sock);
 /* The socket became writable again: send what waited. True if the batch
  * went out, so the caller may queue more. */
 bool udp_tx_writable(int sock);
+/* True while any socket's batch is stuck (auxiliary ports included). */
+bool udp_tx_any_blocked(void);
 /* Datagrams the kernel refused for other reasons than a full buffer or
  * the path MTU. */
 uint64_t udp_tx_send_errors(void);

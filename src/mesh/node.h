@@ -32,6 +32,8 @@ typedef struct node_flags {
 /* Status bits as tinc prints them in USR2 dumps (protocol.md §6.1). */
 unsigned node_status_bits(const struct node *n);
 
+#define NODE_PORT_BITS 256
+
 typedef struct node_stats {
 	uint64_t in_packets, in_bytes, out_packets, out_bytes;
 	uint64_t udp_in, tcp_in, udp_out, tcp_out;
@@ -42,6 +44,8 @@ typedef struct node_stats {
 	uint64_t q_drop_codel, q_drop_limit, q_ce;
 	/* the receive-side CoDel, for datagrams from this node */
 	uint64_t rx_ce, rx_drop;
+	/* bit per outer port index our datagrams to it left from (UDPPorts) */
+	uint64_t tx_ports_used[NODE_PORT_BITS / 64];
 } node_stats_t;
 
 /* node_t.ecn_host: the ECN option of hosts/NAME and -o NAME.ECN. "ECN = no"
@@ -91,6 +95,12 @@ typedef struct node {
 	/* what the path to it does to ECN and DSCP (datapath/ecn_probe.c) */
 	ecn_path_t ecn_path;
 	ev_timer_t ecn_probe_timer;
+	/* extra outer ports (datapath/port_spread.c): those a port probe proved
+	 * to get through to it, those answered in the current and the last round */
+	uint64_t ports_ok[NODE_PORT_BITS / 64], ports_answered[NODE_PORT_BITS / 64];
+	uint64_t ports_answered_before[NODE_PORT_BITS / 64];
+	uint64_t port_round_at; /* ns; 0: no round since the path was confirmed */
+	uint32_t port_round;
 	node_stats_t stats;
 } node_t;
 

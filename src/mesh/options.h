@@ -13,5 +13,9 @@
 /* fqtinc extension: "I answer ECN path probes" (protocol.md §10.4).
  * Announced only in the ACK we send, never OR-ed into our own edge. */
 #define OPTION_ECN_PATH_PROBES 0x0020
+/* fqtinc extension: "my datagrams may come from several source ports;
+ * take them all as mine, answer my own port" (protocol.md §10.3).
+ * Announced only in the ACK we send, never OR-ed into our own edge. */
+#define OPTION_UDP_PORTS       0x0040
 
 #endif

@@ -20,6 +20,8 @@
 #include "config/settings.h"
 #include "io/sockets.h"
 #include "io/udp_offload.h"
+#include "io/udp_ports.h"
+#include "datapath/aux_socket.h"
 #include "meta/connection.h"
 #include "meta/meta.h"
 #include "meta/net_socket.h"
@@ -158,6 +160,68 @@ static int open_udp_socket(const sockaddr_u *sa) {
 
 static void on_listener_accept(void *data, uint32_t events);
 
+/* UDPPorts: 64 ports keep a handful of flows apart at a 1024-bucket
+ * fq_codel most of the time (doc/tinc.conf.5 has the estimate). */
+#define UDP_PORTS_DEFAULT 64
+
+static bool read_udp_ports(void) {
+	settings.udp_ports = UDP_PORTS_DEFAULT;
+	config_t *cfg = config_first(settings.config, "UDPPorts");
+	if(!cfg)
+		return true;
+	int v;
+	if(!config_value_int(cfg, &v))
+		return false;
+	if(v < 1 || v > UDP_PORTS_MAX) {
+		if(cfg->file)
+			logger(VERBOSITY_ERRORS, LOG_ERR, "%s line %d: UDPPorts = %d is out of range; use 1 (one port) to %d",
+			       cfg->file, cfg->line, v, UDP_PORTS_MAX);
+		else
+			logger(VERBOSITY_ERRORS, LOG_ERR, "UDPPorts = %d on the command line is out of range; use 1 (one port) to %d",
+			       v, UDP_PORTS_MAX);
+		return false;
+	}
+	settings.udp_ports = v;
+	return true;
+}
+
+/* The auxiliary ports of listener l: same address and options as its own
+ * UDP socket, ports from the kernel. Fewer than asked is no error. */
+static void open_aux_sockets(int l) {
+	int want = settings.udp_ports - 1;
+	udp_aux_count[l] = 0;
+	if(want <= 0)
+		return;
+	udp_aux[l] = xzalloc((size_t)want * sizeof(udp_aux_t));
+	sockaddr_u sa = listener[l].sa;
+	sockaddr_set_port(&sa, 0);
+	for(int k = 0; k < want; k++) {
+		int fd = open_udp_socket(&sa);
+		if(fd < 0) {
+			logger(VERBOSITY_ERRORS, LOG_WARNING, "Cannot open more than %d extra UDP ports on %s; UDPPorts works with fewer",
+			       k, sockaddr_describe(&listener[l].sa));
+			break;
+		}
+		udp_aux_t *a = &udp_aux[l][k];
+		a->id = udp_tx_id(l, k + 1);
+		fd_watch_start(&a->watch, fd, EPOLLIN, udp_aux_event, a);
+		udp_aux_count[l] = k + 1;
+	}
+	LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "%d extra UDP ports on %s for flows to capable peers",
+	    udp_aux_count[l], sockaddr_describe(&listener[l].sa));
+}
+
+static void close_aux_sockets(int l) {
+	for(int k = 0; k < udp_aux_count[l]; k++) {
+		int fd = udp_aux[l][k].watch.fd;
+		fd_watch_stop(&udp_aux[l][k].watch);
+		close(fd);
+	}
+	free(udp_aux[l]);
+	udp_aux[l] = NULL;
+	udp_aux_count[l] = 0;
+}
+
 /* Port 0: the kernel picks the port of the first listener; every other
  * socket (its UDP twin, the other families' listeners) and our ACKs use
  * that same port.  tinc 1.0.36 lets each socket get a port of its own. */
@@ -213,6 +277,7 @@ static bool listener_add(const char *address, const char *port, int af, bool exp
 		fd_watch_start(&ls->udp, udp, EPOLLIN, udp_socket_readable, ls);
 		LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr_describe(&sa));
 		listener_count++;
+		open_aux_sockets(listener_count - 1);
 	}
 	freeaddrinfo(ai);
 	return true;
@@ -221,6 +286,8 @@ static bool listener_add(const char *address, const char *port, int af, bool exp
 bool setup_listen_sockets(void) {
 	int af = address_family();
 	listener_count = 0;
+	if(!read_udp_ports())
+		return false;
 	chosen_port = 0;
 	config_t *cfg = config_first(settings.config, "BindToAddress");
 	if(!cfg) {
@@ -255,6 +322,7 @@ void close_listen_sockets(void) {
 		fd_watch_stop(&listener[i].udp);
 		close(tcp);
 		close(udp);
+		close_aux_sockets(i);
 	}
 	listener_count = 0;
 }

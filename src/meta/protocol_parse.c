@@ -173,12 +173,12 @@ uint32_t ack_options_ours(uint32_t own, int peer_indirect, int peer_tcponly, int
 }
 
 uint32_t ack_options_announce(uint32_t ours) {
-	return ours | OPTION_ECN_RFC6040 | OPTION_ECN_PATH_PROBES;
+	return ours | OPTION_ECN_RFC6040 | OPTION_ECN_PATH_PROBES | OPTION_UDP_PORTS;
 }
 
 uint32_t ack_options_merge(uint32_t ours, uint32_t theirs, int peer_clampmss) {
 	/* Our own capability bits must never describe us on our own edge. */
-	ours &= ~(uint32_t)(OPTION_ECN_RFC6040 | OPTION_ECN_PATH_PROBES);
+	ours &= ~(uint32_t)(OPTION_ECN_RFC6040 | OPTION_ECN_PATH_PROBES | OPTION_UDP_PORTS);
 	if(!(ours & theirs & OPTION_PMTU_DISCOVERY)) {
 		ours &= ~(uint32_t)OPTION_PMTU_DISCOVERY;
 		theirs &= ~(uint32_t)OPTION_PMTU_DISCOVERY;

@@ -8,6 +8,7 @@
 #include "datapath/egress.h"
 #include "datapath/pmtu.h"
 #include "io/udp_tx.h"
+#include "datapath/sender_cache.h"
 #include "mesh/edge.h"
 #include "mesh/graph.h"
 #include "mesh/mesh.h"
@@ -144,6 +145,7 @@ void purge(void) {
 		}
 		if(!referenced && (!settings.strictsubnets || !n->subnets.count)) {
 			udp_tx_forget_node(n);
+			sender_cache_forget(n);
 			egress_forget_node(n);
 			mesh_del_node(n);
 			continue;

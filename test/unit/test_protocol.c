@@ -132,8 +132,9 @@ static void test_options(void) {
 	CHECK_EQ_INT(ours, 0xc);
 	CHECK_EQ_INT(ack_options_merge(ours, 0xc, OPT_UNSET), 0xc);
 
-	/* fqtinc announces RFC 6040 decapsulation and ECN path probes in its ACK only ... */
-	CHECK_EQ_INT(ack_options_announce(ours), 0x3c);
+	/* fqtinc announces RFC 6040 decapsulation, ECN path probes and several
+	 * source ports in its ACK only ... */
+	CHECK_EQ_INT(ack_options_announce(ours), 0x7c);
 	/* ... so an edge towards a 1.0.36 peer stays "c" ... */
 	CHECK_EQ_INT(ack_options_merge(ours, 0xc, OPT_UNSET), 0xc);
 	/* ... and an edge towards another fqtinc carries the peer's bit. */
@@ -142,6 +143,8 @@ static void test_options(void) {
 	CHECK_EQ_INT(ack_options_merge(0x1c, 0xc, OPT_UNSET), 0xc);
 	CHECK_EQ_INT(ack_options_merge(0x3c, 0xc, OPT_UNSET), 0xc);
 	CHECK_EQ_INT(ack_options_merge(ours, 0x3c, OPT_UNSET), 0x3c);
+	CHECK_EQ_INT(ack_options_merge(0x7c, 0xc, OPT_UNSET), 0xc);
+	CHECK_EQ_INT(ack_options_merge(ours, 0x7c, OPT_UNSET), 0x7c);
 
 	/* IndirectData, own or in hosts/PEER: "d". */
 	ours = ack_options_ours(OWN_INDIRECT, OPT_UNSET, OPT_UNSET, OPT_UNSET);
