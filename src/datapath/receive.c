@@ -74,7 +74,8 @@ static uint32_t backlog_seed(void) {
  * and ECN decapsulation still see every datagram.
  * One outer TOS for all is exact: the kernel ends a coalesced packet when a
  * datagram's IPv4 TOS or TTL (IPv6 traffic class or hop limit) differs from
- * the ones it holds. */
+ * the ones it holds, and a GSO message that arrives whole (from this host,
+ * or over veth) left its sender with one TOS and was marked as one. */
 #define GRO_READS 8           /* reads per recvmmsg: 512 KiB of bounce area */
 #define GRO_READ_MAX 65536
 #define GRO_SEGMENTS_MAX 64   /* the most datagrams the kernel coalesces */

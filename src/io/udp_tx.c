@@ -26,8 +26,8 @@ typedef struct tx_batch {
 	uint8_t tos[UDP_TX_BATCH];
 	bool alone[UDP_TX_BATCH];      /* refused as part of a GSO message: goes alone */
 	bool sent[UDP_TX_BATCH];       /* gone (or given up); GSO runs may send out of slot order */
-	int head;       /* first message not yet sent */
-	int count;      /* messages queued */
+	int head;       /* slots before it are all sent */
+	int count;      /* slots in use */
 	bool blocked;   /* the socket said EAGAIN/ENOBUFS: wait for EPOLLOUT */
 	uint64_t full_since_ns; /* when a send found the buffer full; 0: not so */
 	int sized_fd;   /* the socket the sizing belongs to */

@@ -11,9 +11,10 @@
 #    (its udp_in from alpha covers the GRO datagrams);
 #  - bulk transfers alpha <-> gamma arrive intact while alpha sends GSO
 #    messages to gamma: tinc 1.0.36, without GRO, gets the kernel's segments;
-#  - with TX checksum offload off on alpha's outer interface the kernel
-#    refuses GSO sends (EIO): alpha says it turns GSO off, and the next
-#    transfer still arrives intact, resent one by one;
+#  - with TX checksum offload off on alpha's outer interface, kernels before
+#    6.11 refuse GSO sends (EIO): alpha says it turns GSO off, and the next
+#    transfer still arrives intact, resent one by one (newer kernels checksum
+#    in software: GSO goes on);
 #  - restarted with Offload = no, alpha and beta say "none" and their GSO/GRO
 #    counters stay at 0 through a transfer.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
