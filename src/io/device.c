@@ -305,7 +305,10 @@ static read_result_t read_offloaded(frame_buf_t *packet) {
 		return READ_DROPPED;
 	}
 	size_t flen = (size_t)n - prefix;
-	if(flen >= head_room + SUPER_TAIL || (tun && (packet->data[PI_OFFSET + 1] & TUN_PKT_STRIP))) {
+	uint16_t pi_flags = 0; /* host byte order, unlike the protocol beside it */
+	if(tun)
+		memcpy(&pi_flags, packet->data + PI_OFFSET, 2);
+	if(flen >= head_room + SUPER_TAIL || (pi_flags & TUN_PKT_STRIP)) {
 		drop_bad("larger than the read buffer");
 		return READ_DROPPED;
 	}
