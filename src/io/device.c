@@ -298,8 +298,10 @@ static read_result_t read_offloaded(frame_buf_t *packet) {
 	size_t prefix = (tun ? 4 : 0) + sizeof(raw);
 
 	ssize_t n = readv(device.fd, iov, k);
-	if(n < 0)
-		return (void)read_failed(), READ_NOTHING;
+	if(n < 0) {
+		read_failed();
+		return READ_NOTHING;
+	}
 	if((size_t)n < prefix + (tun ? 0 : ETH_HLEN)) {
 		drop_bad("shorter than its headers");
 		return READ_DROPPED;

@@ -5,13 +5,14 @@
 #
 # Checks, with Offload = yes: the start-up line names the offloads; transfers
 # over IPv4 and IPv6 arrive intact (sha256); alpha read more frames from the
-# device than the kernel counted packets sent into it (super-packets were cut),
-# and no frame it read was larger than a wire frame (its counters count
+# device than the kernel counted packets sent into it (super-packets were
+# cut), and no frame it read was larger than a wire frame (its counters count
 # segments); UDP_SEGMENT sends (USO) reach beta as intact datagrams of the
-# segment size; and beta wrote TCP segments to its device joined (fewer packets for
-# its kernel than segments). Then alpha again with Offload = no: its line says off, a transfer
-# arrives intact, and frames read match the kernel's packets one to one.
-# Last, both in switch mode (tap): the same cutting behind an Ethernet header.
+# segment size; beta wrote TCP segments to its device joined (fewer packets
+# for its kernel than segments). Then alpha again with Offload = no: its line
+# says off, a transfer arrives intact, and frames read match the kernel's
+# packets one to one. Last, both in switch mode (tap): the same cutting
+# behind an Ethernet header.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 TEST_TIMEOUT=${TEST_TIMEOUT:-240}
 . "$(dirname "$0")/lib.sh"
