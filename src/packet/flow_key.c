@@ -97,7 +97,3 @@ uint32_t flow_key(const uint8_t *frame, size_t len, uint64_t salt) {
 	acc = absorb(acc, type);
 	return settle(acc);
 }
-
-uint32_t flow_key_pick(uint32_t key, uint32_t count) {
-	return (uint32_t)(((uint64_t)key * count) >> 32);
-}
