@@ -45,9 +45,30 @@ void port_round_close(uint64_t *ok, uint64_t *answered, uint64_t *before, size_t
 	}
 }
 
-uint32_t port_pick_usable(uint32_t key, uint32_t count, const uint64_t *ok) {
-	uint32_t index = flow_key_pick(key, count);
-	return index && bit_set(ok, index) ? index : 0;
+static bool usable(uint32_t index, uint32_t count, const uint64_t *ok) {
+	return index < count && (!index || bit_set(ok, index));
+}
+
+uint32_t flow_ports_pick(flow_ports_t *t, uint32_t key, uint32_t count, const uint64_t *ok, uint64_t now) {
+	flow_port_slot_t *s = &t->slot[key % FLOW_PORT_SLOTS];
+	bool active = s->used_ns && now - s->used_ns < FLOW_PORT_IDLE_NS;
+	if(active && s->key == key && usable(s->index, count, ok)) {
+		s->used_ns = now ? now : 1;
+		return s->index;
+	}
+	/* the next usable port in turn; the own port if no other is */
+	uint32_t index = 0;
+	for(uint32_t tries = 0; tries < count; tries++) {
+		uint32_t i = t->next++ % count;
+		if(usable(i, count, ok)) {
+			index = i;
+			break;
+		}
+	}
+	s->key = key;
+	s->index = (uint16_t)index;
+	s->used_ns = now ? now : 1;
+	return index;
 }
 
 /* May n get datagrams from our extra ports at all (probes aside)? The path
@@ -92,8 +113,9 @@ int port_spread_socket(node_t *n, const frame_buf_t *packet, int main_id) {
 		note_port(n, 0);
 		return main_id;
 	}
+	static flow_ports_t flows;
 	uint32_t key = flow_key(packet->data, packet->len, salt());
-	uint32_t index = port_pick_usable(key, (uint32_t)aux + 1, n->ports_ok);
+	uint32_t index = flow_ports_pick(&flows, key, (uint32_t)aux + 1, n->ports_ok, now_ns);
 	note_port(n, index);
 	return udp_tx_id(main_id, (int)index);
 }

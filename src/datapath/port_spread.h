@@ -33,11 +33,31 @@ bool port_spread_allowed(int ports, uint32_t peer_options, bool direct, bool pat
 /* Pure: close a round: ok keeps only what answered in it or in the round
  * before (before); before becomes this round's answers; answered empties. */
 void port_round_close(uint64_t *ok, uint64_t *answered, uint64_t *before, size_t words);
-/* Pure: the port index a flow key gets among count ports (index 0 being
- * the listener's own) when only the ports with a bit in ok may be used:
- * its own pick if usable, else 0, so no flow ever moves between two extra
- * ports when others come or go. */
-uint32_t port_pick_usable(uint32_t key, uint32_t count, const uint64_t *ok);
+/* Which port each inner flow uses. A flow keeps the port it got while it
+ * sends (no reordering); a new flow (or one idle for FLOW_PORT_IDLE_NS)
+ * gets the next usable port in turn, so up to as many flows as there are
+ * ports never share one, where a plain hash of the flow key onto 64 ports
+ * would put two of 5 flows on one port 15 % of the time. Bounded: one
+ * slot per flow key modulo FLOW_PORT_SLOTS; a flow whose slot another
+ * active flow took gets a port anew (it may move: rare with few flows). */
+#define FLOW_PORT_SLOTS 4096
+#define FLOW_PORT_IDLE_NS (10 * NSEC_PER_SEC)
+
+typedef struct flow_port_slot {
+	uint64_t used_ns; /* 0: empty */
+	uint32_t key;
+	uint16_t index;
+} flow_port_slot_t;
+
+typedef struct flow_ports {
+	flow_port_slot_t slot[FLOW_PORT_SLOTS];
+	uint32_t next; /* where the turn goes on */
+} flow_ports_t;
+
+/* Pure: the port index for the flow with this key among count ports (index
+ * 0 being the listener's own, always usable; others only with their bit in
+ * ok), at time now. */
+uint32_t flow_ports_pick(flow_ports_t *t, uint32_t key, uint32_t count, const uint64_t *ok, uint64_t now);
 
 /* Is a round of port probes to n due now (main_id: the listener's own
  * send-socket id)? If so, it has begun: send a request from each extra

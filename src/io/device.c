@@ -298,14 +298,19 @@ static read_result_t read_offloaded(frame_buf_t *packet) {
 	size_t prefix = (tun ? 4 : 0) + sizeof(raw);
 
 	ssize_t n = readv(device.fd, iov, k);
-	if(n < 0)
-		return (void)read_failed(), READ_NOTHING;
+	if(n < 0) {
+		read_failed();
+		return READ_NOTHING;
+	}
 	if((size_t)n < prefix + (tun ? 0 : ETH_HLEN)) {
 		drop_bad("shorter than its headers");
 		return READ_DROPPED;
 	}
 	size_t flen = (size_t)n - prefix;
-	if(flen >= head_room + SUPER_TAIL || (tun && (packet->data[PI_OFFSET + 1] & TUN_PKT_STRIP))) {
+	uint16_t pi_flags = 0; /* host byte order, unlike the protocol beside it */
+	if(tun)
+		memcpy(&pi_flags, packet->data + PI_OFFSET, 2);
+	if(flen >= head_room + SUPER_TAIL || (pi_flags & TUN_PKT_STRIP)) {
 		drop_bad("larger than the read buffer");
 		return READ_DROPPED;
 	}

@@ -186,7 +186,9 @@ static bool read_udp_ports(void) {
 }
 
 /* The auxiliary ports of listener l: same address and options as its own
- * UDP socket, ports from the kernel. Fewer than asked is no error. */
+ * UDP socket, ports from the kernel. Fewer than asked is no error. Opened
+ * only once a peer announced that it takes them (open_extra_udp_ports), so
+ * a daemon among tinc peers holds no more sockets than tinc. */
 static void open_aux_sockets(int l) {
 	int want = settings.udp_ports - 1;
 	udp_aux_count[l] = 0;
@@ -209,6 +211,16 @@ static void open_aux_sockets(int l) {
 	}
 	LOG(VERBOSITY_CONNECTIONS, LOG_INFO, "%d extra UDP ports on %s for flows to capable peers",
 	    udp_aux_count[l], sockaddr_describe(&listener[l].sa));
+}
+
+static bool aux_open; /* open_extra_udp_ports ran since the listeners opened */
+
+void open_extra_udp_ports(void) {
+	if(aux_open)
+		return;
+	aux_open = true;
+	for(int l = 0; l < listener_count; l++)
+		open_aux_sockets(l);
 }
 
 static void close_aux_sockets(int l) {
@@ -277,7 +289,6 @@ static bool listener_add(const char *address, const char *port, int af, bool exp
 		fd_watch_start(&ls->udp, udp, EPOLLIN, udp_socket_readable, ls);
 		LOG(VERBOSITY_CONNECTIONS, LOG_NOTICE, "Listening on %s", sockaddr_describe(&sa));
 		listener_count++;
-		open_aux_sockets(listener_count - 1);
 	}
 	freeaddrinfo(ai);
 	return true;
@@ -324,6 +335,7 @@ void close_listen_sockets(void) {
 		close(udp);
 		close_aux_sockets(i);
 	}
+	aux_open = false;
 	listener_count = 0;
 }
 

@@ -16,6 +16,9 @@
 /* One listener pair per local address (BindToAddress, else the wildcard). */
 bool setup_listen_sockets(void);
 void close_listen_sockets(void);
+/* A peer announced UDP_PORTS (protocol.md §10.3): open the extra UDP ports
+ * of every listener (UDPPorts), once. */
+void open_extra_udp_ports(void);
 
 /* ---- outgoing connections ---- */
 

@@ -449,6 +449,8 @@ bool handle_ack_request(connection_t *c, request_fields_t *rf, const char *line)
 
 	int peer_clamp = host_bool(c->config_entries, "ClampMSS");
 	c->options = ack_options_merge(c->options, options, peer_clamp);
+	if(options & OPTION_UDP_PORTS)
+		open_extra_udp_ports();
 	/* The ECN mode follows at the graph run below, with these settings
 	 * and the peer's announcement on our edge. */
 	ecn_mode_host_settings(n, c->config_entries);

@@ -41,7 +41,7 @@ static bool carries_ports(uint8_t proto) {
  * it present): the two ports, or the echo identifier; 0 when nothing does. */
 static uint64_t transport_part(uint8_t proto, const uint8_t *l4, size_t len) {
 	if(carries_ports(proto) && len >= 4)
-		return 1ULL << 32 | get16(l4) << 16 | get16(l4 + 2);
+		return 1ULL << 32 | (uint64_t)get16(l4) << 16 | get16(l4 + 2);
 	bool echo = (proto == IPPROTO_ICMP_ && (l4[0] == 0 || l4[0] == 8)) ||
 	            (proto == IPPROTO_ICMPV6_ && (l4[0] == 128 || l4[0] == 129));
 	if(echo && len >= 6)
@@ -96,8 +96,4 @@ uint32_t flow_key(const uint8_t *frame, size_t len, uint64_t salt) {
 	acc = absorb(acc, bytes_word(frame + 6, 6));
 	acc = absorb(acc, type);
 	return settle(acc);
-}
-
-uint32_t flow_key_pick(uint32_t key, uint32_t count) {
-	return (uint32_t)(((uint64_t)key * count) >> 32);
 }

@@ -1,7 +1,8 @@
 /* The flow key of an inner frame, for pinning each inner flow to one outer
  * UDP source port (datapath/port_spread.h): the same flow always gets the
  * same key, so its packets leave through one socket and are never reordered
- * against each other. Pure: no state, no I/O.
+ * against each other; the keys of different flows spread evenly over the
+ * 32 bits. Pure: no state, no I/O.
  *
  * IPv4 and IPv6: protocol, addresses and, for TCP, UDP, UDP-Lite, DCCP and
  * SCTP, the two ports; for ICMP and ICMPv6 echo request and reply, the
@@ -20,7 +21,5 @@
 /* The key of an Ethernet frame of len bytes; salt makes it unpredictable
  * to anyone who does not know it. */
 uint32_t flow_key(const uint8_t *frame, size_t len, uint64_t salt);
-/* The index in [0, count) that key picks, evenly (count >= 1). */
-uint32_t flow_key_pick(uint32_t key, uint32_t count);
 
 #endif

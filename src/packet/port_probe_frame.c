@@ -28,6 +28,7 @@ port_probe_parse_t port_probe_parse(const uint8_t *frame, size_t len, port_probe
 		return PORT_PROBE_NOT_PROBE;
 	if(len < PORT_PROBE_FRAME_LEN || frame[1] != PORT_PROBE_VERSION)
 		return PORT_PROBE_MALFORMED;
+	memset(m, 0, sizeof(*m));
 	m->reply = frame[0] == PORT_PROBE_KIND_REPLY;
 	m->index = (uint16_t)(frame[16] << 8 | frame[17]);
 	m->round = (uint32_t)frame[18] << 24 | (uint32_t)frame[19] << 16 | (uint32_t)frame[20] << 8 | frame[21];

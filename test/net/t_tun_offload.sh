@@ -5,12 +5,14 @@
 #
 # Checks, with Offload = yes: the start-up line names the offloads; transfers
 # over IPv4 and IPv6 arrive intact (sha256); alpha read more frames from the
-# device than the kernel counted packets sent into it (super-packets were cut),
-# and no frame it read was larger than a wire frame (its counters count
-# segments), and beta wrote them to its device joined (fewer packets for
-# its kernel than segments). Then alpha again with Offload = no: its line says off, a transfer
-# arrives intact, and frames read match the kernel's packets one to one.
-# Last, both in switch mode (tap): the same cutting behind an Ethernet header.
+# device than the kernel counted packets sent into it (super-packets were
+# cut), and no frame it read was larger than a wire frame (its counters count
+# segments); UDP_SEGMENT sends (USO) reach beta as intact datagrams of the
+# segment size; beta wrote TCP segments to its device joined (fewer packets
+# for its kernel than segments). Then alpha again with Offload = no: its line
+# says off, a transfer arrives intact, and frames read match the kernel's
+# packets one to one. Last, both in switch mode (tap): the same cutting
+# behind an Ethernet header.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 TEST_TIMEOUT=${TEST_TIMEOUT:-240}
 . "$(dirname "$0")/lib.sh"
@@ -92,6 +94,51 @@ check_cmp "offload on, IPv6: frames read > 1.5 x kernel packets" $((2 * P)) -gt 
 # runs of consecutive segments to join; one transfer of the two must show
 # beta's kernel taking fewer than half as many packets as beta received.
 check_cmp "offload on: beta joined segments in at least one transfer" "$JOINED" -ge 1
+# UDP segmentation (USO): 40 sends of 8000 bytes with UDP_SEGMENT 1000
+# reach beta as 320 datagrams of 1000 bytes with valid checksums (the
+# receiving kernel drops any other)
+uso_recv() {
+	"$PYTHON" - "$TMP/uso.res" <<-'PY'
+		import socket, sys, time
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+		s.bind(("0.0.0.0", 7007))
+		open(sys.argv[1] + ".ready", "w").close()
+		s.settimeout(3)
+		n = ok = 0
+		try:
+		    while True:
+		        d = s.recv(65535)
+		        n += 1
+		        ok += len(d) == 1000 and d == bytes([d[0]]) * 1000
+		except socket.timeout:
+		    pass
+		open(sys.argv[1], "w").write("%d %d\n" % (n, ok))
+	PY
+}
+uso_send() {
+	"$PYTHON" - "$1" <<-'PY'
+		import socket, sys, time
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.setsockopt(socket.IPPROTO_UDP, 103, 1000)  # UDP_SEGMENT
+		for i in range(40):
+		    time.sleep(0.005)  # a burst larger than the queues would lose datagrams
+		    s.sendto(b"".join(bytes([(i * 8 + k) % 256]) * 1000 for k in range(8)), (sys.argv[1], 7007))
+	PY
+}
+if [ "$(log_count alpha 'Tun offloads active.*USO4')" = 1 ]; then
+	ip netns exec "$NS_B" bash -c "$(declare -f uso_recv); PYTHON=$PYTHON TMP=$TMP uso_recv" &
+	BG_PIDS+=($!)
+	wait_for "[ -e $TMP/uso.res.ready ]" 10
+	check "USO: the sender's kernel took UDP_SEGMENT sends" measure ip netns exec "$NS_A" bash -c "$(declare -f uso_send); PYTHON=$PYTHON uso_send $(vpn4 beta)"
+	wait_for "[ -s $TMP/uso.res ]" 10
+	read -r uso_n uso_ok <"$TMP/uso.res"
+	note "USO: beta got $uso_n datagrams, $uso_ok of them whole; alpha's kernel sent $K packets, alpha read $P frames"
+	check_cmp "USO: alpha read more frames than its kernel sent packets" "$P" -gt "$K"
+	check_cmp "USO: beta got >= 300 of 320 datagrams of 1000 bytes, intact" "${uso_ok:-0}" -ge 300
+else
+	note "USO: not checked, the kernel did not take TUN_F_USO4"
+fi
 check "offload on: $XFER_MB MB B -> A intact" transfer r4 "$NS_B" "$NS_A" "$(vpn4 alpha)" "$bytes" --seed 4
 check_eq "offload on: no frame from the device dropped as malformed" 0 "$(log_count alpha 'Dropping a frame read from')"
 

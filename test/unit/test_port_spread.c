@@ -31,26 +31,44 @@ int main(void) {
 	CHECK_EQ_INT(ok[0], 0x04);
 	CHECK_EQ_INT(ok[3], 0);
 
-	/* picks: a flow whose port is not usable goes to the listener's own port
-	 * (index 0), never to another extra port */
-	uint64_t none[4] = {0}, all[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL}, half[4] = {0};
-	half[0] = 0xffffffffULL; /* indexes 0-31 of 64 */
-	int moved = 0, kept = 0, own = 0;
-	for(uint32_t k = 0; k < 4096; k++) {
-		uint32_t key = k * 2654435761U;
-		uint32_t free_pick = port_pick_usable(key, 64, all);
-		CHECK_EQ_INT(port_pick_usable(key, 64, none), 0);
-		uint32_t p = port_pick_usable(key, 64, half);
-		if(p == free_pick)
-			kept++;
-		else if(p == 0)
-			own++;
-		else
-			moved++;
+	/* picks: each new flow the next usable port in turn; a flow keeps its port */
+	static flow_ports_t t;
+	uint64_t all[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL}, none[4] = {0};
+	uint64_t now = 1000;
+	bool seen[64] = {false};
+	int distinct = 0;
+	for(uint32_t f = 0; f < 64; f++) {
+		uint32_t p = flow_ports_pick(&t, 0x1000 + f, 64, all, now);
+		CHECK(p < 64);
+		if(!seen[p])
+			distinct++;
+		seen[p] = true;
 	}
-	CHECK_EQ_INT(moved, 0);
-	CHECK(kept > 1800 && kept < 2300); /* about half keep their port */
-	CHECK(own > 1800);
-	CHECK_EQ_INT(port_pick_usable(0xffffffffU, 64, all), 63);
+	CHECK_EQ_INT(distinct, 64);                               /* 64 flows, 64 ports: none shared */
+	uint32_t p5 = flow_ports_pick(&t, 0x1005, 64, all, now + 1);
+	CHECK_EQ_INT(flow_ports_pick(&t, 0x1005, 64, all, now + 2 * NSEC_PER_SEC), p5); /* it keeps it */
+	/* its port unusable: it moves, to a usable one */
+	uint64_t some[4] = {0};
+	some[0] = 0x0f0; /* indexes 4-7 */
+	uint32_t moved = flow_ports_pick(&t, 0x1005, 64, some, now + 3 * NSEC_PER_SEC);
+	CHECK(moved == 0 || (moved >= 4 && moved <= 7));
+	CHECK(moved != p5 || (p5 >= 4 && p5 <= 7));
+	/* nothing usable: the own port */
+	CHECK_EQ_INT(flow_ports_pick(&t, 0x2001, 64, none, now), 0);
+	CHECK_EQ_INT(flow_ports_pick(&t, 0x2002, 1, all, now), 0); /* one port: always the own */
+	/* fewer ports than the slot remembers (another peer): within range */
+	uint32_t big = flow_ports_pick(&t, 0x3003, 64, all, now);
+	CHECK(flow_ports_pick(&t, 0x3003, 8, all, now) < 8);
+	(void)big;
+	/* idle long enough: a new turn, not necessarily the old port */
+	static flow_ports_t u;
+	uint32_t first = flow_ports_pick(&u, 7, 16, all, now);
+	uint32_t second = flow_ports_pick(&u, 8, 16, all, now);
+	CHECK(first != second);
+	CHECK(flow_ports_pick(&u, 7, 16, all, now + FLOW_PORT_IDLE_NS + 1) != first); /* the turn moved on */
+	/* two active flows in one slot (keys equal modulo the table): both get a port, in range */
+	uint32_t a1 = flow_ports_pick(&u, 100, 16, all, now);
+	uint32_t a2 = flow_ports_pick(&u, 100 + FLOW_PORT_SLOTS, 16, all, now);
+	CHECK(a1 < 16 && a2 < 16);
 	return unit_done();
 }
