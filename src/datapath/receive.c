@@ -439,6 +439,7 @@ static void open_datagram(node_t *n, const uint8_t *data, size_t len, frame_buf_
 			node_set_udp_address(n, learn);
 		} else {
 			sender_cache_put(learn, n);
+			port_probe_nudge(n, learn);
 		}
 	}
 	n->status.udp_verified = true;

@@ -1,8 +1,8 @@
 /* The auxiliary UDP sockets: besides its own UDP socket, every listener may
  * have up to UDP_PORTS_MAX - 1 more, bound to the same address on ports the
  * kernel picks, from which datagrams to capable peers leave, one inner flow
- * per port (datapath/port_spread.h, protocol.md §10.3). They only send:
- * what arrives on them is read and dropped.
+ * per port (datapath/port_spread.h, protocol.md §10.3). They are for
+ * sending: peers answer the listener's own port (datapath/aux_socket.h).
  *
  * Send-socket ids (io/udp_tx.h) name both kinds: listener index plus
  * MAX_LISTENERS times the port index, port index 0 being the listener's
