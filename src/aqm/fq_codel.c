@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aqm/fq_codel.h"
+#include "packet/flow_key.h"
 #include "packet/ecn.h"
 #include "util/xalloc.h"
 
@@ -95,115 +96,10 @@ static bool l4s_mark(const fq_codel_params_t *p, frame_buf_t *pkt, uint64_t sojo
 	return ecn_mark_ce(pkt->data, pkt->len);
 }
 
-/* ---- flow hashing ---- */
-
-static inline uint64_t mix(uint64_t h, uint64_t v) {
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
-
-static inline uint64_t finish(uint64_t h) {
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ULL;
-	return h ^ (h >> 32);
-}
-
-static inline uint64_t load64(const uint8_t *b) {
-	uint64_t v;
-	memcpy(&v, b, 8);
-	return v;
-}
-
-static inline uint32_t load32(const uint8_t *b) {
-	uint32_t v;
-	memcpy(&v, b, 4);
-	return v;
-}
-
-static inline uint16_t be16(const uint8_t *b) {
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static bool has_ports(uint8_t proto) {
-	/* TCP, UDP, DCCP, SCTP, UDP-Lite: 16-bit source and destination port first. */
-	return proto == 6 || proto == 17 || proto == 33 || proto == 132 || proto == 136;
-}
-
-uint64_t fq_codel_flow_hash(const uint8_t *f, size_t len, uint64_t salt) {
-	uint64_t h = salt ^ 0x243f6a8885a308d3ULL;
-	if(len < ETH_HLEN)
-		return finish(mix(h, len));
-
-	size_t off = ETH_HLEN;
-	uint16_t type = be16(f + 12);
-	/* 802.1Q / 802.1ad tags: the VLAN is part of the flow's identity. */
-	for(int tags = 0; (type == ETHERTYPE_VLAN || type == 0x88a8) && tags < 2; tags++) {
-		if(len < off + 4)
-			break;
-		h = mix(h, be16(f + off) & 0x0fff);
-		type = be16(f + off + 2);
-		off += 4;
-	}
-
-	if(type == ETHERTYPE_IP && len >= off + 20 && (f[off] >> 4) == 4) {
-		const uint8_t *ip = f + off;
-		size_t ihl = (size_t)(ip[0] & 15) * 4;
-		uint8_t proto = ip[9];
-		h = mix(h, 4u << 8 | proto);
-		h = mix(h, load64(ip + 12)); /* source and destination address */
-		/* Fragments carry ports only in the first one; hash all of them
-		 * by addresses so a flow's fragments stay together. */
-		bool fragment = (be16(ip + 6) & 0x3fff) != 0;
-		if(ihl >= 20 && !fragment && has_ports(proto) && len >= off + ihl + 4)
-			h = mix(h, load32(ip + ihl));
-		return finish(h);
-	}
-
-	if(type == ETHERTYPE_IPV6 && len >= off + 40 && (f[off] >> 4) == 6) {
-		const uint8_t *ip = f + off;
-		h = mix(h, load64(ip + 8));
-		h = mix(h, load64(ip + 16));
-		h = mix(h, load64(ip + 24));
-		h = mix(h, load64(ip + 32));
-		uint8_t nh = ip[6];
-		size_t l4 = off + 40;
-		bool ports = true;
-		/* Walk the usual extension headers to find the transport header. */
-		for(int n = 0; n < 8; n++) {
-			if(nh == 0 || nh == 43 || nh == 60) { /* hop-by-hop, routing, destination */
-				if(len < l4 + 2)
-					break;
-				nh = f[l4];
-				l4 += ((size_t)f[l4 + 1] + 1) * 8;
-			} else if(nh == 51) { /* AH */
-				if(len < l4 + 2)
-					break;
-				nh = f[l4];
-				l4 += ((size_t)f[l4 + 1] + 2) * 4;
-			} else {
-				if(nh == 44) /* fragment: as for IPv4, no ports */
-					ports = false;
-				break;
-			}
-		}
-		h = mix(h, 6u << 8 | nh);
-		if(ports && has_ports(nh) && len >= l4 + 4)
-			h = mix(h, load32(f + l4));
-		return finish(h);
-	}
-
-	/* Anything else: the Ethernet addresses and type. */
-	h = mix(h, load64(f) & 0xffffffffffffULL);
-	h = mix(h, (uint64_t)load32(f + 6) << 16 | be16(f + 10));
-	h = mix(h, type);
-	return finish(h);
-}
-
 static inline uint32_t flow_of(const fq_codel_t *q, const uint8_t *frame, size_t len) {
-	/* Multiply-high maps the hash onto [0, flows) without a division. */
-	uint64_t h = fq_codel_flow_hash(frame, len, q->p.hash_salt) >> 32;
-	return (uint32_t)((h * q->p.flows) >> 32);
+	/* Multiply-high maps the key onto [0, flows) without a division. */
+	uint64_t k = flow_key(frame, len, q->p.hash_salt);
+	return (uint32_t)((k * q->p.flows) >> 32);
 }
 
 uint32_t fq_codel_flow_index(const fq_codel_t *q, const uint8_t *frame, size_t len) {

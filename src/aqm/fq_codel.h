@@ -154,11 +154,6 @@ uint32_t fq_codel_backlog_packets(const fq_codel_t *q);
 uint32_t fq_codel_flow_index(const fq_codel_t *q, const uint8_t *frame, size_t len);
 uint32_t fq_codel_flow_backlog(const fq_codel_t *q, uint32_t flow);
 
-/* The salted flow hash of an Ethernet frame: IPv4/IPv6 addresses, protocol
- * and ports (TCP, UDP, UDP-Lite, SCTP, DCCP; not for fragments), else the
- * Ethernet addresses and type. VLAN tags are skipped and their IDs hashed. */
-uint64_t fq_codel_flow_hash(const uint8_t *frame, size_t len, uint64_t salt);
-
 /* Bytes one queued packet costs against memory_limit. */
 size_t fq_codel_slot_size(void);
 

@@ -36,3 +36,10 @@ uint32_t sndbuf_sizing_sample(sndbuf_sizing_t *s, uint64_t elapsed_ns) {
 void sndbuf_sizing_applied(sndbuf_sizing_t *s, uint32_t size) {
 	s->current = size;
 }
+
+uint32_t sndbuf_sizing_burst_bytes(const sndbuf_sizing_t *s, uint32_t limit) {
+	if(!s->rate)
+		return limit;
+	uint64_t bytes = s->rate * SNDBUF_BURST_NS / 1000000000ULL;
+	return bytes < limit ? (uint32_t)bytes : limit;
+}

@@ -42,4 +42,14 @@ uint32_t sndbuf_sizing_sample(sndbuf_sizing_t *s, uint64_t elapsed_ns);
 /* The size really in force after setting it (the kernel may round). */
 void sndbuf_sizing_applied(sndbuf_sizing_t *s, uint32_t size);
 
+/* Drain time one UDP GSO message may take at most. The qdiscs below us see
+ * a GSO message as one packet until the device cuts it: on a slow uplink a
+ * 64 kB message is 26 ms at 20 Mbit/s that a flow-queueing qdisc or gateway
+ * cannot interleave with anything else. */
+#define SNDBUF_BURST_NS (1 * 1000000ULL)
+/* The most payload bytes to hand the uplink as one GSO message: about
+ * SNDBUF_BURST_NS of its drain rate, at least one datagram (no GSO), and
+ * limit while the rate is unknown (an uplink that never pushed back). */
+uint32_t sndbuf_sizing_burst_bytes(const sndbuf_sizing_t *s, uint32_t limit);
+
 #endif

@@ -170,7 +170,9 @@ static int plan_messages(tx_batch_t *b) {
 		d[n] = (gso_datagram_t){.dest = dest, .len = (uint16_t)b->iov[i].iov_len, .tos = b->tos[i], .alone = b->alone[i]};
 		out.slot[n++] = i;
 	}
-	int nruns = (int)gso_runs_plan(d, (size_t)n, b->gso ? GSO_RUNS_MAX_SEGMENTS : 1, GSO_RUNS_MAX_BYTES, out.order, out.runs);
+	/* a slow uplink (one that pushed back) gets short messages */
+	uint32_t max_bytes = b->sized_fd >= 0 ? sndbuf_sizing_burst_bytes(&b->sizing, GSO_RUNS_MAX_BYTES) : GSO_RUNS_MAX_BYTES;
+	int nruns = (int)gso_runs_plan(d, (size_t)n, b->gso ? GSO_RUNS_MAX_SEGMENTS : 1, max_bytes, out.order, out.runs);
 	for(int r = 0; r < nruns; r++) {
 		const gso_run_t *run = &out.runs[r];
 		for(int k = 0; k < run->count; k++)

@@ -67,11 +67,13 @@ static uint32_t ipv6_key(const uint8_t *ip, size_t len, uint64_t acc) {
 	size_t off = 40;
 	bool fragment = false;
 	/* hop-by-hop, routing and destination options sit before the transport header */
-	for(int hops = 0; hops < 8 && (next == 0 || next == 43 || next == 60); hops++) {
+	for(int hops = 0; hops < 8 && (next == 0 || next == 43 || next == 60 || next == 51); hops++) {
 		if(len < off + 2)
 			break;
+		/* AH counts its length in 4-byte units less 2, the others in 8-byte units less 1 */
+		size_t hlen = next == 51 ? ((size_t)ip[off + 1] + 2) * 4 : ((size_t)ip[off + 1] + 1) * 8;
 		next = ip[off];
-		off += ((size_t)ip[off + 1] + 1) * 8;
+		off += hlen;
 	}
 	if(next == 44)
 		fragment = true;
@@ -86,8 +88,15 @@ uint32_t flow_key(const uint8_t *frame, size_t len, uint64_t salt) {
 	if(len < ETH_HLEN)
 		return settle(absorb(acc, len));
 	uint16_t type = get16(frame + 12);
-	const uint8_t *ip = frame + ETH_HLEN;
-	size_t iplen = len - ETH_HLEN;
+	size_t off = ETH_HLEN;
+	/* 802.1Q / 802.1ad tags (switch mode): the VLAN is part of the flow */
+	for(int tags = 0; (type == ETHERTYPE_VLAN || type == 0x88a8) && tags < 2 && len >= off + 4; tags++) {
+		acc = absorb(acc, 1u << 16 | (get16(frame + off) & 0x0fff));
+		type = get16(frame + off + 2);
+		off += 4;
+	}
+	const uint8_t *ip = frame + off;
+	size_t iplen = len - off;
 	if(type == ETHERTYPE_IP && iplen >= 20 && (ip[0] >> 4) == 4)
 		return ipv4_key(ip, iplen, acc);
 	if(type == ETHERTYPE_IPV6 && iplen >= 40 && (ip[0] >> 4) == 6)

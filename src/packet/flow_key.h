@@ -1,5 +1,6 @@
 /* The flow key of an inner frame, for pinning each inner flow to one outer
- * UDP source port (datapath/port_spread.h): the same flow always gets the
+ * UDP source port (datapath/port_spread.h) and to one queue of the FQ-CoDel
+ * (aqm/fq_codel.h): the same flow always gets the
  * same key, so its packets leave through one socket and are never reordered
  * against each other; the keys of different flows spread evenly over the
  * 32 bits. Pure: no state, no I/O.
@@ -9,7 +10,10 @@
  * identifier. Fragments (IPv4 MF or offset, IPv6 fragment header) use the
  * address pair and protocol only, so a fragmented flow keeps one key.
  * Any other frame (ARP, non-IP in switch mode): the MAC pair and EtherType.
- * The two directions of a flow need not have the same key. */
+ * VLAN tags (up to two) are part of the key. The two directions of a flow
+ * need not have the same key.
+ *
+ * The daemon's FQ-CoDel queues flows by the same key (aqm/fq_codel.h). */
 #ifndef FQTINC_FLOW_KEY_H
 #define FQTINC_FLOW_KEY_H
 

@@ -24,7 +24,13 @@ need_daemon "$FQTINC"
 setup_test
 require_tools tcpdump
 topo_pair
-make_node "$NS_A" alpha fq || finish
+# the router captures (and the attacker replays) single datagrams (nic_links)
+nic_links "$NS_A" || skip "cannot limit GSO on alpha's link"
+# One outer port (UDPPorts = 1): the replays below are of datagrams from
+# alpha's own port, and the first one of each round is the one beta tries
+# every key on; with flows spread, the capture starts with port probes from
+# alpha's extra ports (t_ports_spread covers those).
+make_node "$NS_A" alpha fq UDPPorts=1 || finish
 # A socket buffer for bursts (what an operator facing floods would set; the
 # OS default holds only ~100 datagrams, a few ms at flood rate).
 make_node "$NS_B" beta fq UDPRcvBuf=4194304 || finish

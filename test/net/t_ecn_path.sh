@@ -29,12 +29,8 @@ need_tinc11
 
 NS_A=$NS_PREFIX-a NS_B=$NS_PREFIX-b NS_C=$NS_PREFIX-c NS_D=$NS_PREFIX-d NS_R=$NS_PREFIX-r
 topo_star "$NS_R" "$NS_A" "$NS_B" "$NS_C" "$NS_D"
-# The router counts and rewrites per packet: the nodes' links cut UDP GSO
-# messages into datagrams, as a NIC does (over veth a message would cross the
-# router whole, its probes or data counted as one large datagram).
-for ns in "$NS_A" "$NS_B" "$NS_C" "$NS_D"; do
-	nsx "$ns" ip link set dev eth0 gso_max_segs 1 || skip "cannot limit GSO on the links"
-done
+# The router counts and rewrites per packet, so per datagram (nic_links)
+nic_links "$NS_A" "$NS_B" "$NS_C" "$NS_D" || skip "cannot limit GSO on the links"
 make_node "$NS_A" alpha fq IngressCEThreshold=no ECNValidationInterval=60 || finish
 make_node "$NS_B" beta fq IngressCEThreshold=no ECNValidationInterval=4 || finish
 make_node "$NS_C" gamma tinc || finish

@@ -43,10 +43,8 @@ for ns in "$NS_A" "$NS_B"; do
 	nsx "$ns" sysctl -qw net.ipv4.tcp_ecn=1 net.ipv4.tcp_congestion_control=reno >/dev/null ||
 		skip "cannot enable ECN / reno in a namespace"
 done
-# The router counts marks per packet: alpha's link cuts UDP GSO messages into
-# datagrams, as a NIC does (over veth one would cross the router whole, one
-# mark for all its datagrams).
-nsx "$NS_A" ip link set dev eth0 gso_max_segs 1 || skip "cannot limit GSO on alpha's link"
+# The router counts marks per packet, so per datagram (nic_links)
+nic_links "$NS_A" || skip "cannot limit GSO on alpha's link"
 make_node "$NS_A" alpha fq PriorityInheritance=yes || finish
 make_node "$NS_B" beta fq PriorityInheritance=yes || finish
 connect_to alpha beta

@@ -39,6 +39,8 @@ for d in tinc fq; do
 	p=$NS_PREFIX-$d
 	topo_star "$p-r" "$p-a" "$p-b"
 	NSA[$d]=$p-a NSB[$d]=$p-b NSR[$d]=$p-r
+	# the gateway sees datagrams, as behind a network card (nic_links)
+	nic_links "$p-a" "$p-b" || skip "cannot limit GSO on the links"
 	make_node "$p-a" "${d}a" "$d" || finish
 	make_node "$p-b" "${d}b" "$d" || finish
 	connect_to "${d}a" "${d}b"

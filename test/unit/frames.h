@@ -1,4 +1,4 @@
-/* Frame builders shared by the unit tests (test_codel, test_fq_codel,
+/* Frame builders and a reference checksum shared by the unit tests (test_codel, test_fq_codel,
  * test_route): real Ethernet + IPv4/IPv6/ARP headers with valid checksums,
  * so ECN marking, flow hashing and routing see the frames the daemon will. */
 #ifndef FQTINC_TEST_FRAMES_H
@@ -6,6 +6,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* One's-complement sum of n bytes, odd n too, from start (e.g. a
+ * pseudo-header's sum), folded to 16 bits and not complemented (RFC 1071):
+ * written apart from the daemon's checksum code, to check it. */
+static inline unsigned ref_sum(const uint8_t *p, size_t n, unsigned long start) {
+	unsigned long s = start;
+	for(size_t i = 0; i < n; i++)
+		s += (i % 2 == 0) ? (unsigned long)p[i] * 256 : p[i];
+	while(s > 0xffff)
+		s = (s & 0xffff) + (s >> 16);
+	return (unsigned)s;
+}
 
 /* One's-complement sum of n bytes (n even), folded to 16 bits: 0xffff over
  * an IPv4 header whose checksum is right. */

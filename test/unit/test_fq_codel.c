@@ -12,6 +12,7 @@
 
 #include "packet/ecn.h"
 #include "aqm/fq_codel.h"
+#include "packet/flow_key.h"
 #include "frames.h"
 #include "unit.h"
 
@@ -160,88 +161,88 @@ static void test_hashing(void) {
 	}
 	CHECK(distinct_queues >= 250);
 
-	/* The 64-bit hash itself differs for each field change. */
+	/* The flow key (packet/flow_key) itself differs for each field change. */
 	build(p, &a, 100, 0);
-	uint64_t h = fq_codel_flow_hash(p->data, p->len, 1);
+	uint32_t h = flow_key(p->data, p->len, 1);
 	flow_t b = a;
 	b.dport++;
 	build(p, &b, 100, 0);
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) != h);
+	CHECK(flow_key(p->data, p->len, 1) != h);
 	b = a;
 	b.host++;
 	build(p, &b, 100, 0);
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) != h);
+	CHECK(flow_key(p->data, p->len, 1) != h);
 	b = a;
 	b.proto = 6;
 	build(p, &b, 100, 0);
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) != h);
+	CHECK(flow_key(p->data, p->len, 1) != h);
 	build(p, &a, 100, 0);
-	CHECK(fq_codel_flow_hash(p->data, p->len, 2) != h); /* the salt */
+	CHECK(flow_key(p->data, p->len, 2) != h); /* the salt */
 
 	/* ICMP: no ports, so bytes where ports would be do not matter. */
 	flow_t icmp = {4, 1, 0x0800, 1, 1, 0};
 	build(p, &icmp, 100, 0);
-	h = fq_codel_flow_hash(p->data, p->len, 1);
+	h = flow_key(p->data, p->len, 1);
 	icmp.sport = 0x0000;
 	icmp.dport = 0x1234;
 	build(p, &icmp, 100, 0);
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) == h);
+	CHECK(flow_key(p->data, p->len, 1) == h);
 
 	/* IPv4 fragments: all fragments of a datagram hash alike, ports or
 	 * not; a non-fragment of the same addresses uses its ports. */
 	build(p, &a, 100, 0);
 	p->data[14 + 6] = 0x20; /* MF, offset 0: the first fragment carries the ports */
-	uint64_t first = fq_codel_flow_hash(p->data, p->len, 1);
+	uint32_t first = flow_key(p->data, p->len, 1);
 	p->data[14 + 6] = 0x00;
 	p->data[14 + 7] = 0xb9; /* offset 185*8: a later fragment, bytes there are payload */
 	p->data[34] = 0xde;
 	p->data[35] = 0xad;
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) == first);
+	CHECK(flow_key(p->data, p->len, 1) == first);
 	build(p, &a, 100, 0);
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) != first);
+	CHECK(flow_key(p->data, p->len, 1) != first);
 
 	/* IPv6 with a hop-by-hop header before UDP: ports still found. */
 	flow_t v6 = {6, 17, 5000, 5353, 4, 0};
 	build(p, &v6, 200, 0);
-	uint64_t plain = fq_codel_flow_hash(p->data, p->len, 1);
+	uint32_t plain = flow_key(p->data, p->len, 1);
 	memmove(p->data + 62, p->data + 54, 100);
 	memset(p->data + 54, 0, 8);
 	p->data[54] = 17; /* next header: UDP; length 0 => 8 bytes */
 	p->data[14 + 6] = 0;
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) == plain);
+	CHECK(flow_key(p->data, p->len, 1) == plain);
 	p->data[62] ^= 1; /* another source port */
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) != plain);
+	CHECK(flow_key(p->data, p->len, 1) != plain);
 
 	/* 802.1Q: the same inner flow on another VLAN is another flow, and
 	 * the ports behind the tag are used. */
 	build(p, &a, 100, 0);
-	uint64_t untagged = fq_codel_flow_hash(p->data, p->len, 1);
+	uint64_t untagged = flow_key(p->data, p->len, 1);
 	memmove(p->data + 16, p->data + 12, 90);
 	p->data[12] = 0x81;
 	p->data[13] = 0x00;
 	p->data[14] = 0x00;
 	p->data[15] = 0x07;
-	uint64_t vlan7 = fq_codel_flow_hash(p->data, p->len, 1);
+	uint64_t vlan7 = flow_key(p->data, p->len, 1);
 	CHECK(vlan7 != untagged);
 	p->data[15] = 0x08;
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) != vlan7);
+	CHECK(flow_key(p->data, p->len, 1) != vlan7);
 	p->data[15] = 0x07;
 	p->data[38 + 1] ^= 1; /* source port behind the tag */
-	CHECK(fq_codel_flow_hash(p->data, p->len, 1) != vlan7);
+	CHECK(flow_key(p->data, p->len, 1) != vlan7);
 
 	/* Non-IP (ARP): by Ethernet addresses. */
 	memset(p->data, 0, 100);
 	memcpy(p->data, "\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x01\x08\x06", 14);
-	h = fq_codel_flow_hash(p->data, 60, 1);
+	h = flow_key(p->data, 60, 1);
 	p->data[30] = 0x55; /* payload does not matter */
-	CHECK(fq_codel_flow_hash(p->data, 60, 1) == h);
+	CHECK(flow_key(p->data, 60, 1) == h);
 	p->data[11] = 0x02; /* another sender does */
-	CHECK(fq_codel_flow_hash(p->data, 60, 1) != h);
+	CHECK(flow_key(p->data, 60, 1) != h);
 
 	/* Truncated frames hash without reading past the end. */
 	build(p, &a, 100, 0);
 	for(size_t len = 0; len <= 40; len++)
-		(void)fq_codel_flow_hash(p->data, len, 1);
+		(void)flow_key(p->data, len, 1);
 	CHECK(true);
 
 	free(p);

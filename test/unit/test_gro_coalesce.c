@@ -8,16 +8,9 @@
 
 #include "packet/gro_coalesce.h"
 #include "packet/gso_segment.h"
+#include "frames.h"
 #include "unit.h"
 
-static unsigned ref_sum(const uint8_t *p, size_t n, unsigned long start) {
-	unsigned long s = start;
-	for(size_t i = 0; i < n; i++)
-		s += (i % 2 == 0) ? (unsigned long)p[i] * 256 : p[i];
-	while(s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return (unsigned)s;
-}
 
 static void put16(uint8_t *p, unsigned v) {
 	p[0] = (uint8_t)(v >> 8);

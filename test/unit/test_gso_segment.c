@@ -9,18 +9,11 @@
 #include <string.h>
 
 #include "packet/gso_segment.h"
+#include "frames.h"
 #include "unit.h"
 
 /* ---- independent helpers ---- */
 
-static unsigned ref_sum(const uint8_t *p, size_t n, unsigned long start) {
-	unsigned long s = start;
-	for(size_t i = 0; i < n; i++)
-		s += (i % 2 == 0) ? (unsigned long)p[i] * 256 : p[i];
-	while(s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return (unsigned)s;
-}
 
 static unsigned get16(const uint8_t *p) {
 	return (unsigned)p[0] << 8 | p[1];

@@ -13,19 +13,11 @@
 #include "packet/ipcsum.h"
 #include "packet/mss.h"
 #include "packet/neighbor.h"
+#include "frames.h"
 #include "unit.h"
 
 /* ---- independent helpers ---- */
 
-/* One's-complement sum of the bytes, as RFC 1071 defines it, not complemented. */
-static unsigned ref_sum(const uint8_t *p, size_t n, unsigned start) {
-	unsigned long s = start;
-	for(size_t i = 0; i < n; i++)
-		s += (i % 2 == 0) ? (unsigned long)p[i] * 256 : p[i];
-	while(s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return (unsigned)s;
-}
 
 /* Valid if the sum over everything, checksum included, is all ones. */
 static bool ref_ok(const uint8_t *p, size_t n, unsigned start) {

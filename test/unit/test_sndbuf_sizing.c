@@ -44,6 +44,16 @@ int main(void) {
 	CHECK_EQ_INT((int)want, 24576);
 	sndbuf_sizing_applied(&s, want);
 
+	/* GSO messages: about 1 ms of the drain rate, the limit while the rate
+	 * is unknown, never above the limit */
+	CHECK_EQ_INT((int)sndbuf_sizing_burst_bytes(&s, 65000), 65000); /* 100 MB/s: 100 kB per ms */
+	s.rate = 2500000; /* 20 Mbit/s */
+	CHECK_EQ_INT((int)sndbuf_sizing_burst_bytes(&s, 65000), 2500);
+	s.rate = 125000000; /* 1 Gbit/s */
+	CHECK_EQ_INT((int)sndbuf_sizing_burst_bytes(&s, 65000), 65000);
+	sndbuf_sizing_init(&s, 100000);
+	CHECK_EQ_INT((int)sndbuf_sizing_burst_bytes(&s, 65000), 65000);
+
 	/* a configured size below the floor is raised to it; no elapsed time
 	 * is no division by zero */
 	sndbuf_sizing_init(&s, 1000);
