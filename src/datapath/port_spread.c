@@ -6,6 +6,7 @@
 
 #include "datapath/port_spread.h"
 #include "io/udp_ports.h"
+#include "io/udp_tx.h"
 #include "mesh/options.h"
 #include "packet/flow_key.h"
 #include "util/clock.h"
@@ -106,9 +107,20 @@ void port_spread_answered(node_t *n, uint32_t index, uint32_t round) {
 	n->ports_answered[index / 64] |= 1ULL << (index % 64);
 }
 
+/* While our own uplink pushes back it is the bottleneck, not a gateway
+ * further on: the daemon's FQ-CoDel keeps the flows apart there, and every
+ * extra port would only add a socket buffer of datagrams to the uplink's
+ * FIFO. Flows spread again once it has been quiet this long. */
+#define UPLINK_QUIET_NS (1 * NSEC_PER_SEC)
+
+static bool uplink_pushes_back(void) {
+	uint64_t last = udp_tx_last_pushback_ns();
+	return last && clock_now_ns() - last < UPLINK_QUIET_NS;
+}
+
 int port_spread_socket(node_t *n, const frame_buf_t *packet, int main_id) {
 	bool probe = packet->len < ETH_HLEN || (packet->data[12] == 0 && packet->data[13] == 0);
-	int aux = probe ? 0 : usable_aux(n, main_id);
+	int aux = probe || uplink_pushes_back() ? 0 : usable_aux(n, main_id);
 	if(!aux) {
 		note_port(n, 0);
 		return main_id;

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "aqm/sndbuf_sizing.h"
@@ -13,7 +14,6 @@
 #include "io/sockets.h"
 #include "io/udp_offload.h"
 #include "io/udp_ports.h"
-#include "util/xalloc.h"
 #include "mesh/node.h"
 #include "io/udp_tx.h"
 
@@ -39,6 +39,7 @@ typedef struct tx_batch {
 /* by send-socket id (io/udp_ports.h): listeners first, then auxiliary ports */
 static tx_batch_t *batches[UDP_TX_SOCKETS];
 static int blocked_count; /* batches with blocked set */
+static uint64_t last_pushback_ns;
 
 static uint64_t send_errors;
 
@@ -46,7 +47,15 @@ static tx_batch_t *batch_for(int sock) {
 	if(!udp_tx_watch(sock))
 		return NULL;
 	if(!batches[sock]) {
-		batches[sock] = xzalloc(sizeof(tx_batch_t));
+		/* Fresh zero pages, not the heap: a batch costs memory only for
+		 * the slots it has used, so an extra port that carries a probe now
+		 * and then costs a few pages, not 100 kB. */
+		void *p = mmap(NULL, sizeof(tx_batch_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if(p == MAP_FAILED) {
+			logger(VERBOSITY_ERRORS, LOG_ERR, "Cannot allocate a send batch (%zu bytes): %s", sizeof(tx_batch_t), strerror(errno));
+			return NULL;
+		}
+		batches[sock] = p;
 		batches[sock]->sized_fd = -1;
 	}
 	return batches[sock];
@@ -264,6 +273,7 @@ static void flush(int sock) {
 				/* keep the rest; the local queue is full (send buffer or qdisc) */
 				b->blocked = true;
 				blocked_count++;
+				last_pushback_ns = clock_now_ns();
 				if(errno != ENOBUFS) {
 					if(b->sized_fd != fd)
 						sizing_start(b, fd);
@@ -317,6 +327,10 @@ bool udp_tx_writable(int sock) {
 	fd_watch_set_events(udp_tx_watch(sock), EPOLLIN);
 	flush(sock);
 	return !b->blocked;
+}
+
+uint64_t udp_tx_last_pushback_ns(void) {
+	return last_pushback_ns;
 }
 
 bool udp_tx_any_blocked(void) {

@@ -32,6 +32,9 @@ bool udp_tx_blocked(int sock);
 bool udp_tx_writable(int sock);
 /* True while any socket's batch is stuck (auxiliary ports included). */
 bool udp_tx_any_blocked(void);
+/* When a UDP socket last found the local queue below it full (0: never):
+ * the uplink itself is the bottleneck. */
+uint64_t udp_tx_last_pushback_ns(void);
 /* Datagrams the kernel refused for other reasons than a full buffer or
  * the path MTU. */
 uint64_t udp_tx_send_errors(void);
