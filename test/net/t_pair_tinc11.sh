@@ -39,6 +39,8 @@ setup_test
 note "A = $(daemon_label "$A_DAEMON"), B = $(daemon_label "$B_DAEMON"), initiator ${INITIATOR^^}, outer IPv$OUTER"
 
 topo_pair
+# the router counts datagrams, as behind network cards (nic_links)
+nic_links "$NS_A" "$NS_B" || skip "cannot limit GSO on the links"
 make_node "$NS_A" alpha "$A_DAEMON" af="$OUTER" || finish
 make_node "$NS_B" beta "$B_DAEMON" af="$OUTER" || finish
 if [ "$INITIATOR" = a ]; then connect_to alpha beta; else connect_to beta alpha; fi
