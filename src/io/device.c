@@ -12,7 +12,7 @@
 
 #include "config/conf.h"
 #include "io/device.h"
-#include "packet/gro_coalesce.h"
+#include "packet/gro_table.h"
 #include "packet/gso_segment.h"
 #include "util/log.h"
 #include "config/settings.h"
@@ -30,8 +30,9 @@ device_t device = {.fd = -1};
 
 /* Segments of the last super-packet read, not yet handed out. */
 static gso_cursor_t pending;
-/* Segments written this turn, joined, not yet given to the kernel. */
-static gro_batch_t write_batch;
+/* Segments written this turn, joined per flow, not yet given to the kernel. */
+static gro_table_t write_table;
+static bool write_table_ready;
 
 /* In tun mode the kernel's 4-byte packet info header (flags, protocol) is read
  * into the last 4 bytes of a 14-byte pseudo Ethernet header whose MACs are
@@ -199,7 +200,7 @@ void device_close(void) {
 	device.fd = -1;
 	device.offloads = 0;
 	pending.count = pending.index = 0;
-	gro_reset(&write_batch);
+	write_table_ready = false;
 }
 
 static void (*frame_tap)(const uint8_t *frame, size_t len);
@@ -369,8 +370,8 @@ bool device_read(frame_buf_t *packet) {
 
 /* ---- writing ---- */
 
-/* Consecutive TCP segments of one flow written in one loop turn go to the
- * kernel as one super-packet (packet/gro_coalesce) when the device has a
+/* TCP segments of a flow written in one loop turn go to the kernel as one
+ * super-packet (packet/gro_table, packet/gro_coalesce) when the device has a
  * vnet header; device_flush_writes at the end of the turn writes the rest.
  * Turned off for good if the kernel rejects such a write. */
 static bool coalescing = true;
@@ -414,31 +415,35 @@ static bool write_frame(const uint8_t *frame, size_t len, const uint8_t raw_hdr[
 }
 
 /* The kernel refused a joined packet: cut it up again and write the pieces. */
-static void write_segments_of(const vnet_hdr_t *h, uint8_t *frame, size_t len) {
+static void write_segments_of(const vnet_hdr_t *h, uint8_t *frame, size_t len, size_t l3) {
 	static const uint8_t plain_hdr[VNET_HDR_LEN];
 	static uint8_t seg[MTU];
 	gso_cursor_t c;
-	if(gso_begin(&c, h, frame, len, write_batch.l3, sizeof(seg)) != GSO_OK)
+	if(gso_begin(&c, h, frame, len, l3, sizeof(seg)) != GSO_OK)
 		return;
 	size_t n;
 	while((n = gso_next(&c, seg)))
 		write_frame(seg, n, plain_hdr);
 }
 
-void device_flush_writes(void) {
-	if(!write_batch.len)
-		return;
+static void write_joined(gro_batch_t *b, void *ctx) {
+	(void)ctx;
 	vnet_hdr_t h;
-	size_t len = gro_finish(&write_batch, &h);
+	size_t len = gro_finish(b, &h);
 	uint8_t raw[VNET_HDR_LEN];
 	vnet_hdr_build(raw, &h);
-	if(!write_frame(write_batch.buf, len, raw) && h.gso_type != VNET_GSO_NONE && errno == EINVAL) {
+	if(!write_frame(b->buf, len, raw) && h.gso_type != VNET_GSO_NONE && errno == EINVAL) {
+		if(coalescing)
+			logger(VERBOSITY_ERRORS, LOG_WARNING, "%s %s refused a joined TCP packet of %u segments: %s; writing segments one at a time from now on",
+			       device_kind(), device.iface, b->count, strerror(errno));
 		coalescing = false;
-		logger(VERBOSITY_ERRORS, LOG_WARNING, "%s %s refused a joined TCP packet of %u segments: %s; writing segments one at a time from now on",
-		       device_kind(), device.iface, write_batch.count, strerror(errno));
-		write_segments_of(&h, write_batch.buf, len);
+		write_segments_of(&h, b->buf, len, b->l3);
 	}
-	gro_reset(&write_batch);
+}
+
+void device_flush_writes(void) {
+	if(write_table_ready)
+		gro_table_flush(&write_table);
 }
 
 bool device_write(frame_buf_t *packet) {
@@ -459,12 +464,11 @@ bool device_write(frame_buf_t *packet) {
 		const uint8_t *frame = packet->data + off;
 		size_t len = packet->len - off;
 		size_t l3 = frame_l3(frame, len);
-		bool joined = gro_offer(&write_batch, frame, len, l3);
-		if(!joined && write_batch.len) {
-			device_flush_writes(); /* keeps the order of frames */
-			joined = gro_offer(&write_batch, frame, len, l3);
+		if(!write_table_ready) {
+			gro_table_init(&write_table, write_joined, NULL);
+			write_table_ready = true;
 		}
-		if(joined) {
+		if(gro_table_offer(&write_table, frame, len, l3)) {
 			device.out_packets++;
 			device.out_bytes += packet->len;
 			return true;

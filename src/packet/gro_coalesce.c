@@ -130,6 +130,50 @@ bool gro_offer(gro_batch_t *b, const uint8_t *frame, size_t len, size_t l3) {
 	return true;
 }
 
+bool gro_joinable(const uint8_t *frame, size_t len, size_t l3) {
+	tcp_seg_t s;
+	return len <= GRO_MAX_LEN && parse_segment(frame, len, l3, &s);
+}
+
+/* IPv6 next-header values that may stand between the header and TCP. */
+static bool ipv6_extension(uint8_t nh) {
+	switch(nh) {
+	case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140: case 253: case 254:
+		return true;
+	default:
+		return false;
+	}
+}
+
+gro_conn_t gro_connection_of(const gro_batch_t *b, const uint8_t *frame, size_t len, size_t l3) {
+	if(!b->len || l3 != b->l3 || l3 + 20 > len)
+		return GRO_CONN_OTHER;
+	const uint8_t *ip = frame + l3, *held = b->buf + b->l3;
+	size_t l4;
+	if(ip[0] >> 4 == 4) {
+		if(b->v6 || ip[9] != 6)
+			return GRO_CONN_OTHER;
+		if(be16_get(ip + 6) & 0x1fff)
+			return GRO_CONN_UNKNOWN; /* a later fragment: no ports */
+		l4 = l3 + (size_t)(ip[0] & 0x0f) * 4;
+		if(memcmp(ip + 12, held + 12, 8))
+			return GRO_CONN_OTHER;
+	} else if(ip[0] >> 4 == 6) {
+		if(l3 + 40 > len || !b->v6)
+			return GRO_CONN_OTHER;
+		if(ip[6] != 6)
+			return ipv6_extension(ip[6]) ? GRO_CONN_UNKNOWN : GRO_CONN_OTHER;
+		l4 = l3 + 40;
+		if(memcmp(ip + 8, held + 8, 32))
+			return GRO_CONN_OTHER;
+	} else {
+		return GRO_CONN_OTHER;
+	}
+	if(l4 + 4 > len)
+		return GRO_CONN_UNKNOWN;
+	return memcmp(frame + l4, b->buf + b->l4, 4) ? GRO_CONN_OTHER : GRO_CONN_SAME;
+}
+
 size_t gro_finish(gro_batch_t *b, vnet_hdr_t *h) {
 	memset(h, 0, sizeof(*h));
 	if(b->count <= 1)

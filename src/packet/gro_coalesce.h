@@ -48,4 +48,13 @@ bool gro_offer(gro_batch_t *b, const uint8_t *frame, size_t len, size_t l3);
 size_t gro_finish(gro_batch_t *b, vnet_hdr_t *h);
 void gro_reset(gro_batch_t *b);
 
+/* Would an empty batch take this frame (a TCP segment gro_offer accepts)? */
+bool gro_joinable(const uint8_t *frame, size_t len, size_t l3);
+
+/* For a frame that b holds or that did not join it: is it of b's TCP
+ * connection (same addresses and ports)? UNKNOWN: TCP whose ports cannot be
+ * read (an IPv4 fragment, IPv6 extension headers), which may be. */
+typedef enum gro_conn { GRO_CONN_OTHER, GRO_CONN_SAME, GRO_CONN_UNKNOWN } gro_conn_t;
+gro_conn_t gro_connection_of(const gro_batch_t *b, const uint8_t *frame, size_t len, size_t l3);
+
 #endif

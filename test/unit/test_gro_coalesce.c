@@ -1,12 +1,15 @@
 /* Joining TCP segments for the device (packet/gro_coalesce): which segments
  * join, and that the joined packet, cut again by the kernel's rules
- * (packet/gso_segment), gives back exactly the segments that went in. */
+ * (packet/gso_segment), gives back exactly the segments that went in; and
+ * joining several interleaved flows at once (packet/gro_table) without
+ * reordering any of them. */
 #include "util/compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "packet/gro_coalesce.h"
+#include "packet/gro_table.h"
 #include "packet/gso_segment.h"
 #include "frames.h"
 #include "unit.h"
@@ -226,9 +229,151 @@ static void test_size_limit(void) {
 	gro_reset(&batch);
 }
 
+/* ---- packet/gro_table ---- */
+
+/* Segment make_seg(i, off) of flow 'flow' (its own client port). */
+static size_t flow_seg(uint8_t *f, unsigned flow, unsigned i, size_t payload, uint8_t flags) {
+	size_t len = make_seg(f, 0, false, i, (size_t)i * 1000, payload, flags);
+	put16(f + 22, 40000 + flow);
+	fix_sums(f, len, 0);
+	return len;
+}
+
+/* What the table emitted, in order: per packet the flow (client port), the
+ * first sequence number and the number of segments. */
+typedef struct emitted {
+	unsigned n;
+	unsigned flow[64], seq[64], count[64];
+} emitted_t;
+
+static void record(gro_batch_t *b, void *ctx) {
+	emitted_t *e = ctx;
+	if(e->n >= 64)
+		return;
+	e->flow[e->n] = (unsigned)(b->buf[22] << 8 | b->buf[23]) - 40000;
+	e->seq[e->n] = (unsigned)((unsigned long)b->buf[24] << 24 | b->buf[25] << 16 | b->buf[26] << 8 | b->buf[27]) - 1000;
+	e->count[e->n] = b->count;
+	e->n++;
+}
+
+static gro_table_t table;
+
+/* Four flows interleaved one segment at a time: one packet per flow. */
+static void test_table_interleaved(void) {
+	emitted_t e = {0};
+	uint8_t f[SEG_MAX];
+	gro_table_init(&table, record, &e);
+	for(unsigned i = 0; i < 10; i++)
+		for(unsigned flow = 0; flow < 4; flow++)
+			CHECK(gro_table_offer(&table, f, flow_seg(f, flow, i, 1000, 0x10), 0));
+	CHECK_EQ_INT(gro_table_held(&table), 4);
+	CHECK_EQ_INT(e.n, 0);
+	gro_table_flush(&table);
+	CHECK_EQ_INT(gro_table_held(&table), 0);
+	CHECK_EQ_INT(e.n, 4);
+	for(unsigned k = 0; k < e.n; k++) {
+		CHECK_EQ_INT(e.count[k], 10);
+		CHECK_EQ_INT(e.seq[k], 0);
+	}
+}
+
+/* A segment of a held flow that cannot join (FIN) makes the flow's batch go
+ * out first and is left to the caller; other flows stay held. A gap in one
+ * flow starts a new batch for it after the old one went out. */
+static void test_table_order(void) {
+	emitted_t e = {0};
+	uint8_t f[SEG_MAX];
+	gro_table_init(&table, record, &e);
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 1, 0, 1000, 0x10), 0));
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 2, 0, 1000, 0x10), 0));
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 1, 1, 1000, 0x10), 0));
+	CHECK(!gro_table_offer(&table, f, flow_seg(f, 1, 2, 1000, 0x11), 0)); /* FIN */
+	CHECK_EQ_INT(e.n, 1);
+	CHECK_EQ_INT(e.flow[0], 1);
+	CHECK_EQ_INT(e.count[0], 2);
+	CHECK_EQ_INT(gro_table_held(&table), 1);
+	/* a pure ACK of flow 2: flow 2's data goes out before it */
+	CHECK(!gro_table_offer(&table, f, flow_seg(f, 2, 1, 0, 0x10), 0));
+	CHECK_EQ_INT(e.n, 2);
+	CHECK_EQ_INT(e.flow[1], 2);
+	/* a gap: the old batch out, a new one begun */
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 3, 0, 1000, 0x10), 0));
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 3, 2, 1000, 0x10), 0));
+	CHECK_EQ_INT(e.n, 3);
+	CHECK_EQ_INT(e.flow[2], 3);
+	CHECK_EQ_INT(e.seq[2], 0);
+	CHECK_EQ_INT(gro_table_held(&table), 1);
+	/* UDP: not TCP, passes without touching what is held */
+	size_t len = flow_seg(f, 3, 3, 100, 0x10);
+	f[9] = 17;
+	CHECK(!gro_table_offer(&table, f, len, 0));
+	CHECK_EQ_INT(gro_table_held(&table), 1);
+	/* a later IPv4 fragment of TCP: could be any held flow, all go out */
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 4, 0, 1000, 0x10), 0));
+	len = flow_seg(f, 3, 3, 100, 0x10);
+	f[6] = 0x00;
+	f[7] = 0x10;
+	CHECK(!gro_table_offer(&table, f, len, 0));
+	CHECK_EQ_INT(gro_table_held(&table), 0);
+	CHECK_EQ_INT(e.n, 5);
+	gro_table_flush(&table);
+	CHECK_EQ_INT(e.n, 5);
+}
+
+/* More flows than slots: the batch begun longest ago goes out. */
+static void test_table_full(void) {
+	emitted_t e = {0};
+	uint8_t f[SEG_MAX];
+	gro_table_init(&table, record, &e);
+	for(unsigned flow = 0; flow < GRO_TABLE_SLOTS; flow++)
+		CHECK(gro_table_offer(&table, f, flow_seg(f, flow, 0, 1000, 0x10), 0));
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 0, 1, 1000, 0x10), 0)); /* joins flow 0 */
+	CHECK_EQ_INT(e.n, 0);
+	/* not joinable: nothing evicted for it */
+	CHECK(!gro_table_offer(&table, f, flow_seg(f, 99, 0, 0, 0x10), 0));
+	CHECK_EQ_INT(e.n, 0);
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 50, 0, 1000, 0x10), 0));
+	CHECK_EQ_INT(e.n, 1);
+	CHECK_EQ_INT(e.flow[0], 0);
+	CHECK_EQ_INT(e.count[0], 2);
+	CHECK(gro_table_offer(&table, f, flow_seg(f, 51, 0, 1000, 0x10), 0));
+	CHECK_EQ_INT(e.n, 2);
+	CHECK_EQ_INT(e.flow[1], 1);
+	gro_table_flush(&table);
+	CHECK_EQ_INT(e.n, 2 + GRO_TABLE_SLOTS);
+}
+
+/* The connection test on its own: IPv6 and extension headers. */
+static void test_connection_of(void) {
+	uint8_t a[SEG_MAX], b[SEG_MAX];
+	size_t alen = make_seg(a, 0, true, 0, 0, 1000, 0x10), blen;
+	gro_reset(&batch);
+	CHECK(gro_offer(&batch, a, alen, 0));
+	blen = make_seg(b, 0, true, 1, 1000, 0, 0x10);
+	CHECK_EQ_INT(gro_connection_of(&batch, b, blen, 0), GRO_CONN_SAME);
+	b[39] = 3; /* another destination */
+	CHECK_EQ_INT(gro_connection_of(&batch, b, blen, 0), GRO_CONN_OTHER);
+	blen = make_seg(b, 0, true, 1, 1000, 0, 0x10);
+	b[6] = 44; /* fragment header */
+	CHECK_EQ_INT(gro_connection_of(&batch, b, blen, 0), GRO_CONN_UNKNOWN);
+	b[6] = 58; /* ICMPv6 */
+	CHECK_EQ_INT(gro_connection_of(&batch, b, blen, 0), GRO_CONN_OTHER);
+	blen = make_seg(b, 0, false, 1, 1000, 0, 0x10); /* IPv4 */
+	CHECK_EQ_INT(gro_connection_of(&batch, b, blen, 0), GRO_CONN_OTHER);
+	CHECK_EQ_INT(gro_connection_of(&batch, b, 10, 0), GRO_CONN_OTHER);
+	gro_reset(&batch);
+	CHECK_EQ_INT(gro_connection_of(&batch, a, alen, 0), GRO_CONN_OTHER);
+	CHECK(gro_joinable(a, alen, 0));
+	CHECK(!gro_joinable(a, alen - 1, 0));
+}
+
 int main(void) {
 	test_roundtrips();
 	test_refusals();
 	test_size_limit();
+	test_table_interleaved();
+	test_table_order();
+	test_table_full();
+	test_connection_of();
 	return unit_done();
 }
