@@ -362,13 +362,6 @@ def cmd_table(args):
     return 0
 
 
-def rate_mbit(text):
-    m = re.match(r"^\s*([\d.]+)\s*([kKmMgG]?)", text or "")
-    if not m:
-        return None
-    return float(m.group(1)) * {"": 1e-6, "k": 1e-3, "m": 1.0, "g": 1e3}[m.group(2).lower()]
-
-
 def targets(g):
     """The targets of issues 5, 12 and 13, checked against this run; a check
     whose numbers were not measured (e.g. fastd's, when it did not run) is
@@ -416,7 +409,6 @@ def targets(g):
         where the daemons are the bottleneck vs fqtinc's 4-stream throughput."""
         return cmp(v("good_" + tag, "fq"), ">=", 0.9 * v("tput4", "fq") if v("tput4", "fq") else None)
 
-    shaped = rate_mbit(g("shaper", "-"))
     checks = [("1 TCP stream >= 3x tinc", cmp(v("tput1", "fq"), ">=", times("tput1", 3))),
               ("1 TCP stream >= 2x fastd", cmp(v("tput1", "fq"), ">=", times("tput1", 2, "fastd"))),
               ("4 TCP streams >= 2x tinc", cmp(v("tput4", "fq"), ">=", times("tput4", 2))),
@@ -433,8 +425,11 @@ def targets(g):
             ("%s, receiver CPU-bound: p99 induced delay <= tinc's" % load_title, cmp(v("p99_" + cpurx, "fq"), "<=", v("p99_" + cpurx, "tinc"))),
             ("%s, local 20 Mbit/s uplink: p99 induced delay <= 10 ms" % load_title, cmp(v("p99_" + local, "fq"), "<=", 10)),
             ("%s, remote gateway + Shaper: p99 induced delay <= 15 ms" % load_title, cmp(v("p99_" + remote, "fq"), "<=", 15)),
-            ("%s, remote gateway + Shaper: goodput >= 90%% of the shaped rate" % load_title,
-             cmp(v("good_" + remote, "fq"), ">=", 0.9 * shaped if shaped else None)),
+            # what the Shaper costs: tinc fills the gateway's buffer and gets
+            # all the link carries (the Shaper's rate counts outer headers,
+            # which TCP goodput does not, so its rate is no yardstick)
+            ("%s, remote gateway + Shaper: goodput >= 90%% of tinc's" % load_title,
+             cmp(v("good_" + remote, "fq"), ">=", times("good_" + remote, 0.9))),
             ("%s, flow-queueing gateway: p99 induced delay <= 10 ms" % load_title, cmp(v("p99_fqgw-" + load, "fq"), "<=", 10)),
             ("%s, flow-queueing gateway: goodput >= 90%% of tinc's" % load_title,
              cmp(v("good_fqgw-" + load, "fq"), ">=", times("good_fqgw-" + load, 0.9))),

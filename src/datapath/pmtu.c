@@ -82,6 +82,19 @@ static void send_local_probe(node_t *n, int len) {
 	n->sock = nsock;
 }
 
+/* The length of probe k (1 to 3) of a batch: at k quarters of the window
+ * between what was answered and what may pass. tinc picks the three at
+ * random; spread evenly, each second shrinks the window to a quarter, and
+ * sizes above the local link shrink the ceiling at once (EMSGSIZE), so the
+ * MTU settles in about five seconds instead of ten or more, while frames
+ * larger than the floor still go over TCP. */
+static int probe_length(int floor, int ceiling, int k) {
+	if(ceiling <= floor)
+		return ceiling;
+	int len = floor + (ceiling - floor) * k / 4;
+	return len > floor ? len : floor + 1;
+}
+
 static void pmtu_step(node_t *n) {
 	n->pmtu_probe_count++;
 	if(!n->status.reachable || !n->tx_key.valid) {
@@ -130,12 +143,8 @@ static void pmtu_step(node_t *n) {
 			if(n->pmtu_probe_count < 30 || n->mtu_ceiling + 8 >= MTU)
 				continue;
 			len = n->mtu_ceiling + 8;
-		} else if(n->mtu_ceiling <= n->mtu_floor) {
-			len = n->mtu_ceiling;
 		} else {
-			uint32_t r;
-			randomize(&r, sizeof(r));
-			len = n->mtu_floor + 1 + (int)(r % (uint32_t)(n->mtu_ceiling - n->mtu_floor));
+			len = probe_length(n->mtu_floor, n->mtu_ceiling, i == 4 ? 2 : i);
 		}
 		if(i == 4)
 			send_local_probe(n, len);

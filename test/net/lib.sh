@@ -388,6 +388,17 @@ topo_pair() {
 	topo_star "$NS_R" "$NS_A" "$NS_B"
 }
 
+# fq_pair [OPTION...]: topo_pair with fqtinc nodes alpha (NS_A) and beta
+# (NS_B), both given the KEY=VALUE options, alpha connecting to beta; not
+# started.
+fq_pair() {
+	topo_pair
+	make_node "$NS_A" alpha fq "$@" || finish
+	make_node "$NS_B" beta fq "$@" || finish
+	connect_to alpha beta
+	exchange_hosts alpha beta
+}
+
 # topo_chain3: three hosts on one router (A, B, C); meta connections are
 # chosen by ConnectTo, so A and C need not have one.  Sets NS_A NS_B NS_C NS_R.
 topo_chain3() {

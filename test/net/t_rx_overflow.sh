@@ -20,11 +20,7 @@ require_tools iperf3
 need_daemon "$FQTINC"
 setup_test
 
-topo_pair
-make_node "$NS_A" alpha fq || finish
-make_node "$NS_B" beta fq || finish
-connect_to alpha beta
-exchange_hosts alpha beta
+fq_pair
 for ns in "$NS_A" "$NS_B"; do
 	nsx "$ns" sysctl -qw net.ipv4.tcp_ecn=0 || { fail "cannot set tcp_ecn=0 in $ns"; finish; }
 done

@@ -24,11 +24,7 @@ need_daemon "$FQTINC"
 [ -x "$FQCTL" ] || { echo "SKIP: control program $FQCTL not built"; exit 77; }
 setup_test
 
-topo_pair
-make_node "$NS_A" alpha fq || finish
-make_node "$NS_B" beta fq || finish
-connect_to alpha beta
-exchange_hosts alpha beta
+fq_pair
 
 # kernel_tx NODE [rx]: packets the kernel sent into the node's tun device (a
 # super-packet counts once); with rx, packets the daemon wrote to it

@@ -6,22 +6,12 @@
  * reused only once everything older is served. */
 #include "util/compat.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "datapath/rx_backlog.h"
+#include "addrs.h"
 #include "unit.h"
-
-static sockaddr_u sender(const char *ip, uint16_t port) {
-	sockaddr_u sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.in.sin_family = AF_INET;
-	sa.in.sin_port = htons(port);
-	inet_pton(AF_INET, ip, &sa.in.sin_addr);
-	return sa;
-}
 
 /* Fill up to n slots from the tail with lengths first, first+1, ..., all
  * from one sender; returns how many were offered (fewer at the wrap or
@@ -38,7 +28,7 @@ static uint32_t fill_from(rx_backlog_t *b, uint32_t n, uint16_t first, sockaddr_
 }
 
 static uint32_t fill(rx_backlog_t *b, uint32_t n, uint16_t first) {
-	return fill_from(b, n, first, sender("192.0.2.1", 655));
+	return fill_from(b, n, first, addr_v4("192.0.2.1", 655));
 }
 
 /* Serve one datagram; its length, or 0 if none waits. */
@@ -54,9 +44,9 @@ static int serve(rx_backlog_t *b) {
 
 /* Two senders whose buckets differ (the seed decides, so search). */
 static void two_buckets(const rx_backlog_t *b, sockaddr_u *bulk, sockaddr_u *sparse) {
-	*bulk = sender("192.0.2.1", 655);
+	*bulk = addr_v4("192.0.2.1", 655);
 	for(uint16_t port = 40000;; port++) {
-		*sparse = sender("192.0.2.1", port);
+		*sparse = addr_v4("192.0.2.1", port);
 		if(rx_backlog_flow_of(b, sparse) != rx_backlog_flow_of(b, bulk))
 			return;
 	}
@@ -192,7 +182,7 @@ int main(void) {
 	rx_slot_t *s = rx_backlog_tail(&b, 1, &room);
 	CHECK_EQ_INT(room, 1);
 	s->frame.len = 0;
-	s->from = sender("192.0.2.1", 655);
+	s->from = addr_v4("192.0.2.1", 655);
 	rx_backlog_commit(&b, 1);
 	CHECK_EQ_INT(b.count, 0);
 	CHECK_EQ_INT(serve(&b), 0);
@@ -256,7 +246,7 @@ int main(void) {
 	CHECK(rx_backlog_ready(&other, 8, 999));
 	int differ = 0;
 	for(uint16_t port = 1000; port < 1100; port++) {
-		sockaddr_u a = sender("198.51.100.7", port);
+		sockaddr_u a = addr_v4("198.51.100.7", port);
 		CHECK(rx_backlog_flow_of(&b, &a) < RX_BACKLOG_FLOWS);
 		differ += rx_backlog_flow_of(&b, &a) != rx_backlog_flow_of(&other, &a);
 	}

@@ -2,30 +2,12 @@
  * full set gives way, and forgetting a node. */
 #include "util/compat.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "datapath/sender_cache.h"
 #include "mesh/options.h"
+#include "addrs.h"
 #include "unit.h"
-
-static sockaddr_u v4(const char *a, uint16_t port) {
-	sockaddr_u sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.in.sin_family = AF_INET;
-	sa.in.sin_port = htons(port);
-	inet_pton(AF_INET, a, &sa.in.sin_addr);
-	return sa;
-}
-
-static sockaddr_u v6(const char *a, uint16_t port) {
-	sockaddr_u sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.in6.sin6_family = AF_INET6;
-	sa.in6.sin6_port = htons(port);
-	inet_pton(AF_INET6, a, &sa.in6.sin6_addr);
-	return sa;
-}
 
 /* stand-ins: the cache only compares and returns the pointers */
 static int node_a, node_b;
@@ -33,7 +15,7 @@ static int node_a, node_b;
 #define B ((struct node *)&node_b)
 
 int main(void) {
-	sockaddr_u a1 = v4("192.0.2.1", 40001), a2 = v4("192.0.2.1", 40002), b1 = v6("2001:db8::2", 40001);
+	sockaddr_u a1 = addr_v4("192.0.2.1", 40001), a2 = addr_v4("192.0.2.1", 40002), b1 = addr_v6("2001:db8::2", 40001);
 	CHECK(!sender_cache_find(&a1));
 	sender_cache_put(&a1, A);
 	sender_cache_put(&a2, A);
@@ -43,10 +25,10 @@ int main(void) {
 	CHECK(sender_cache_find(&b1) == B);
 	CHECK_EQ_INT(sender_cache_count(), 3);
 	/* another port of a known address is not known */
-	sockaddr_u a3 = v4("192.0.2.1", 40003);
+	sockaddr_u a3 = addr_v4("192.0.2.1", 40003);
 	CHECK(!sender_cache_find(&a3));
 	/* the same port of another family is not known either */
-	sockaddr_u b1v4 = v4("192.0.2.2", 40001);
+	sockaddr_u b1v4 = addr_v4("192.0.2.2", 40001);
 	CHECK(!sender_cache_find(&b1v4));
 	/* putting again moves, does not add */
 	sender_cache_put(&a1, B);
@@ -73,7 +55,7 @@ int main(void) {
 	sender_cache_clear();
 	CHECK_EQ_INT(sender_cache_count(), 0);
 	for(uint32_t i = 0; i < 20000; i++) {
-		sockaddr_u sa = v4("198.51.100.7", (uint16_t)(1024 + i));
+		sockaddr_u sa = addr_v4("198.51.100.7", (uint16_t)(1024 + i));
 		sender_cache_put(&sa, A);
 	}
 	CHECK(sender_cache_count() <= SENDER_CACHE_SETS * SENDER_CACHE_WAYS);
@@ -81,18 +63,18 @@ int main(void) {
 	/* the newest ones are all still there (a put never evicts the entry just used) */
 	int hits = 0;
 	for(uint32_t i = 20000 - 64; i < 20000; i++) {
-		sockaddr_u sa = v4("198.51.100.7", (uint16_t)(1024 + i));
+		sockaddr_u sa = addr_v4("198.51.100.7", (uint16_t)(1024 + i));
 		hits += sender_cache_find(&sa) == A;
 	}
 	CHECK(hits >= 60);
 
 	/* the entry in use stays: whatever lands in its set pushes the other one out */
 	sender_cache_clear();
-	sockaddr_u busy = v4("203.0.113.1", 1);
+	sockaddr_u busy = addr_v4("203.0.113.1", 1);
 	sender_cache_put(&busy, A);
 	bool kept = true;
 	for(uint32_t i = 0; i < 20000 && kept; i++) {
-		sockaddr_u sa = v4("203.0.113.9", (uint16_t)(1024 + i));
+		sockaddr_u sa = addr_v4("203.0.113.9", (uint16_t)(1024 + i));
 		sender_cache_put(&sa, B);
 		kept = sender_cache_find(&busy) == A;
 	}
