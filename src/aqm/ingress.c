@@ -97,8 +97,12 @@ void ingress_run(ingress_queue_t *queue, frame_buf_t **batch, int n, uint64_t by
 		 * window once per round trip however many it loses, and a burst of
 		 * losses costs retransmissions (and goodput) for no further signal.
 		 * Only while a real load waits: a few pings held up by a stalled
-		 * daemon are late, not the cause. */
-		if(drop_threshold && s > drop_threshold && !ect && all_queued >= INGRESS_DROP_MIN_BACKLOG &&
+		 * daemon are late, not the cause. And only from a queue that holds
+		 * more than one full packet, as CoDel itself: a sparse flow (a ping,
+		 * DNS, a voice call) waited in the kernel's buffer behind the others'
+		 * load, which its loss would not shorten. */
+		bool own_queue = q.backlog + p->len > params.mtu;
+		if(drop_threshold && s > drop_threshold && !ect && own_queue && all_queued >= INGRESS_DROP_MIN_BACKLOG &&
 		   now - queue->last_threshold_drop_ns >= INGRESS_DROP_SPACING_NS) {
 			queue->last_threshold_drop_ns = now;
 			stats.threshold_drops++;

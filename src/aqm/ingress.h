@@ -59,8 +59,9 @@ typedef void (*ingress_deliver_t)(frame_buf_t *p, ingress_verdict_t v, void *ctx
  * ECN-capable datagram that waited longer is marked regardless of CoDel's
  * state (0: never). drop_threshold_ns: a Not-ECT datagram that waited longer
  * is dropped before decryption, likewise, but at most one per
- * INGRESS_DROP_SPACING_NS and only while INGRESS_DROP_MIN_BACKLOG bytes are
- * queued (0: never). */
+ * INGRESS_DROP_SPACING_NS, only while INGRESS_DROP_MIN_BACKLOG bytes are
+ * queued and only from a queue that holds more than one full packet (0:
+ * never). */
 void ingress_init(uint64_t target_ns, uint64_t interval_ns, uint64_t ce_threshold_ns, uint64_t drop_threshold_ns);
 void ingress_queue_init(ingress_queue_t *q);
 /* Run one batch of queue q through CoDel at time now (ns, the clock of the

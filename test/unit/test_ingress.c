@@ -157,6 +157,24 @@ int main(void) {
 	run_batch(8, t, 100 * MS, ECN_NOT_ECT, false);
 	ingress_get_stats(&st);
 	CHECK_EQ_INT(st.threshold_drops - drops0, 2);
+	/* a sparse flow's lone datagram waited behind other queues' load: its
+	 * own queue holds no more than it, so it passes; a second datagram
+	 * behind it makes a queue of its own, and the threshold applies */
+	t += 10 * MS;
+	frame_buf_t ping;
+	memset(&ping, 0, sizeof(ping));
+	ping.len = 98;
+	ping.tstamp_ns = t - 3 * MS;
+	frame_buf_t *one = &ping;
+	ingress_queue_init(&queue);
+	delivered = 0;
+	ingress_run(&queue, &one, 1, 0, 64 * PACKET_BUF_MAX, t, deliver, NULL);
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 2);
+	CHECK_EQ_INT(delivered, 1);
+	ingress_run(&queue, &one, 1, PACKET_BUF_MAX, 64 * PACKET_BUF_MAX, t, deliver, NULL);
+	ingress_get_stats(&st);
+	CHECK_EQ_INT(st.threshold_drops - drops0, 3);
 	CHECK_EQ_INT(st.signals, signals0);
 	return unit_done();
 }
