@@ -113,9 +113,11 @@ void port_spread_answered(node_t *n, uint32_t index, uint32_t round) {
  * FIFO. Flows spread again once it has been quiet this long. */
 #define UPLINK_QUIET_NS (1 * NSEC_PER_SEC)
 
+/* Asked for every frame: the loop turn's clock is close enough for a
+ * one-second window (a pushback later in this turn is still "recent"). */
 static bool uplink_pushes_back(void) {
 	uint64_t last = udp_tx_last_pushback_ns();
-	return last && clock_now_ns() - last < UPLINK_QUIET_NS;
+	return last && now_ns < last + UPLINK_QUIET_NS;
 }
 
 int port_spread_socket(node_t *n, const frame_buf_t *packet, int main_id) {

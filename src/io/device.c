@@ -30,9 +30,10 @@ device_t device = {.fd = -1};
 
 /* Segments of the last super-packet read, not yet handed out. */
 static gso_cursor_t pending;
-/* Segments written this turn, joined per flow, not yet given to the kernel. */
-static gro_table_t write_table;
-static bool write_table_ready;
+/* Segments written this turn, joined per flow, not yet given to the kernel
+ * (all zero is an empty table). */
+static void write_joined(gro_batch_t *b, void *ctx);
+static gro_table_t write_table = {.emit = write_joined};
 
 /* In tun mode the kernel's 4-byte packet info header (flags, protocol) is read
  * into the last 4 bytes of a 14-byte pseudo Ethernet header whose MACs are
@@ -200,7 +201,6 @@ void device_close(void) {
 	device.fd = -1;
 	device.offloads = 0;
 	pending.count = pending.index = 0;
-	write_table_ready = false;
 }
 
 static void (*frame_tap)(const uint8_t *frame, size_t len);
@@ -442,8 +442,7 @@ static void write_joined(gro_batch_t *b, void *ctx) {
 }
 
 void device_flush_writes(void) {
-	if(write_table_ready)
-		gro_table_flush(&write_table);
+	gro_table_flush(&write_table);
 }
 
 bool device_write(frame_buf_t *packet) {
@@ -464,10 +463,6 @@ bool device_write(frame_buf_t *packet) {
 		const uint8_t *frame = packet->data + off;
 		size_t len = packet->len - off;
 		size_t l3 = frame_l3(frame, len);
-		if(!write_table_ready) {
-			gro_table_init(&write_table, write_joined, NULL);
-			write_table_ready = true;
-		}
 		if(gro_table_offer(&write_table, frame, len, l3)) {
 			device.out_packets++;
 			device.out_bytes += packet->len;

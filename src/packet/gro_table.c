@@ -24,8 +24,18 @@ static bool start_in(gro_table_t *t, int i, const uint8_t *frame, size_t len, si
 	return true;
 }
 
+/* The slot whose batch began longest ago (all slots hold one). */
+static int oldest_slot(const gro_table_t *t) {
+	int oldest = 0;
+	for(int i = 1; i < GRO_TABLE_SLOTS; i++)
+		/* unsigned difference: right across the counter's wrap */
+		if(t->clock - t->age[i] > t->clock - t->age[oldest])
+			oldest = i;
+	return oldest;
+}
+
 bool gro_table_offer(gro_table_t *t, const uint8_t *frame, size_t len, size_t l3) {
-	int free_slot = -1, oldest = 0;
+	int free_slot = -1;
 	bool maybe_held = false;
 	for(int i = 0; i < GRO_TABLE_SLOTS; i++) {
 		if(!t->slot[i].len) {
@@ -33,9 +43,6 @@ bool gro_table_offer(gro_table_t *t, const uint8_t *frame, size_t len, size_t l3
 				free_slot = i;
 			continue;
 		}
-		/* unsigned difference: right across the counter's wrap */
-		if(t->clock - t->age[i] > t->clock - t->age[oldest] || !t->slot[oldest].len)
-			oldest = i;
 		gro_conn_t c = gro_connection_of(&t->slot[i], frame, len, l3);
 		if(c == GRO_CONN_UNKNOWN) {
 			maybe_held = true;
@@ -54,8 +61,8 @@ bool gro_table_offer(gro_table_t *t, const uint8_t *frame, size_t len, size_t l3
 	if(free_slot < 0) {
 		if(!gro_joinable(frame, len, l3))
 			return false;
-		emit_slot(t, oldest);
-		free_slot = oldest;
+		free_slot = oldest_slot(t);
+		emit_slot(t, free_slot);
 	}
 	return start_in(t, free_slot, frame, len, l3);
 }
