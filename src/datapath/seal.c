@@ -84,7 +84,7 @@ static void seal_with_tos(node_t *n, const frame_buf_t *packet, uint8_t tos, int
 		LOG(VERBOSITY_TRAFFIC, LOG_DEBUG, "Send batch for %s (%s) is full; frame dropped", n->name, n->hostname);
 		return;
 	}
-	size_t out = packet_seal(&n->tx_key, ++n->tx_seqno, data, len, slot, UDP_TX_SLOT);
+	size_t out = packet_seal_deferred(&n->tx_key, ++n->tx_seqno, data, len, slot, UDP_TX_SLOT);
 	if(!out) {
 		LOG(VERBOSITY_TRAFFIC, LOG_ERR, "Cannot encrypt a frame for %s (%s); frame dropped", n->name, n->hostname);
 		return;

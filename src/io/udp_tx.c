@@ -15,6 +15,7 @@
 #include "io/udp_offload.h"
 #include "io/udp_ports.h"
 #include "mesh/node.h"
+#include "packet/packet_codec.h"
 #include "io/udp_tx.h"
 
 typedef struct tx_batch {
@@ -250,6 +251,13 @@ static void run_refused(tx_batch_t *b, int sock, int r, int err) {
 }
 
 static void flush(int sock) {
+	/* The datagrams were sealed with their encryption deferred, so that the
+	 * codec can encrypt several at once: nothing leaves before that is done. */
+	int failed = packet_seal_complete();
+	if(failed) {
+		send_errors += (uint64_t)failed;
+		LOG(VERBOSITY_TRAFFIC, LOG_ERR, "Encryption failed for %d datagrams; they were wiped and go out unreadable", failed);
+	}
 	tx_batch_t *b = batch_for(sock);
 	if(!b || b->blocked)
 		return;

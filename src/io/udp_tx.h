@@ -3,7 +3,9 @@
  * TOS/TCLASS control message; with GSO (udp_offload.h), runs of equal
  * datagrams to one address with one TOS go as one message (gso_runs.h).
  * The batch is flushed when full and at the end of every event-loop turn,
- * so batching never adds more than one turn of delay. */
+ * so batching never adds more than one turn of delay. A slot may hold a
+ * datagram whose encryption the codec deferred (packet_seal_deferred);
+ * every flush completes those first. */
 #ifndef FQTINC_UDP_TX_H
 #define FQTINC_UDP_TX_H
 

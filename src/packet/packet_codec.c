@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
+#include "packet/cbc_lanes.h"
 #include "packet/compress.h"
 #include "packet/crypto.h"
 #include "packet/packet_codec.h"
@@ -21,15 +22,20 @@
  * so the data path does no allocation and no algorithm lookup. */
 typedef struct codec_impl {
 	EVP_CIPHER_CTX *enc, *dec; /* NULL with cipher none */
+	EVP_CIPHER_CTX *ecb;       /* the key's ECB mode, for CBC ciphers: deferred sealing */
 	EVP_MAC_CTX *mac;          /* HMAC keyed with the whole material; NULL without MAC */
 	size_t blocklen;           /* 1 for stream modes and none */
 	const uint8_t *iv;         /* fixed per-key IV inside key->material, or NULL */
 } codec_impl_t;
 
+static void complete_jobs_of(const codec_impl_t *impl);
+
 static void impl_free(codec_impl_t *impl) {
 	if(!impl)
 		return;
+	complete_jobs_of(impl);
 	EVP_CIPHER_CTX_free(impl->enc);
+	EVP_CIPHER_CTX_free(impl->ecb);
 	EVP_CIPHER_CTX_free(impl->dec);
 	EVP_MAC_CTX_free(impl->mac);
 	free(impl);
@@ -69,6 +75,28 @@ static EVP_CIPHER_CTX *new_cipher_ctx(const EVP_CIPHER *cipher, const uint8_t *k
 		EVP_CIPHER_CTX_free(ctx);
 		return NULL;
 	}
+	return ctx;
+}
+
+/* The ECB mode of a CBC cipher, for encrypting several packets at once
+ * (cbc_lanes.h); NULL for other modes or if OpenSSL has no ECB of it, and
+ * then every packet is sealed on its own. */
+static EVP_CIPHER_CTX *new_ecb_ctx(int cipher_nid, const uint8_t *k, size_t keylen) {
+	const EVP_CIPHER *cbc = EVP_get_cipherbynid(cipher_nid);
+	const char *sn = OBJ_nid2sn(cipher_nid);
+	size_t snlen = sn ? strlen(sn) : 0;
+	if(!cbc || EVP_CIPHER_get_mode(cbc) != EVP_CIPH_CBC_MODE || snlen < 4 ||
+	   snlen >= 64 || strcasecmp(sn + snlen - 4, "-CBC"))
+		return NULL;
+	char name[64];
+	snprintf(name, sizeof(name), "%.*s-ECB", (int)(snlen - 4), sn);
+	EVP_CIPHER *ecb = EVP_CIPHER_fetch(NULL, name, NULL);
+	EVP_CIPHER_CTX *ctx = NULL;
+	if(ecb && EVP_CIPHER_get_key_length(ecb) == (int)keylen &&
+	   EVP_CIPHER_get_block_size(ecb) == EVP_CIPHER_get_block_size(cbc))
+		ctx = new_cipher_ctx(ecb, k, NULL, 1);
+	EVP_CIPHER_free(ecb);
+	ERR_clear_error();
 	return ctx;
 }
 
@@ -159,6 +187,7 @@ bool packet_key_set(packet_key_t *key, const uint8_t *material, size_t len, int 
 			impl->dec = new_cipher_ctx(cipher, key->material, impl->iv, 0);
 		}
 		EVP_CIPHER_free(cipher);
+		impl->ecb = new_ecb_ctx(cipher_nid, key->material, ci.keylen);
 		if(!impl->enc || !impl->dec) {
 			impl_free(impl);
 			packet_key_clear(key);
@@ -282,6 +311,99 @@ size_t packet_seal(const packet_key_t *key, uint32_t seqno, const uint8_t *data,
 		ctlen += (size_t)key->maclength;
 	}
 	return ctlen;
+}
+
+/* Sealing deferred to packet_seal_complete(): the datagram's plaintext
+ * (seqno, frame, padding) already sits where its ciphertext will be. */
+typedef struct seal_job {
+	codec_impl_t *impl;
+	uint8_t *buf;
+	size_t blocks;    /* cipher blocks of plaintext at buf */
+	size_t maclength; /* MAC bytes after them */
+	bool done;
+} seal_job_t;
+
+/* Two send batches' worth: more pending jobs than that are completed early. */
+#define SEAL_JOBS_MAX 128
+
+static seal_job_t jobs[SEAL_JOBS_MAX];
+static int njobs;
+
+size_t packet_seal_deferred(const packet_key_t *key, uint32_t seqno, const uint8_t *data,
+                            size_t len, uint8_t *out, size_t outsize) {
+	codec_impl_t *impl = key->impl;
+	if(!key->valid || !impl || !impl->ecb || impl->blocklen <= SEQNO_LEN)
+		return packet_seal(key, seqno, data, len, out, outsize);
+	size_t total = packet_sealed_size(key, len);
+	if(outsize < total)
+		return 0;
+	size_t maclength = (size_t)key->maclength, ptlen = total - maclength;
+	size_t padlen = ptlen - SEQNO_LEN - len; /* PKCS#7: 1..blocklen */
+	uint8_t seq[SEQNO_LEN] = {seqno >> 24, seqno >> 16, seqno >> 8, seqno};
+	memcpy(out, seq, SEQNO_LEN);
+	memcpy(out + SEQNO_LEN, data, len);
+	memset(out + SEQNO_LEN + len, (int)padlen, padlen);
+	if(njobs == SEAL_JOBS_MAX)
+		packet_seal_complete();
+	jobs[njobs++] = (seal_job_t){impl, out, ptlen / impl->blocklen, maclength, false};
+	return total;
+}
+
+/* In place. A lone datagram takes the plain CBC context: row by row costs an
+ * OpenSSL call per block, which only pays when the row has several. */
+static bool encrypt_in_place(codec_impl_t *impl, uint8_t *const bufs[], const size_t blocks[],
+                             int n) {
+	if(n > 1)
+		return cbc_lanes_encrypt(impl->ecb, impl->blocklen, impl->iv, bufs, blocks, n);
+	size_t done = 0, len = blocks[0] * impl->blocklen;
+	return EVP_CipherInit_ex(impl->enc, NULL, NULL, NULL, impl->iv, -1) &&
+	       cipher_step(impl->enc, bufs[0], len, bufs[0], &done) && done == len;
+}
+
+int packet_seal_complete(void) {
+	int failed = 0;
+	for(int i = 0; i < njobs; i++) {
+		if(jobs[i].done)
+			continue;
+		codec_impl_t *impl = jobs[i].impl;
+		seal_job_t *lane[CBC_LANES];
+		uint8_t *bufs[CBC_LANES];
+		size_t blocks[CBC_LANES];
+		int n = 0;
+		for(int j = i; j < njobs && n < CBC_LANES; j++) {
+			if(jobs[j].done || jobs[j].impl != impl)
+				continue;
+			lane[n] = &jobs[j];
+			bufs[n] = jobs[j].buf;
+			blocks[n++] = jobs[j].blocks;
+		}
+		bool ok = encrypt_in_place(impl, bufs, blocks, n);
+		for(int k = 0; k < n; k++) {
+			seal_job_t *job = lane[k];
+			size_t ctlen = job->blocks * impl->blocklen;
+			uint8_t mac[EVP_MAX_MD_SIZE];
+			bool sealed = ok && (!impl->mac || compute_mac(impl, job->buf, ctlen, mac));
+			if(sealed && impl->mac)
+				memcpy(job->buf + ctlen, mac, job->maclength);
+			if(!sealed) {
+				/* never let the plaintext go out: zeros fail the MAC check */
+				OPENSSL_cleanse(job->buf, ctlen + job->maclength);
+				failed++;
+			}
+			job->done = true;
+		}
+	}
+	ERR_clear_error();
+	njobs = 0;
+	return failed;
+}
+
+static void complete_jobs_of(const codec_impl_t *impl) {
+	for(int i = 0; i < njobs; i++)
+		if(jobs[i].impl == impl && !jobs[i].done) {
+			packet_seal_complete();
+			return;
+		}
 }
 
 bool packet_mac_ok(const packet_key_t *key, const uint8_t *in, size_t inlen) {

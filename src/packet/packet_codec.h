@@ -35,6 +35,16 @@ size_t packet_sealed_size(const packet_key_t *key, size_t len);
 /* out = ENC(seqno || data) || MAC. Returns the datagram length, or 0 on error. */
 size_t packet_seal(const packet_key_t *key, uint32_t seqno, const uint8_t *data, size_t len,
                    uint8_t *out, size_t outsize);
+/* The same datagram, but for CBC ciphers the encryption and MAC are left for
+ * packet_seal_complete(), which encrypts several datagrams at once
+ * (cbc_lanes.h): until then out holds the plaintext. Other ciphers are
+ * sealed at once. The caller must call packet_seal_complete() before out is
+ * sent, read or reused; clearing the key completes its datagrams first. */
+size_t packet_seal_deferred(const packet_key_t *key, uint32_t seqno, const uint8_t *data,
+                            size_t len, uint8_t *out, size_t outsize);
+/* Encrypt and MAC every deferred datagram. Returns how many failed in
+ * OpenSSL; those are overwritten with zeros, which no receiver accepts. */
+int packet_seal_complete(void);
 
 typedef enum packet_open_result {
 	PACKET_OK = 0,
