@@ -386,7 +386,9 @@ int packet_seal_complete(void) {
 			if(sealed && impl->mac)
 				memcpy(job->buf + ctlen, mac, job->maclength);
 			if(!sealed) {
-				/* never let the plaintext go out: zeros fail the MAC check */
+				/* Never the plaintext on the wire: zeros, which the
+				 * receiver's MAC check (or without a MAC, its padding
+				 * check, almost always) refuses. */
 				OPENSSL_cleanse(job->buf, ctlen + job->maclength);
 				failed++;
 			}
