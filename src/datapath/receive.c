@@ -76,9 +76,29 @@ static uint32_t backlog_seed(void) {
  * datagram's IPv4 TOS or TTL (IPv6 traffic class or hop limit) differs from
  * the ones it holds, and a GSO message that arrives whole (from this host,
  * or over veth) left its sender with one TOS and was marked as one. */
-#define GRO_READS 8           /* reads per recvmmsg: 512 KiB of bounce area */
+#define GRO_READS 8           /* reads with a bounce area: 512 KiB of them */
 #define GRO_READ_MAX 65536
 #define GRO_SEGMENTS_MAX 64   /* the most datagrams the kernel coalesces */
+
+/* Room for coalescing costs system calls: with 64 slots kept per read, a
+ * backlog with less than 128 free slots takes one datagram per recvmmsg,
+ * and under load it seldom has more (64-byte flood: a recvmmsg for every
+ * tun write). Most paths never coalesce (a NIC without UDP GRO, a veth),
+ * so a socket that has not returned a coalesced read for a second is read
+ * RX_BATCH datagrams at a time, the first GRO_READS with a bounce area.
+ * A coalesced read that comes anyway is cut up as usual if it lands in one
+ * of those (what finds no free slot is lost and counted), and is truncated
+ * and counted as one lost read in a later one; the socket is then read with
+ * room for coalescing again. */
+#define GRO_QUIET_NS NSEC_PER_SEC
+static uint64_t coalesced_at[MAX_LISTENERS]; /* now_ns of the last coalesced read */
+
+/* How many reads one recvmmsg may make with room free slots. */
+static uint32_t gro_reads(int sock, uint32_t room) {
+	if(now_ns - coalesced_at[sock] < GRO_QUIET_NS)
+		return MIN(room / GRO_SEGMENTS_MAX, (uint32_t)GRO_READS);
+	return MIN(room, (uint32_t)RX_BATCH);
+}
 
 /* The segment size of a coalesced read; 0: one datagram. */
 static int gro_segment_size(struct msghdr *msg) {
@@ -93,27 +113,26 @@ static int gro_segment_size(struct msghdr *msg) {
 
 static void drain_socket_gro(int sock, rx_backlog_t *b) {
 	static uint8_t bounce[GRO_READS][GRO_READ_MAX];
-	static uint8_t cbufs[GRO_READS][256];
-	static struct iovec iov[GRO_READS][2];
-	static struct mmsghdr msgs[GRO_READS];
-	uint8_t *overflow[GRO_READS];
-	gro_split_t split[GRO_READS];
-	for(int i = 0; i < GRO_READS; i++)
-		overflow[i] = bounce[i];
+	static uint8_t cbufs[RX_BATCH][256];
+	static struct iovec iov[RX_BATCH][2];
+	static struct mmsghdr msgs[RX_BATCH];
+	uint8_t *overflow[RX_BATCH];
+	gro_split_t split[RX_BATCH];
+	for(int i = 0; i < RX_BATCH; i++)
+		overflow[i] = i < GRO_READS ? bounce[i] : NULL; /* NULL: no read goes past its slot */
 	for(;;) {
 		uint32_t room = b->capacity - b->count;
-		/* room for every datagram the reads may hold; nearly full: the
-		 * rest waits in the kernel */
-		uint32_t reads = MIN(room / GRO_SEGMENTS_MAX, (uint32_t)GRO_READS);
+		/* nearly full: the rest waits in the kernel */
+		uint32_t reads = gro_reads(sock, room);
 		if(!reads)
 			return;
 		for(uint32_t i = 0; i < reads; i++) {
 			rx_slot_t *s = rx_backlog_at(b, b->count + i);
 			iov[i][0] = (struct iovec){s->frame.data, PACKET_BUF_MAX};
-			iov[i][1] = (struct iovec){bounce[i], GRO_READ_MAX};
+			iov[i][1] = (struct iovec){overflow[i], GRO_READ_MAX};
 			msgs[i].msg_hdr = (struct msghdr){
 				.msg_name = &s->from, .msg_namelen = sizeof(s->from),
-				.msg_iov = iov[i], .msg_iovlen = 2,
+				.msg_iov = iov[i], .msg_iovlen = overflow[i] ? 2 : 1,
 				.msg_control = cbufs[i], .msg_controllen = sizeof(cbufs[i]),
 			};
 		}
@@ -129,6 +148,8 @@ static void drain_socket_gro(int sock, rx_backlog_t *b) {
 			struct msghdr *m = &msgs[i].msg_hdr;
 			parse_cmsgs(m, &rx_backlog_at(b, b->count + (uint32_t)i)->frame);
 			int size = gro_segment_size(m);
+			if(size > 0)
+				coalesced_at[sock] = now_ns;
 			if((m->msg_flags & MSG_TRUNC) || !gro_split(msgs[i].msg_len, size, PACKET_BUF_MAX, &split[i])) {
 				/* larger than any valid datagram: kept as an empty slot, skipped */
 				if(size > 0)
@@ -163,6 +184,7 @@ static bool socket_coalesces(int sock) {
 	if(asked_fd[sock] != fd + 1) {
 		asked_fd[sock] = fd + 1;
 		coalesces[sock] = udp_offload_gro_enabled(fd);
+		coalesced_at[sock] = now_ns; /* a new socket starts with room for coalescing */
 	}
 	return coalesces[sock];
 }
