@@ -15,7 +15,7 @@
 #include "packet/packet.h"
 
 /* Default IngressCEThreshold. */
-#define INGRESS_CE_THRESHOLD_DEFAULT_NS (2 * 1000000ULL)
+#define INGRESS_CE_THRESHOLD_DEFAULT_NS (1 * 1000000ULL)
 /* Default IngressCoDelTarget and IngressCoDelInterval. */
 #define INGRESS_TARGET_DEFAULT_NS (2 * 1000000ULL)
 #define INGRESS_INTERVAL_DEFAULT_NS (20 * 1000000ULL)
