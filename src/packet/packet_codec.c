@@ -271,6 +271,18 @@ static bool cipher_step(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len, uint
 	return true;
 }
 
+/* The sequence number leads every datagram, big-endian. */
+static void put_seqno(uint8_t *p, uint32_t seqno) {
+	p[0] = (uint8_t)(seqno >> 24);
+	p[1] = (uint8_t)(seqno >> 16);
+	p[2] = (uint8_t)(seqno >> 8);
+	p[3] = (uint8_t)seqno;
+}
+
+static uint32_t read_seqno(const uint8_t *p) {
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* data and out must not overlap (except with cipher none): the ciphertext
  * is written while the plaintext is still being read. */
 size_t packet_seal(const packet_key_t *key, uint32_t seqno, const uint8_t *data, size_t len,
@@ -279,7 +291,8 @@ size_t packet_seal(const packet_key_t *key, uint32_t seqno, const uint8_t *data,
 	if(!key->valid || !impl || outsize < packet_sealed_size(key, len))
 		return 0;
 
-	uint8_t seq[SEQNO_LEN] = {seqno >> 24, seqno >> 16, seqno >> 8, seqno};
+	uint8_t seq[SEQNO_LEN];
+	put_seqno(seq, seqno);
 	size_t ctlen = 0;
 	if(!impl->enc) {
 		memcpy(out, seq, SEQNO_LEN);
@@ -339,8 +352,7 @@ size_t packet_seal_deferred(const packet_key_t *key, uint32_t seqno, const uint8
 		return 0;
 	size_t maclength = (size_t)key->maclength, ptlen = total - maclength;
 	size_t padlen = ptlen - SEQNO_LEN - len; /* PKCS#7: 1..blocklen */
-	uint8_t seq[SEQNO_LEN] = {seqno >> 24, seqno >> 16, seqno >> 8, seqno};
-	memcpy(out, seq, SEQNO_LEN);
+	put_seqno(out, seqno);
 	memcpy(out + SEQNO_LEN, data, len);
 	memset(out + SEQNO_LEN + len, (int)padlen, padlen);
 	if(njobs == SEAL_JOBS_MAX)
@@ -418,10 +430,6 @@ bool packet_mac_ok(const packet_key_t *key, const uint8_t *in, size_t inlen) {
 	if(!compute_mac(impl, in, ctlen, mac))
 		return false;
 	return CRYPTO_memcmp(mac, in + ctlen, (size_t)key->maclength) == 0;
-}
-
-static uint32_t read_seqno(const uint8_t *p) {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* Block-cipher decryption straight into out: the first block goes through

@@ -43,7 +43,8 @@ size_t packet_seal(const packet_key_t *key, uint32_t seqno, const uint8_t *data,
 size_t packet_seal_deferred(const packet_key_t *key, uint32_t seqno, const uint8_t *data,
                             size_t len, uint8_t *out, size_t outsize);
 /* Encrypt and MAC every deferred datagram. Returns how many failed in
- * OpenSSL; those are overwritten with zeros, which no receiver accepts. */
+ * OpenSSL; those are overwritten with zeros, which the receiver's MAC check
+ * refuses (without a MAC, its padding check almost always). */
 int packet_seal_complete(void);
 
 typedef enum packet_open_result {
