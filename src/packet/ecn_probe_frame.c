@@ -4,17 +4,7 @@
 #include <string.h>
 
 #include "packet/ecn_probe_frame.h"
-
-static void put32(uint8_t *p, uint32_t v) {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p) {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "packet/ipcsum.h" /* be32_get, be32_put */
 
 size_t ecn_probe_build(const ecn_probe_msg_t *m, uint8_t *buf, size_t size) {
 	if(size < ECN_PROBE_FRAME_LEN)
@@ -29,7 +19,7 @@ size_t ecn_probe_build(const ecn_probe_msg_t *m, uint8_t *buf, size_t size) {
 	if(m->reply) {
 		buf[20] = m->arrived_tos;
 		for(int i = 0; i < 4; i++)
-			put32(buf + 24 + 4 * i, m->counts[i]);
+			be32_put(buf + 24 + 4 * i, m->counts[i]);
 	}
 	return ECN_PROBE_FRAME_LEN;
 }
@@ -51,7 +41,7 @@ ecn_probe_parse_t ecn_probe_parse(const uint8_t *frame, size_t len, ecn_probe_ms
 	if(m->reply) {
 		m->arrived_tos = frame[20];
 		for(int i = 0; i < 4; i++)
-			m->counts[i] = get32(frame + 24 + 4 * i);
+			m->counts[i] = be32_get(frame + 24 + 4 * i);
 	}
 	return ECN_PROBE_OK;
 }

@@ -13,6 +13,7 @@
 #include "packet/cbc_lanes.h"
 #include "packet/compress.h"
 #include "packet/crypto.h"
+#include "packet/ipcsum.h" /* be32_get, be32_put: the sequence number is big-endian */
 #include "packet/packet_codec.h"
 #include "util/xalloc.h"
 
@@ -271,18 +272,6 @@ static bool cipher_step(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len, uint
 	return true;
 }
 
-/* The sequence number leads every datagram, big-endian. */
-static void put_seqno(uint8_t *p, uint32_t seqno) {
-	p[0] = (uint8_t)(seqno >> 24);
-	p[1] = (uint8_t)(seqno >> 16);
-	p[2] = (uint8_t)(seqno >> 8);
-	p[3] = (uint8_t)seqno;
-}
-
-static uint32_t read_seqno(const uint8_t *p) {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* data and out must not overlap (except with cipher none): the ciphertext
  * is written while the plaintext is still being read. */
 size_t packet_seal(const packet_key_t *key, uint32_t seqno, const uint8_t *data, size_t len,
@@ -292,7 +281,7 @@ size_t packet_seal(const packet_key_t *key, uint32_t seqno, const uint8_t *data,
 		return 0;
 
 	uint8_t seq[SEQNO_LEN];
-	put_seqno(seq, seqno);
+	be32_put(seq, seqno);
 	size_t ctlen = 0;
 	if(!impl->enc) {
 		memcpy(out, seq, SEQNO_LEN);
@@ -352,7 +341,7 @@ size_t packet_seal_deferred(const packet_key_t *key, uint32_t seqno, const uint8
 		return 0;
 	size_t maclength = (size_t)key->maclength, ptlen = total - maclength;
 	size_t padlen = ptlen - SEQNO_LEN - len; /* PKCS#7: 1..blocklen */
-	put_seqno(out, seqno);
+	be32_put(out, seqno);
 	memcpy(out + SEQNO_LEN, data, len);
 	memset(out + SEQNO_LEN + len, (int)padlen, padlen);
 	if(njobs == SEAL_JOBS_MAX)
@@ -475,7 +464,7 @@ static packet_open_result_t open_blocks(codec_impl_t *impl, const uint8_t *in, s
 	if(payload > outsize)
 		return PACKET_DECRYPT_FAILED;
 
-	*seqno = read_seqno(head);
+	*seqno = be32_get(head);
 	if(nblocks == 1) {
 		memcpy(out, head + SEQNO_LEN, payload);
 	} else {
@@ -509,7 +498,7 @@ packet_open_result_t packet_open(const packet_key_t *key, const uint8_t *in, siz
 	if(!impl->dec) {
 		if(ctlen - SEQNO_LEN > outsize)
 			return PACKET_DECRYPT_FAILED;
-		*seqno = read_seqno(in);
+		*seqno = be32_get(in);
 		memmove(out, in + SEQNO_LEN, ctlen - SEQNO_LEN);
 		*outlen = ctlen - SEQNO_LEN;
 		return PACKET_OK;
@@ -529,7 +518,7 @@ packet_open_result_t packet_open(const packet_key_t *key, const uint8_t *in, siz
 		ERR_clear_error();
 		return PACKET_DECRYPT_FAILED;
 	}
-	*seqno = read_seqno(head);
+	*seqno = be32_get(head);
 	*outlen = rest;
 	return PACKET_OK;
 }
